@@ -1,0 +1,756 @@
+//! The dashboard's state and everything that changes it. One owner, on the UI task:
+//! engine messages and keys come in ([`App::apply`], [`App::on_key`]), commands for the
+//! engine go out through [`App::outbox`]. Drawing reads it and never changes it.
+
+use std::collections::{HashMap, VecDeque};
+
+use jiff::Timestamp;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::domain::quorum::Quorum;
+use crate::domain::{EngineInfo, Node, NodeId, Service, ServiceId, Task, TaskState};
+use crate::engine::{ConnectError, EngineCmd, EngineMsg, FetchError, SwarmEvent, TaskScope};
+use crate::keymap::{Action, Keymap};
+
+/// Data older than this is shown as stale.
+pub const STALE_AFTER_SECS: i64 = 6;
+/// How long a notice stays in the footer.
+pub const NOTICE_SECS: i64 = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Nodes,
+    Services,
+    Tasks,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 3] = [Pane::Nodes, Pane::Services, Pane::Tasks];
+
+    pub fn index(self) -> usize {
+        match self {
+            Pane::Nodes => 0,
+            Pane::Services => 1,
+            Pane::Tasks => 2,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Nodes => "nodes",
+            Pane::Services => "services",
+            Pane::Tasks => "tasks",
+        }
+    }
+}
+
+/// Where the connection stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnState {
+    Connecting { endpoint: String },
+    Connected { endpoint: String },
+    Failed { errors: Vec<ConnectError> },
+    Lost { endpoint: String, reason: String },
+}
+
+/// A line for the footer: what just happened that the user should know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub at: Timestamp,
+    pub text: String,
+    pub level: Level,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Danger,
+}
+
+/// The command line's commands, for completion.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("nodes", "focus the nodes pane"),
+    ("services", "focus the services pane"),
+    ("tasks", "focus the tasks pane"),
+    ("help", "show the keys"),
+    ("quit", "quit swarmdeck"),
+    ("q", "quit swarmdeck"),
+];
+
+/// Overlays; the top one gets keys first.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Modal {
+    Help { scroll: u16 },
+    Command { input: String },
+    Filter { pane: Pane, input: String },
+}
+
+/// Selection and scrolling of one pane.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PaneState {
+    /// Index into the pane's view.
+    pub selected: usize,
+    /// The selected row's id, to keep the selection on the same object across refreshes.
+    pub selected_id: Option<String>,
+    pub filter: String,
+}
+
+/// The state of the whole dashboard.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub keymap: Keymap,
+    pub conn: ConnState,
+    pub info: Option<EngineInfo>,
+    pub nodes: Vec<Node>,
+    pub services: Vec<Service>,
+    /// Tasks that should be running, cluster-wide (polled).
+    pub live_tasks: Vec<Task>,
+    /// The drill-down's task history, when one is open.
+    pub scoped_tasks: Option<(TaskScope, Vec<Task>)>,
+    pub drill: Option<TaskScope>,
+    /// The last successful read of the swarm.
+    pub updated_at: Option<Timestamp>,
+    pub now: Timestamp,
+    pub focus: Pane,
+    /// The pane the tasks pane follows when there is no drill-down.
+    pub follow: Pane,
+    pub panes: [PaneState; 3],
+    pub modals: Vec<Modal>,
+    pub notices: VecDeque<Notice>,
+    pub fetch_error: Option<FetchError>,
+    pub events: VecDeque<SwarmEvent>,
+    pub quit: bool,
+    /// Something visible changed since the last draw.
+    pub dirty: bool,
+    /// Rows a page moves (set from the terminal size).
+    pub page: usize,
+    /// Commands for the engine, drained by the UI loop.
+    pub outbox: Vec<EngineCmd>,
+    // Derived on update, not per frame.
+    pub views: [Vec<usize>; 3],
+    pub node_index: HashMap<NodeId, usize>,
+    pub service_index: HashMap<ServiceId, usize>,
+    pub running_per_node: HashMap<NodeId, usize>,
+    pub quorum: Quorum,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, now: Timestamp) -> Self {
+        App {
+            keymap,
+            conn: ConnState::Connecting {
+                endpoint: String::new(),
+            },
+            info: None,
+            nodes: Vec::new(),
+            services: Vec::new(),
+            live_tasks: Vec::new(),
+            scoped_tasks: None,
+            drill: None,
+            updated_at: None,
+            now,
+            focus: Pane::Nodes,
+            follow: Pane::Nodes,
+            panes: Default::default(),
+            modals: Vec::new(),
+            notices: VecDeque::new(),
+            fetch_error: None,
+            events: VecDeque::new(),
+            quit: false,
+            dirty: true,
+            page: 10,
+            outbox: Vec::new(),
+            views: Default::default(),
+            node_index: HashMap::new(),
+            service_index: HashMap::new(),
+            running_per_node: HashMap::new(),
+            quorum: Quorum::new(0, 0),
+        }
+    }
+
+    // ---------------------------------------------------------------- engine messages
+
+    pub fn apply(&mut self, msg: EngineMsg) {
+        self.dirty = true;
+        match msg {
+            EngineMsg::Connecting { endpoint } => {
+                if !matches!(self.conn, ConnState::Lost { .. } | ConnState::Failed { .. }) {
+                    self.conn = ConnState::Connecting { endpoint };
+                }
+            }
+            EngineMsg::Connected { endpoint, info } => {
+                if let ConnState::Lost { endpoint: old, .. } = &self.conn
+                    && *old != endpoint
+                {
+                    self.notify(Level::Warn, format!("failed over from {old} to {endpoint}"));
+                }
+                self.conn = ConnState::Connected { endpoint };
+                self.info = Some(info);
+                self.fetch_error = None;
+            }
+            EngineMsg::ConnectFailed { errors } => {
+                self.conn = ConnState::Failed { errors };
+            }
+            EngineMsg::Lost { endpoint, reason } => {
+                self.notify(
+                    Level::Danger,
+                    format!("lost {endpoint}: {reason}; reconnecting"),
+                );
+                self.conn = ConnState::Lost { endpoint, reason };
+            }
+            EngineMsg::Info(info) => self.info = Some(info),
+            EngineMsg::Nodes(nodes) => {
+                self.nodes = nodes;
+                self.fresh();
+            }
+            EngineMsg::Services(services) => {
+                self.services = services;
+                self.fresh();
+            }
+            EngineMsg::Tasks { scope, tasks } => {
+                if scope == TaskScope::Live {
+                    self.live_tasks = tasks;
+                    self.fresh();
+                } else if self.drill.as_ref() == Some(&scope) {
+                    self.scoped_tasks = Some((scope, tasks));
+                }
+            }
+            EngineMsg::Unreadable(fields) => {
+                let list: Vec<String> = fields.iter().take(3).map(ToString::to_string).collect();
+                let more = fields.len().saturating_sub(3);
+                let more = if more > 0 {
+                    format!(" (+{more} more)")
+                } else {
+                    String::new()
+                };
+                self.notify(
+                    Level::Warn,
+                    format!(
+                        "engine sent JSON swarmdeck cannot read, shown as unknown: {}{more}",
+                        list.join("; ")
+                    ),
+                );
+            }
+            EngineMsg::FetchFailed { what, error } => {
+                self.notify(Level::Danger, format!("reading {what}: {error}"));
+                self.fetch_error = Some(error);
+            }
+            EngineMsg::Event(ev) => {
+                self.events.push_back(ev);
+                while self.events.len() > 200 {
+                    self.events.pop_front();
+                }
+            }
+            EngineMsg::EventsResumed { reason } => {
+                if reason.contains("undecodable") {
+                    self.notify(Level::Warn, format!("events: {reason}; resubscribed"));
+                }
+            }
+        }
+        self.rebuild();
+    }
+
+    fn fresh(&mut self) {
+        self.updated_at = Some(self.now);
+        self.fetch_error = None;
+    }
+
+    pub fn notify(&mut self, level: Level, text: String) {
+        self.notices.push_back(Notice {
+            at: self.now,
+            text,
+            level,
+        });
+        while self.notices.len() > 50 {
+            self.notices.pop_front();
+        }
+        self.dirty = true;
+    }
+
+    /// The notice to show now, if a recent one exists.
+    pub fn current_notice(&self) -> Option<&Notice> {
+        self.notices
+            .back()
+            .filter(|n| self.now.as_second() - n.at.as_second() < NOTICE_SECS)
+    }
+
+    /// Advance the clock (once a second): ages and "stale" change with it.
+    pub fn tick(&mut self, now: Timestamp) {
+        let before = (self.age_secs(), self.current_notice().is_some());
+        self.now = now;
+        if (self.age_secs(), self.current_notice().is_some()) != before || self.has_ages() {
+            self.dirty = true;
+        }
+    }
+
+    fn has_ages(&self) -> bool {
+        !self.live_tasks.is_empty() || self.scoped_tasks.is_some()
+    }
+
+    /// Seconds since the last successful read.
+    pub fn age_secs(&self) -> Option<i64> {
+        self.updated_at
+            .map(|t| (self.now.as_second() - t.as_second()).max(0))
+    }
+
+    pub fn is_stale(&self) -> bool {
+        self.age_secs().is_some_and(|a| a > STALE_AFTER_SECS)
+    }
+
+    pub fn leader(&self) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.is_leader())
+    }
+
+    pub fn node(&self, id: &NodeId) -> Option<&Node> {
+        self.node_index.get(id).map(|i| &self.nodes[*i])
+    }
+
+    pub fn service(&self, id: &ServiceId) -> Option<&Service> {
+        self.service_index.get(id).map(|i| &self.services[*i])
+    }
+
+    /// The tasks the tasks pane lists (before filtering).
+    pub fn task_source(&self) -> &[Task] {
+        match (&self.drill, &self.scoped_tasks) {
+            (Some(d), Some((s, tasks))) if d == s => tasks,
+            (Some(_), _) => &[],
+            (None, _) => &self.live_tasks,
+        }
+    }
+
+    /// What the tasks pane is showing, for its title.
+    pub fn task_scope_label(&self) -> String {
+        match &self.drill {
+            Some(TaskScope::Node(id)) => {
+                format!("node {}", self.node(id).map_or(id.short(), |n| &n.hostname))
+            }
+            Some(TaskScope::Service(id)) => format!(
+                "service {}",
+                self.service(id).map_or(id.short(), |s| &s.name)
+            ),
+            Some(TaskScope::Live) | None => match self.followed() {
+                Some(TaskScope::Node(id)) => {
+                    format!(
+                        "on {}",
+                        self.node(&id)
+                            .map_or(id.short().to_string(), |n| n.hostname.clone())
+                    )
+                }
+                Some(TaskScope::Service(id)) => {
+                    format!(
+                        "of {}",
+                        self.service(&id)
+                            .map_or(id.short().to_string(), |s| s.name.clone())
+                    )
+                }
+                _ => "all running".into(),
+            },
+        }
+    }
+
+    /// Without a drill-down, the tasks pane follows the selection of the node or service pane.
+    fn followed(&self) -> Option<TaskScope> {
+        match self.follow {
+            Pane::Nodes => self.selected_node().map(|n| TaskScope::Node(n.id.clone())),
+            Pane::Services => self
+                .selected_service()
+                .map(|s| TaskScope::Service(s.id.clone())),
+            Pane::Tasks => None,
+        }
+    }
+
+    pub fn selected_node(&self) -> Option<&Node> {
+        let p = &self.panes[Pane::Nodes.index()];
+        self.views[0].get(p.selected).map(|i| &self.nodes[*i])
+    }
+
+    pub fn selected_service(&self) -> Option<&Service> {
+        let p = &self.panes[Pane::Services.index()];
+        self.views[1].get(p.selected).map(|i| &self.services[*i])
+    }
+
+    pub fn task_on_down_node(&self, t: &Task) -> bool {
+        t.state == TaskState::Running
+            && t.node_id
+                .as_ref()
+                .and_then(|n| self.node(n))
+                .is_some_and(|n| n.is_down())
+    }
+
+    // ---------------------------------------------------------------- derived data
+
+    /// Recompute indexes and the panes' views after data, filter, drill or selection changed.
+    pub fn rebuild(&mut self) {
+        self.node_index = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
+        self.service_index = self
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        self.running_per_node = crate::domain::running_per_node(&self.live_tasks);
+        self.quorum = Quorum::from_nodes(&self.nodes);
+        self.rebuild_view(Pane::Nodes);
+        self.rebuild_view(Pane::Services);
+        self.rebuild_view(Pane::Tasks);
+    }
+
+    fn row_id(&self, pane: Pane, idx: usize) -> String {
+        match pane {
+            Pane::Nodes => self.nodes[idx].id.0.clone(),
+            Pane::Services => self.services[idx].id.0.clone(),
+            Pane::Tasks => self.task_source()[idx].id.0.clone(),
+        }
+    }
+
+    /// The words a filter matches against, per row.
+    fn row_text(&self, pane: Pane, idx: usize) -> String {
+        match pane {
+            Pane::Nodes => {
+                let n = &self.nodes[idx];
+                let labels: Vec<String> =
+                    n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!(
+                    "{} {} {} {} {} {} {}",
+                    n.hostname,
+                    n.role,
+                    n.availability,
+                    n.state,
+                    n.address(),
+                    n.engine_version,
+                    labels.join(" ")
+                )
+            }
+            Pane::Services => {
+                let s = &self.services[idx];
+                format!("{} {} {}", s.name, s.mode.name(), s.image_short())
+            }
+            Pane::Tasks => {
+                let t = &self.task_source()[idx];
+                let svc = self.service(&t.service_id).map_or("", |s| s.name.as_str());
+                let node = t
+                    .node_id
+                    .as_ref()
+                    .and_then(|n| self.node(n))
+                    .map_or("", |n| n.hostname.as_str());
+                format!(
+                    "{svc} {node} {} {} {} {}",
+                    t.desired, t.state, t.message, t.error
+                )
+            }
+        }
+    }
+
+    fn rebuild_view(&mut self, pane: Pane) {
+        let filter = self.effective_filter(pane).to_lowercase();
+        let len = match pane {
+            Pane::Nodes => self.nodes.len(),
+            Pane::Services => self.services.len(),
+            Pane::Tasks => self.task_source().len(),
+        };
+        let follow_scope = if pane == Pane::Tasks && self.drill.is_none() {
+            self.followed()
+        } else {
+            None
+        };
+        let view: Vec<usize> = (0..len)
+            .filter(|i| {
+                filter.is_empty() || self.row_text(pane, *i).to_lowercase().contains(&filter)
+            })
+            .filter(|i| match (&follow_scope, pane) {
+                (Some(TaskScope::Node(n)), Pane::Tasks) => {
+                    self.live_tasks[*i].node_id.as_ref() == Some(n)
+                }
+                (Some(TaskScope::Service(s)), Pane::Tasks) => &self.live_tasks[*i].service_id == s,
+                _ => true,
+            })
+            .collect();
+        // keep the selection on the same object
+        let state = &self.panes[pane.index()];
+        let keep = state
+            .selected_id
+            .as_ref()
+            .and_then(|id| view.iter().position(|i| &self.row_id(pane, *i) == id));
+        let selected = keep.unwrap_or_else(|| state.selected.min(view.len().saturating_sub(1)));
+        let selected_id = view.get(selected).map(|i| self.row_id(pane, *i));
+        let state = &mut self.panes[pane.index()];
+        state.selected = selected;
+        state.selected_id = selected_id;
+        self.views[pane.index()] = view;
+    }
+
+    /// The filter in force: while typing one, the text typed so far.
+    pub fn effective_filter(&self, pane: Pane) -> &str {
+        for m in self.modals.iter().rev() {
+            if let Modal::Filter { pane: p, input } = m
+                && *p == pane
+            {
+                return input;
+            }
+        }
+        &self.panes[pane.index()].filter
+    }
+
+    // ---------------------------------------------------------------- keys
+
+    pub fn on_key(&mut self, key: KeyEvent) {
+        self.dirty = true;
+        if let Some(top) = self.modals.last().cloned() {
+            self.on_modal_key(top, key);
+            return;
+        }
+        if let Some(action) = self.keymap.action(&key) {
+            self.run(action);
+        }
+    }
+
+    fn on_modal_key(&mut self, modal: Modal, key: KeyEvent) {
+        let ctrl_c =
+            key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl_c {
+            self.quit = true;
+            return;
+        }
+        match modal {
+            Modal::Help { scroll } => match self.keymap.action(&key) {
+                Some(Action::Down) => self.set_top(Modal::Help {
+                    scroll: scroll.saturating_add(1),
+                }),
+                Some(Action::Up) => self.set_top(Modal::Help {
+                    scroll: scroll.saturating_sub(1),
+                }),
+                Some(Action::Help | Action::Back | Action::Quit) => {
+                    self.modals.pop();
+                }
+                _ if key.code == KeyCode::Esc => {
+                    self.modals.pop();
+                }
+                _ => {}
+            },
+            Modal::Command { mut input } => match key.code {
+                KeyCode::Esc => {
+                    self.modals.pop();
+                }
+                KeyCode::Enter => {
+                    self.modals.pop();
+                    self.run_command(input.trim());
+                }
+                KeyCode::Tab => {
+                    if let Some(done) = complete(&input) {
+                        self.set_top(Modal::Command { input: done });
+                    }
+                }
+                KeyCode::Backspace => {
+                    if input.pop().is_none() {
+                        self.modals.pop();
+                    } else {
+                        self.set_top(Modal::Command { input });
+                    }
+                }
+                KeyCode::Char(c) => {
+                    input.push(c);
+                    self.set_top(Modal::Command { input });
+                }
+                _ => {}
+            },
+            Modal::Filter { pane, mut input } => match key.code {
+                KeyCode::Esc => {
+                    self.modals.pop();
+                    self.panes[pane.index()].filter.clear();
+                    self.rebuild_view(pane);
+                }
+                KeyCode::Enter => {
+                    self.modals.pop();
+                    self.panes[pane.index()].filter = input;
+                    self.panes[pane.index()].selected = 0;
+                    self.panes[pane.index()].selected_id = None;
+                    self.rebuild_view(pane);
+                    self.selection_moved(pane);
+                }
+                KeyCode::Backspace => {
+                    input.pop();
+                    self.set_top(Modal::Filter { pane, input });
+                    self.rebuild_view(pane);
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    input.push(c);
+                    self.set_top(Modal::Filter { pane, input });
+                    let st = &mut self.panes[pane.index()];
+                    st.selected = 0;
+                    st.selected_id = None;
+                    self.rebuild_view(pane);
+                }
+                _ => {}
+            },
+        }
+    }
+
+    fn set_top(&mut self, m: Modal) {
+        if let Some(top) = self.modals.last_mut() {
+            *top = m;
+        }
+    }
+
+    /// Run the command typed on the command line.
+    pub fn run_command(&mut self, cmd: &str) {
+        let cmd = cmd.trim_start_matches(':');
+        match cmd {
+            "" => {}
+            "nodes" | "node" | "no" => self.focus_pane(Pane::Nodes),
+            "services" | "service" | "svc" => self.focus_pane(Pane::Services),
+            "tasks" | "task" => self.focus_pane(Pane::Tasks),
+            "help" => self.modals.push(Modal::Help { scroll: 0 }),
+            "q" | "quit" | "q!" => self.quit = true,
+            other => self.notify(
+                Level::Warn,
+                format!(
+                    "unknown command :{other} (try {})",
+                    COMMANDS
+                        .iter()
+                        .map(|(c, _)| format!(":{c}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            ),
+        }
+    }
+
+    fn focus_pane(&mut self, pane: Pane) {
+        self.focus = pane;
+        if pane != Pane::Tasks {
+            self.follow = pane;
+        }
+        self.rebuild_view(Pane::Tasks);
+    }
+
+    pub fn run(&mut self, action: Action) {
+        let pane = self.focus;
+        let len = self.views[pane.index()].len();
+        let cur = self.panes[pane.index()].selected;
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.modals.push(Modal::Help { scroll: 0 }),
+            Action::NextPane => {
+                let next = Pane::ALL[(pane.index() + 1) % 3];
+                self.focus_pane(next);
+            }
+            Action::PrevPane => {
+                let prev = Pane::ALL[(pane.index() + 2) % 3];
+                self.focus_pane(prev);
+            }
+            Action::Up => self.select(pane, cur.saturating_sub(1)),
+            Action::Down => self.select(pane, (cur + 1).min(len.saturating_sub(1))),
+            Action::Top => self.select(pane, 0),
+            Action::Bottom => self.select(pane, len.saturating_sub(1)),
+            Action::PageUp => self.select(pane, cur.saturating_sub(self.page.max(1))),
+            Action::PageDown => {
+                self.select(pane, (cur + self.page.max(1)).min(len.saturating_sub(1)))
+            }
+            Action::Enter => self.drill_down(),
+            Action::Back => self.back(),
+            Action::Filter => {
+                let input = self.panes[pane.index()].filter.clone();
+                self.modals.push(Modal::Filter { pane, input });
+            }
+            Action::Command => self.modals.push(Modal::Command {
+                input: String::new(),
+            }),
+            Action::Refresh => {
+                self.outbox.push(EngineCmd::Refresh);
+                self.notify(Level::Info, "re-reading the swarm".into());
+            }
+        }
+    }
+
+    fn select(&mut self, pane: Pane, idx: usize) {
+        let st = &mut self.panes[pane.index()];
+        st.selected = idx;
+        st.selected_id = None;
+        self.rebuild_view(pane);
+        self.selection_moved(pane);
+    }
+
+    fn selection_moved(&mut self, pane: Pane) {
+        if pane != Pane::Tasks && self.drill.is_none() {
+            self.rebuild_view(Pane::Tasks);
+        }
+    }
+
+    fn drill_down(&mut self) {
+        let scope = match self.focus {
+            Pane::Nodes => self.selected_node().map(|n| TaskScope::Node(n.id.clone())),
+            Pane::Services => self
+                .selected_service()
+                .map(|s| TaskScope::Service(s.id.clone())),
+            Pane::Tasks => None,
+        };
+        let Some(scope) = scope else { return };
+        self.follow = self.focus;
+        self.drill = Some(scope.clone());
+        self.scoped_tasks = None;
+        self.focus = Pane::Tasks;
+        self.panes[Pane::Tasks.index()] = PaneState::default();
+        self.outbox.push(EngineCmd::SetTaskScope(Some(scope)));
+        self.rebuild_view(Pane::Tasks);
+    }
+
+    fn back(&mut self) {
+        if self.focus == Pane::Tasks && self.drill.is_some() {
+            self.drill = None;
+            self.scoped_tasks = None;
+            self.focus = self.follow;
+            self.panes[Pane::Tasks.index()] = PaneState::default();
+            self.outbox.push(EngineCmd::SetTaskScope(None));
+            self.rebuild_view(Pane::Tasks);
+        } else if !self.panes[self.focus.index()].filter.is_empty() {
+            self.panes[self.focus.index()].filter.clear();
+            self.rebuild_view(self.focus);
+        }
+    }
+}
+
+/// Complete a command-line prefix: the one command it starts, or the longest common prefix.
+pub fn complete(prefix: &str) -> Option<String> {
+    let matches: Vec<&str> = COMMANDS
+        .iter()
+        .map(|(c, _)| *c)
+        .filter(|c| c.starts_with(prefix) && *c != prefix)
+        .collect();
+    let first = matches.first()?;
+    let mut common = first.to_string();
+    for m in &matches[1..] {
+        while !m.starts_with(&common) {
+            common.pop();
+        }
+    }
+    (common.len() > prefix.len()).then_some(common)
+}
+
+/// Commands a prefix could become (shown under the command line).
+pub fn candidates(prefix: &str) -> Vec<&'static str> {
+    COMMANDS
+        .iter()
+        .map(|(c, _)| *c)
+        .filter(|c| c.starts_with(prefix))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completion() {
+        assert_eq!(complete("no").as_deref(), Some("nodes"));
+        assert_eq!(complete("s").as_deref(), Some("services"));
+        assert_eq!(complete("nodes"), None);
+        assert_eq!(complete("x"), None);
+        assert_eq!(candidates("q"), vec!["quit", "q"]);
+    }
+}

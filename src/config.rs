@@ -1,0 +1,787 @@
+//! The config file: `~/.config/swarmdeck/config.toml` (or `--config PATH`).
+//!
+//! Everything in it is optional. Anything wrong in it is an error that names the file, the
+//! line, the column and the key, and quotes the line; nothing is silently replaced by a
+//! default. The keys are documented in `docs/config.md` and `docs/config.example.toml`.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::keymap::{Action, KeyBinding, KeyList, Keymap};
+
+/// The config file's contents.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Theme name or path (see `docs/themes.md`); `--theme` wins over it.
+    #[serde(default)]
+    pub theme: Option<String>,
+    /// Manager endpoints tried in order: `unix:///...`, `tcp://...`, `ssh://...`.
+    /// `--host` flags win over them; `DOCKER_HOST` and the local socket come after.
+    #[serde(default)]
+    pub endpoints: Vec<String>,
+    /// Key overrides: each action named here gets exactly these keys.
+    #[serde(default)]
+    pub keys: BTreeMap<Action, KeyList>,
+}
+
+/// Endpoint schemes the config accepts (besides absolute socket paths).
+pub const ENDPOINT_SCHEMES: &[&str] = &["unix://", "tcp://", "http://", "https://", "ssh://"];
+
+/// Why the config could not be used. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read (a `--config` file that does not exist, permissions,
+    /// not UTF-8). Display: `<file>: <io error>`.
+    #[error("{}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file was read but something in it is wrong.
+    /// Display: `<file>:<line>:<col>: <message>` and the offending line with a marker.
+    #[error("{}", show_invalid(.path, *.line, *.column, *.width, .message, .source_line))]
+    Invalid {
+        path: PathBuf,
+        /// 1-based; 0 when the position is unknown.
+        line: usize,
+        /// 1-based, in characters.
+        column: usize,
+        /// How many characters to mark under the offending line.
+        width: usize,
+        /// The dotted key the problem is about (`keys.quit`, `endpoints[1]`), when known.
+        key: Option<String>,
+        /// What is wrong; names the key.
+        message: String,
+        /// The offending line of the file.
+        source_line: String,
+    },
+}
+
+impl ConfigError {
+    /// The file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            ConfigError::Read { path, .. } | ConfigError::Invalid { path, .. } => path,
+        }
+    }
+
+    /// The 1-based line of the problem, when there is one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ConfigError::Invalid { line, .. } if *line > 0 => Some(*line),
+            _ => None,
+        }
+    }
+}
+
+/// Renders [`ConfigError::Invalid`].
+fn show_invalid(
+    path: &Path,
+    line: usize,
+    column: usize,
+    width: usize,
+    message: &str,
+    source_line: &str,
+) -> String {
+    let path = path.display();
+    if line == 0 {
+        return format!("{path}: {message}");
+    }
+    let gutter = line.to_string().len();
+    let pad = " ".repeat(column.saturating_sub(1));
+    let marks = "^".repeat(width.max(1));
+    format!(
+        "{path}:{line}:{column}: {message}\n{:gutter$} |\n{line} | {source_line}\n{:gutter$} | {pad}{marks}",
+        "", ""
+    )
+}
+
+/// Where the config file lives by default:
+/// `directories::ProjectDirs::from("", "", "swarmdeck")` config dir + `config.toml`
+/// (`$XDG_CONFIG_HOME/swarmdeck/config.toml`, usually `~/.config/swarmdeck/config.toml`).
+pub fn default_path() -> Option<PathBuf> {
+    Some(config_dir()?.join("config.toml"))
+}
+
+/// The user themes folder: the same config dir + `themes`.
+pub fn themes_dir() -> Option<PathBuf> {
+    Some(config_dir()?.join("themes"))
+}
+
+fn config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "swarmdeck").map(|d| d.config_dir().to_path_buf())
+}
+
+/// Load: `explicit` = `--config PATH` (must exist, else error). Without it, the default path
+/// if it exists, else `Config::default()`. Returns the config and the path it was read from
+/// (`None` when defaults were used).
+pub fn load(explicit: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
+    let path = match explicit {
+        Some(path) => path.to_path_buf(),
+        None => match default_path() {
+            Some(path) if path.exists() => path,
+            _ => return Ok((Config::default(), None)),
+        },
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let config = parse(&text, &path)?;
+    Ok((config, Some(path)))
+}
+
+/// Parse text (for tests and [`load`]); `origin` names the file in messages.
+pub fn parse(text: &str, origin: &Path) -> Result<Config, ConfigError> {
+    let doc = Doc { text, origin };
+    let config: Config = toml::from_str(text).map_err(|e| doc.explain_toml(&e))?;
+    // The text parsed, so this succeeds; it gives the spans for the checks below.
+    let root = DeTable::parse(text).map_err(|e| doc.explain_toml(&e))?;
+    validate(&config, root.get_ref(), &doc)?;
+    Ok(config)
+}
+
+/// The text being parsed, for turning byte offsets into errors.
+struct Doc<'a> {
+    text: &'a str,
+    origin: &'a Path,
+}
+
+impl Doc<'_> {
+    fn error(
+        &self,
+        span: Option<Range<usize>>,
+        key: Option<String>,
+        message: String,
+    ) -> ConfigError {
+        let Some(span) = span else {
+            return ConfigError::Invalid {
+                path: self.origin.to_path_buf(),
+                line: 0,
+                column: 0,
+                width: 0,
+                key,
+                message,
+                source_line: String::new(),
+            };
+        };
+        let start = floor_char_boundary(self.text, span.start);
+        let before = &self.text[..start];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line_end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| start + i);
+        let source_line = self.text[line_start..line_end].trim_end_matches('\r');
+        let column = before[line_start..].chars().count() + 1;
+        let end = floor_char_boundary(self.text, span.end.clamp(start, line_end));
+        let width = self.text[start..end].chars().count();
+        ConfigError::Invalid {
+            path: self.origin.to_path_buf(),
+            line: before.matches('\n').count() + 1,
+            column,
+            width,
+            key,
+            message,
+            source_line: source_line.to_string(),
+        }
+    }
+
+    /// Turn a TOML (syntax or serde) error into one that names the key.
+    fn explain_toml(&self, e: &toml::de::Error) -> ConfigError {
+        let span = e.span();
+        let msg = e
+            .message()
+            .trim_end()
+            .replace("expected a map", "expected a table")
+            .replace("expected a sequence", "expected a list");
+        let msg = msg.as_str();
+        let root = DeTable::parse(self.text).ok();
+        let path = match (&root, &span) {
+            (Some(root), Some(span)) => path_at(root.get_ref(), span.start),
+            _ => Vec::new(),
+        };
+        let Some(root) = root else {
+            return self.error(span, None, format!("invalid TOML: {msg}"));
+        };
+        let key = (!path.is_empty()).then(|| show_path(&path));
+        let under_keys = matches!(path.first(), Some(Seg::Key(k)) if k == "keys");
+
+        if let Some(rest) = msg.strip_prefix("unknown field ") {
+            let parent = &path[..path.len().saturating_sub(1)];
+            let table = if parent.is_empty() {
+                String::new()
+            } else {
+                format!(" in [{}]", show_path(parent))
+            };
+            let rest = rest.replacen(", expected", &format!("{table}; expected"), 1);
+            return self.error(span, key, format!("unknown key {rest}"));
+        }
+        if under_keys && path.len() == 2 {
+            if let Some(rest) = msg.strip_prefix("unknown variant ") {
+                let rest = rest.replacen(", expected", " in [keys]; expected", 1);
+                return self.error(span, key, format!("unknown action {rest}"));
+            }
+            if msg.contains("untagged enum KeyList")
+                && let Some(Seg::Key(action)) = path.get(1)
+                && let Some(e) = self.key_list_error(root.get_ref(), action)
+            {
+                return e;
+            }
+        }
+        match key {
+            Some(key) => self.error(span, Some(key.clone()), format!("`{key}`: {msg}")),
+            None => self.error(span, None, msg.to_string()),
+        }
+    }
+
+    /// Explain why `keys.<action>` is not a key or a list of keys.
+    fn key_list_error(&self, root: &DeTable<'_>, action: &str) -> Option<ConfigError> {
+        let value = get(root, "keys")?
+            .get_ref()
+            .as_table()?
+            .iter()
+            .find_map(|(k, v)| (k.get_ref().as_ref() == action).then_some(v))?;
+        let key = format!("keys.{action}");
+        let check = |v: &Spanned<DeValue<'_>>, key: &str| -> Option<ConfigError> {
+            match v.get_ref() {
+                DeValue::String(s) => match s.parse::<KeyBinding>() {
+                    Ok(_) => None,
+                    Err(why) => Some(self.error(
+                        Some(v.span()),
+                        Some(key.to_string()),
+                        format!("`{key}`: {why}"),
+                    )),
+                },
+                other => Some(self.error(
+                    Some(v.span()),
+                    Some(key.to_string()),
+                    format!(
+                        "`{key}`: expected a key as a string (\"q\", \"ctrl-r\"), found {}",
+                        other.type_str()
+                    ),
+                )),
+            }
+        };
+        match value.get_ref() {
+            DeValue::String(_) => check(value, &key),
+            DeValue::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| check(item, &format!("{key}[{i}]"))),
+            other => Some(self.error(
+                Some(value.span()),
+                Some(key.clone()),
+                format!(
+                    "`{key}`: expected a key (\"q\") or a list of keys ([\"j\", \"down\"]), found {}",
+                    other.type_str()
+                ),
+            )),
+        }
+    }
+}
+
+/// Checks serde cannot do: endpoint schemes, empty theme, keys bound to two actions.
+fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), ConfigError> {
+    if let Some(theme) = &config.theme
+        && theme.trim().is_empty()
+    {
+        let span = get(root, "theme").map(Spanned::span);
+        return Err(doc.error(
+            span,
+            Some("theme".to_string()),
+            "`theme`: must not be empty (leave it out for the default theme)".to_string(),
+        ));
+    }
+
+    for (i, endpoint) in config.endpoints.iter().enumerate() {
+        if !endpoint_ok(endpoint) {
+            let span = get(root, "endpoints")
+                .and_then(|v| v.get_ref().as_array())
+                .and_then(|a| a.get(i))
+                .map(Spanned::span);
+            return Err(doc.error(
+                span,
+                Some(format!("endpoints[{i}]")),
+                format!(
+                    "`endpoints`: {endpoint:?} is not an endpoint; use unix:///path/to/docker.sock, \
+                     tcp://host:2376, http://host:2375, https://host:2376, ssh://user@host \
+                     or an absolute socket path"
+                ),
+            ));
+        }
+    }
+
+    // Keys: the same check the keymap makes, but here it can point at the line.
+    let defaults = Keymap::default();
+    let mut owner: BTreeMap<String, Action> = BTreeMap::new();
+    let bound = |a: Action| -> Vec<KeyBinding> {
+        config
+            .keys
+            .get(&a)
+            .map_or_else(|| defaults.keys(a).to_vec(), KeyList::keys)
+    };
+    // Overridden actions last, so a clash is reported at the line that caused it.
+    let mut order: Vec<Action> = Action::ALL.to_vec();
+    order.sort_by_key(|a| config.keys.contains_key(a));
+    for action in order {
+        for key in bound(action) {
+            let name = key.to_string();
+            if let Some(other) = owner.insert(name.clone(), action) {
+                if other == action {
+                    continue;
+                }
+                let span = get(root, "keys")
+                    .and_then(|v| v.get_ref().as_table())
+                    .and_then(|t| {
+                        t.iter()
+                            .find(|(k, _)| k.get_ref().as_ref() == action.name())
+                            .map(|(_, v)| v.span())
+                    });
+                let hint = if config.keys.contains_key(&other) {
+                    String::new()
+                } else {
+                    format!(" (its default; give `{other}` other keys too)")
+                };
+                return Err(doc.error(
+                    span,
+                    Some(format!("keys.{action}")),
+                    format!("`keys.{action}`: key {name} is also bound to `{other}`{hint}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a config endpoint has a scheme swarmdeck can connect with.
+pub fn endpoint_ok(endpoint: &str) -> bool {
+    let lower = endpoint.to_ascii_lowercase();
+    ENDPOINT_SCHEMES
+        .iter()
+        .any(|s| lower.starts_with(s) && lower.len() > s.len())
+        || Path::new(endpoint).is_absolute()
+}
+
+fn get<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Option<&'a Spanned<DeValue<'i>>> {
+    table
+        .iter()
+        .find(|(k, _)| k.get_ref().as_ref() == key)
+        .map(|(_, v)| v)
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// One step of a key path.
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+fn show_path(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                let bare = !k.is_empty()
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if bare {
+                    out.push_str(k);
+                } else {
+                    out.push_str(&format!("{k:?}"));
+                }
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+fn contains(span: &Range<usize>, offset: usize) -> bool {
+    span.contains(&offset) || (span.is_empty() && span.start == offset)
+}
+
+/// The key path of the key or value at byte `offset`.
+fn path_at(root: &DeTable<'_>, offset: usize) -> Vec<Seg> {
+    let mut path = Vec::new();
+    find_in_table(root, offset, &mut path);
+    path
+}
+
+fn find_in_table(table: &DeTable<'_>, offset: usize, path: &mut Vec<Seg>) -> bool {
+    for (k, v) in table {
+        path.push(Seg::Key(k.get_ref().to_string()));
+        if contains(&k.span(), offset) || find_in_value(v, offset, path) {
+            return true;
+        }
+        path.pop();
+    }
+    false
+}
+
+fn find_in_value(value: &Spanned<DeValue<'_>>, offset: usize, path: &mut Vec<Seg>) -> bool {
+    match value.get_ref() {
+        DeValue::Table(t) => find_in_table(t, offset, path) || contains(&value.span(), offset),
+        DeValue::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(Seg::Index(i));
+                if find_in_value(item, offset, path) {
+                    return true;
+                }
+                path.pop();
+            }
+            contains(&value.span(), offset)
+        }
+        _ => contains(&value.span(), offset),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
+    }
+
+    fn toml_files(dir: &Path) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    fn parse_str(text: &str) -> Result<Config, ConfigError> {
+        parse(text, Path::new("/etc/test.toml"))
+    }
+
+    fn err(text: &str) -> String {
+        parse_str(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn empty_is_default() {
+        assert_eq!(parse_str("").unwrap(), Config::default());
+        assert_eq!(parse_str("# nothing\n\n").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn full_config() {
+        let c = parse_str(
+            "theme = \"light\"\nendpoints = [\"ssh://admin@m1\", \"tcp://10.0.0.2:2376\", \"/run/docker.sock\"]\n\
+             [keys]\nquit = \"x\"\ndown = [\"j\", \"ctrl-n\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.theme.as_deref(), Some("light"));
+        assert_eq!(c.endpoints.len(), 3);
+        assert_eq!(c.keys[&Action::Quit], KeyList::One("x".parse().unwrap()));
+        assert_eq!(
+            c.keys[&Action::Down].keys(),
+            vec![
+                "j".parse::<KeyBinding>().unwrap(),
+                "ctrl-n".parse().unwrap()
+            ]
+        );
+        // a valid config also builds a keymap
+        Keymap::new(&c.keys, false).unwrap();
+    }
+
+    #[test]
+    fn every_valid_fixture_parses() {
+        let files = toml_files(&dir("tests/valid_configs"));
+        assert!(files.len() >= 3);
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let config = parse(&text, &path).unwrap_or_else(|e| panic!("{e}"));
+            Keymap::new(&config.keys, false).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+    }
+
+    /// Invalid fixtures start with `# expect-line: N` and `# expect: TEXT`.
+    #[test]
+    fn every_invalid_fixture_fails_with_file_and_line() {
+        let files = toml_files(&dir("tests/invalid_configs"));
+        assert!(files.len() >= 6);
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let header = |prefix: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(prefix))
+                    .map(str::trim)
+                    .unwrap_or_else(|| panic!("{} lacks {prefix}", path.display()))
+            };
+            let line: usize = header("# expect-line:").parse().unwrap();
+            let expect = header("# expect:");
+            let e = parse(&text, &path).expect_err(&path.display().to_string());
+            assert_eq!(e.line(), Some(line), "{e}");
+            assert_eq!(e.path(), path);
+            let msg = e.to_string();
+            let file = path.file_name().unwrap().to_string_lossy();
+            assert!(msg.contains(&*file), "{msg}");
+            assert!(msg.contains(&format!(":{line}:")), "{msg}");
+            assert!(msg.contains(expect), "want {expect:?} in:\n{msg}");
+        }
+    }
+
+    #[test]
+    fn message_format() {
+        let msg = err("theme = \"x\"\ncolour = \"red\"\n");
+        assert_eq!(
+            msg,
+            "/etc/test.toml:2:1: unknown key `colour`; expected one of `theme`, `endpoints`, `keys`\n  \
+             |\n2 | colour = \"red\"\n  | ^^^^^^"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let msg = err("theme = 3\n");
+        assert!(
+            msg.starts_with("/etc/test.toml:1:9: `theme`: invalid type: integer `3`"),
+            "{msg}"
+        );
+        let msg = err("endpoints = \"tcp://x\"\n");
+        assert!(msg.contains("`endpoints`: invalid type: string"), "{msg}");
+        let msg = err("endpoints = [\"tcp://a\", 7]\n");
+        assert!(
+            msg.contains("1:25: `endpoints[1]`: invalid type: integer"),
+            "{msg}"
+        );
+        let msg = err("[keys]\nquitt = \"q\"\n");
+        assert!(
+            msg.contains("2:1: unknown action `quitt` in [keys]; expected one of `quit`"),
+            "{msg}"
+        );
+        let msg = err("[keys]\nquit = \"hyper-q\"\n");
+        assert!(
+            msg.contains("2:8: `keys.quit`: unknown key \"hyper-q\""),
+            "{msg}"
+        );
+        let msg = err("[keys]\nquit = [\"q\", \"f13\"]\n");
+        assert!(
+            msg.contains("2:14: `keys.quit[1]`: unknown key \"f13\""),
+            "{msg}"
+        );
+        let msg = err("[keys]\nquit = [\"q\", 1]\n");
+        assert!(
+            msg.contains("`keys.quit[1]`: expected a key as a string"),
+            "{msg}"
+        );
+        let msg = err("[keys]\nquit = 1\n");
+        assert!(
+            msg.contains("`keys.quit`: expected a key (\"q\") or a list"),
+            "{msg}"
+        );
+        let msg = err("keys = 1\n");
+        assert!(msg.contains("1:8: `keys`: invalid type: integer"), "{msg}");
+        let msg = err("[keys.quit]\nx = 1\n");
+        assert!(msg.contains("`keys.quit`"), "{msg}");
+        let msg = err("theme = \"\"\n");
+        assert!(msg.contains("`theme`: must not be empty"), "{msg}");
+        let msg = err("theme = \n");
+        assert!(msg.contains("1:9: invalid TOML: "), "{msg}");
+    }
+
+    #[test]
+    fn endpoints_are_checked() {
+        for ok in [
+            "unix:///var/run/docker.sock",
+            "tcp://10.0.0.1:2376",
+            "http://m1:2375",
+            "https://m1:2376",
+            "ssh://admin@m1",
+            "SSH://admin@m1",
+            "/var/run/docker.sock",
+        ] {
+            assert!(endpoint_ok(ok), "{ok}");
+        }
+        for bad in [
+            "m1:2376",
+            "ftp://m1",
+            "tcp://",
+            "",
+            "docker.sock",
+            "npipe:////./pipe/x",
+        ] {
+            assert!(!endpoint_ok(bad), "{bad}");
+        }
+        let msg = err("endpoints = [\n  \"tcp://a:2376\",\n  \"ftp://b\",\n]\n");
+        assert!(
+            msg.starts_with("/etc/test.toml:3:3: `endpoints`: \"ftp://b\" is not an endpoint"),
+            "{msg}"
+        );
+        let e = parse_str("endpoints = [\"b:22\"]").unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Invalid { key: Some(k), .. } if k == "endpoints[0]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn conflicting_keys_point_at_the_override() {
+        let msg = err("theme = \"mono\"\n[keys]\nquit = \"j\"\n");
+        assert!(
+            msg.contains("3:8: `keys.quit`: key j is also bound to `down` (its default; give `down` other keys too)"),
+            "{msg}"
+        );
+        // moving the default away fixes it
+        parse_str("[keys]\nquit = \"j\"\ndown = \"n\"\n").unwrap();
+        // the same key twice for one action is harmless
+        parse_str("[keys]\nquit = [\"x\", \"x\"]\n").unwrap();
+        let msg = err("[keys]\nquit = \"x\"\nhelp = \"x\"\n");
+        assert!(
+            msg.contains("`keys.quit`: key x is also bound to `help`\n"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn non_ascii_columns() {
+        let msg = err("# é\n\"thème\" = \"x\"\n");
+        assert!(
+            msg.starts_with("/etc/test.toml:2:1: unknown key `thème`"),
+            "{msg}"
+        );
+        let msg = err("endpoints = [\"é\", \"ü\"]\n");
+        assert!(msg.contains(":1:14: "), "{msg}");
+    }
+
+    #[test]
+    fn load_explicit_missing_is_an_error() {
+        let e = load(Some(Path::new("/nonexistent/swarmdeck.toml"))).unwrap_err();
+        assert!(matches!(e, ConfigError::Read { .. }));
+        assert!(
+            e.to_string().starts_with("/nonexistent/swarmdeck.toml: "),
+            "{e}"
+        );
+        assert_eq!(e.line(), None);
+    }
+
+    #[test]
+    fn load_explicit_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "theme = \"mono\"\n").unwrap();
+        let (config, from) = load(Some(&path)).unwrap();
+        assert_eq!(config.theme.as_deref(), Some("mono"));
+        assert_eq!(from.as_deref(), Some(path.as_path()));
+
+        std::fs::write(&path, "theme = \"mono\"\nbogus = 1\n").unwrap();
+        let e = load(Some(&path)).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}:2:1: ", path.display())),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn default_paths_share_a_folder() {
+        if let (Some(config), Some(themes)) = (default_path(), themes_dir()) {
+            assert!(
+                config.ends_with("swarmdeck/config.toml"),
+                "{}",
+                config.display()
+            );
+            assert_eq!(config.parent(), themes.parent());
+            assert!(themes.ends_with("swarmdeck/themes"));
+        }
+    }
+
+    fn example() -> String {
+        std::fs::read_to_string(dir("docs/config.example.toml")).unwrap()
+    }
+
+    #[test]
+    fn example_parses_and_documents_everything() {
+        let text = example();
+        let path = dir("docs/config.example.toml");
+        parse(&text, &path).unwrap_or_else(|e| panic!("{e}"));
+        for key in ["theme", "endpoints", "[keys]"] {
+            assert!(text.contains(key), "example lacks {key}");
+        }
+        for action in Action::ALL {
+            assert!(
+                text.lines()
+                    .any(|l| l.starts_with(&format!("# {} = ", action.name()))),
+                "example lacks a commented `{}` line",
+                action.name()
+            );
+        }
+    }
+
+    /// The commented `[keys]` lines of the example are the real defaults and parse.
+    #[test]
+    fn example_key_lines_are_the_defaults() {
+        let text: String = example()
+            .lines()
+            .map(|l| {
+                let bare = l.strip_prefix("# ").unwrap_or(l);
+                let is_action = Action::ALL
+                    .iter()
+                    .any(|a| bare.starts_with(&format!("{} = ", a.name())));
+                if is_action { bare } else { l }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config =
+            parse(&text, Path::new("uncommented example")).unwrap_or_else(|e| panic!("{e}"));
+        let defaults = Keymap::default();
+        for action in Action::ALL {
+            let keys = config
+                .keys
+                .get(action)
+                .map(KeyList::keys)
+                .unwrap_or_default();
+            assert_eq!(keys, defaults.keys(*action), "{action}");
+        }
+    }
+
+    #[test]
+    fn docs_list_every_action() {
+        let md = std::fs::read_to_string(dir("docs/config.md")).unwrap();
+        for action in Action::ALL {
+            assert!(
+                md.contains(&format!("`{}`", action.name())),
+                "docs/config.md lacks {action}"
+            );
+        }
+    }
+
+    #[test]
+    fn theme_docs_list_every_slot() {
+        let md = std::fs::read_to_string(dir("docs/themes.md")).unwrap();
+        for slot in crate::theme::SLOTS {
+            assert!(
+                md.contains(&format!("`{slot}`")),
+                "docs/themes.md lacks {slot}"
+            );
+        }
+        for name in crate::theme::Theme::builtin_names() {
+            assert!(
+                md.contains(&format!("`{name}`")),
+                "docs/themes.md lacks {name}"
+            );
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Choosing and connecting to a manager endpoint, with errors an operator can act on.
+
+use std::io::ErrorKind;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bollard::{API_DEFAULT_VERSION, Docker};
+use thiserror::Error;
+
+use crate::domain::EngineInfo;
+
+/// How long one request to the engine may take before we call the endpoint unreachable.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
+
+/// Why an endpoint cannot be used. Each one is a full sentence for the error screen.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum ConnectError {
+    #[error("{endpoint}: no Docker socket at {path} (is dockerd running on this host?)")]
+    NoSocket { endpoint: String, path: String },
+    #[error(
+        "{endpoint}: permission denied on {path}: run swarmdeck as root or as a member of the docker group"
+    )]
+    PermissionDenied { endpoint: String, path: String },
+    #[error("{endpoint}: unreachable: {reason}")]
+    Unreachable { endpoint: String, reason: String },
+    #[error(
+        "{endpoint}: this engine is not part of a swarm (state: {state}); use a manager of your swarm"
+    )]
+    NotInSwarm { endpoint: String, state: String },
+    #[error("{endpoint}: this engine is a swarm worker; connect to a manager instead: {}", managers_text(.managers))]
+    Worker {
+        endpoint: String,
+        managers: Vec<String>,
+    },
+    #[error("{endpoint}: unsupported endpoint: {reason}")]
+    BadEndpoint { endpoint: String, reason: String },
+    #[error("{endpoint}: the engine answered with an error: {message}")]
+    Api { endpoint: String, message: String },
+}
+
+fn managers_text(m: &[String]) -> String {
+    if m.is_empty() {
+        "(the engine names none)".into()
+    } else {
+        m.join(", ")
+    }
+}
+
+/// Where to connect, in order: `--host` flags, then `endpoints` from the config file, then
+/// `DOCKER_HOST`, then the local socket.
+pub fn resolve_endpoints(
+    cli: &[String],
+    config: &[String],
+    docker_host: Option<String>,
+) -> Vec<String> {
+    if !cli.is_empty() {
+        return cli.to_vec();
+    }
+    if !config.is_empty() {
+        return config.to_vec();
+    }
+    match docker_host {
+        Some(h) if !h.trim().is_empty() => vec![h],
+        _ => vec![DEFAULT_SOCKET.to_string()],
+    }
+}
+
+/// Accept `/path/to.sock` as shorthand for `unix:///path/to.sock`.
+pub fn normalize(endpoint: &str) -> String {
+    if endpoint.starts_with('/') {
+        format!("unix://{endpoint}")
+    } else {
+        endpoint.to_string()
+    }
+}
+
+fn client_for(endpoint: &str) -> Result<Docker, ConnectError> {
+    let bad = |reason: String| ConnectError::BadEndpoint {
+        endpoint: endpoint.to_string(),
+        reason,
+    };
+    let docker = if endpoint.starts_with("unix://") {
+        Docker::connect_with_unix(endpoint, REQUEST_TIMEOUT.as_secs(), API_DEFAULT_VERSION)
+    } else if endpoint.starts_with("tcp://")
+        || endpoint.starts_with("http://")
+        || endpoint.starts_with("https://")
+    {
+        let tls = endpoint.starts_with("https://")
+            || std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
+        if tls {
+            let dir = std::env::var("DOCKER_CERT_PATH")
+                .map(PathBuf::from)
+                .ok()
+                .or_else(|| {
+                    std::env::var("HOME")
+                        .ok()
+                        .map(|h| PathBuf::from(h).join(".docker"))
+                })
+                .ok_or_else(|| bad("no certificate directory: set DOCKER_CERT_PATH".into()))?;
+            let addr = endpoint.replacen("tcp://", "https://", 1);
+            Docker::connect_with_ssl(
+                &addr,
+                &dir.join("key.pem"),
+                &dir.join("cert.pem"),
+                &dir.join("ca.pem"),
+                REQUEST_TIMEOUT.as_secs(),
+                API_DEFAULT_VERSION,
+            )
+        } else {
+            Docker::connect_with_http(endpoint, REQUEST_TIMEOUT.as_secs(), API_DEFAULT_VERSION)
+        }
+    } else if endpoint.starts_with("ssh://") {
+        Docker::connect_with_ssh(
+            endpoint,
+            REQUEST_TIMEOUT.as_secs(),
+            API_DEFAULT_VERSION,
+            None,
+        )
+    } else {
+        return Err(bad("use unix://, tcp://, https:// or ssh://".into()));
+    };
+    docker.map_err(|e| bad(e.to_string()))
+}
+
+/// Check a unix socket before bollard does, to tell "no socket" from "permission denied".
+async fn probe_unix(endpoint: &str) -> Result<(), ConnectError> {
+    let path = endpoint.trim_start_matches("unix://").to_string();
+    match tokio::net::UnixStream::connect(&path).await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(match e.kind() {
+            ErrorKind::NotFound => ConnectError::NoSocket {
+                endpoint: endpoint.to_string(),
+                path,
+            },
+            ErrorKind::PermissionDenied => ConnectError::PermissionDenied {
+                endpoint: endpoint.to_string(),
+                path,
+            },
+            _ => ConnectError::Unreachable {
+                endpoint: endpoint.to_string(),
+                reason: e.to_string(),
+            },
+        }),
+    }
+}
+
+/// A working connection to a swarm manager.
+#[derive(Clone)]
+pub struct Connection {
+    pub endpoint: String,
+    pub docker: Docker,
+    pub info: EngineInfo,
+}
+
+/// Connect to one endpoint and check that it is a reachable swarm manager.
+pub async fn connect(endpoint: &str) -> Result<Connection, ConnectError> {
+    let endpoint = normalize(endpoint);
+    if endpoint.starts_with("unix://") {
+        probe_unix(&endpoint).await?;
+    }
+    let docker = client_for(&endpoint)?;
+    let unreachable = |reason: String| ConnectError::Unreachable {
+        endpoint: endpoint.clone(),
+        reason,
+    };
+    let docker = tokio::time::timeout(REQUEST_TIMEOUT, docker.negotiate_version())
+        .await
+        .map_err(|_| unreachable("no answer within 5 s".into()))?
+        .map_err(|e| unreachable(e.to_string()))?;
+    let info = tokio::time::timeout(REQUEST_TIMEOUT, super::fetch::engine_info(&docker))
+        .await
+        .map_err(|_| unreachable("no answer within 5 s".into()))?
+        .map_err(|e| ConnectError::Api {
+            endpoint: endpoint.clone(),
+            message: e.to_string(),
+        })?;
+    check_manager(&endpoint, &info)?;
+    Ok(Connection {
+        endpoint,
+        docker,
+        info,
+    })
+}
+
+/// Is this engine a swarm manager we can read the cluster from?
+pub fn check_manager(endpoint: &str, info: &EngineInfo) -> Result<(), ConnectError> {
+    match info.swarm_state.as_str() {
+        "active" if info.control_available => Ok(()),
+        "active" => Err(ConnectError::Worker {
+            endpoint: endpoint.to_string(),
+            managers: info.remote_managers.clone(),
+        }),
+        state => Err(ConnectError::NotInSwarm {
+            endpoint: endpoint.to_string(),
+            state: if state.is_empty() {
+                "unknown".into()
+            } else {
+                state.into()
+            },
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_order() {
+        let cli = vec!["unix:///a".to_string()];
+        let cfg = vec!["tcp://b:2375".to_string()];
+        assert_eq!(resolve_endpoints(&cli, &cfg, Some("unix:///c".into())), cli);
+        assert_eq!(resolve_endpoints(&[], &cfg, Some("unix:///c".into())), cfg);
+        assert_eq!(
+            resolve_endpoints(&[], &[], Some("unix:///c".into())),
+            vec!["unix:///c"]
+        );
+        assert_eq!(resolve_endpoints(&[], &[], None), vec![DEFAULT_SOCKET]);
+        assert_eq!(normalize("/run/x.sock"), "unix:///run/x.sock");
+    }
+
+    #[test]
+    fn worker_names_its_managers() {
+        let info = EngineInfo {
+            swarm_state: "active".into(),
+            control_available: false,
+            remote_managers: vec!["198.51.100.11:2377".into()],
+            ..Default::default()
+        };
+        let err = check_manager("unix:///x", &info).unwrap_err();
+        assert!(err.to_string().contains("198.51.100.11:2377"), "{err}");
+        let info = EngineInfo {
+            swarm_state: "inactive".into(),
+            ..Default::default()
+        };
+        assert!(matches!(
+            check_manager("unix:///x", &info),
+            Err(ConnectError::NotInSwarm { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn missing_socket_is_named() {
+        let err = connect("unix:///nonexistent/dir/docker.sock")
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(err, ConnectError::NoSocket { .. }), "{err}");
+        assert!(err.to_string().contains("/nonexistent/dir/docker.sock"));
+    }
+
+    #[tokio::test]
+    async fn bad_scheme_is_refused() {
+        let err = connect("ftp://x").await.err().unwrap();
+        assert!(matches!(err, ConnectError::BadEndpoint { .. }), "{err}");
+    }
+}

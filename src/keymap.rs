@@ -1,0 +1,480 @@
+//! Keys → [`Action`]s through one keymap. Defaults are in code; the config file's `[keys]`
+//! table replaces the keys of the actions it names. The help screen and the footer are
+//! generated from the keymap, so they always tell the truth.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::{Deserialize, Deserializer};
+
+/// Everything a key can do in the main view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Quit,
+    Help,
+    NextPane,
+    PrevPane,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    Enter,
+    Back,
+    Filter,
+    Command,
+    Refresh,
+}
+
+impl Action {
+    /// Every action, in help-screen order.
+    pub const ALL: &'static [Action] = &[
+        Action::Help,
+        Action::Quit,
+        Action::NextPane,
+        Action::PrevPane,
+        Action::Up,
+        Action::Down,
+        Action::Top,
+        Action::Bottom,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Enter,
+        Action::Back,
+        Action::Filter,
+        Action::Command,
+        Action::Refresh,
+    ];
+
+    /// The name used in the config file's `[keys]` table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::NextPane => "next_pane",
+            Action::PrevPane => "prev_pane",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::PageUp => "page_up",
+            Action::PageDown => "page_down",
+            Action::Enter => "enter",
+            Action::Back => "back",
+            Action::Filter => "filter",
+            Action::Command => "command",
+            Action::Refresh => "refresh",
+        }
+    }
+
+    /// One line for the help screen.
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "this help",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "previous pane",
+            Action::Up => "move up",
+            Action::Down => "move down",
+            Action::Top => "first row",
+            Action::Bottom => "last row",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Enter => "drill down: node or service → its tasks",
+            Action::Back => "back (leave drill-down, clear filter)",
+            Action::Filter => "filter the focused pane",
+            Action::Command => "command line (:nodes :services :tasks :q)",
+            Action::Refresh => "re-read everything now",
+        }
+    }
+
+    /// A short word for the footer, for the actions worth a hint there.
+    pub fn hint(self) -> Option<&'static str> {
+        match self {
+            Action::Help => Some("help"),
+            Action::NextPane => Some("pane"),
+            Action::Enter => Some("tasks"),
+            Action::Filter => Some("filter"),
+            Action::Command => Some("cmd"),
+            Action::Quit => Some("quit"),
+            _ => None,
+        }
+    }
+
+    /// Whether the action changes the swarm. None does yet; readonly mode removes those that do.
+    pub fn is_write(self) -> bool {
+        false
+    }
+
+    fn defaults(self) -> &'static [&'static str] {
+        match self {
+            Action::Quit => &["q", "ctrl-c"],
+            Action::Help => &["?"],
+            Action::NextPane => &["tab"],
+            Action::PrevPane => &["shift-tab"],
+            Action::Up => &["k", "up"],
+            Action::Down => &["j", "down"],
+            Action::Top => &["g", "home"],
+            Action::Bottom => &["G", "end"],
+            Action::PageUp => &["pgup", "ctrl-b"],
+            Action::PageDown => &["pgdn", "ctrl-f"],
+            Action::Enter => &["enter"],
+            Action::Back => &["esc"],
+            Action::Filter => &["/"],
+            Action::Command => &[":"],
+            Action::Refresh => &["ctrl-r"],
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One key with its modifiers, as written in the config file (`"ctrl-r"`, `"shift-tab"`, `"G"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyBinding {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl KeyBinding {
+    /// Normalise a terminal key event: shift is part of a character, and Shift-Tab is BackTab.
+    pub fn from_event(ev: &KeyEvent) -> Self {
+        let mut mods =
+            ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let code = match ev.code {
+            KeyCode::BackTab => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::BackTab
+            }
+            KeyCode::Char(c) => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::Char(c)
+            }
+            other => other,
+        };
+        KeyBinding { code, mods }
+    }
+}
+
+impl FromStr for KeyBinding {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut mods = KeyModifiers::NONE;
+        let mut rest = s;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            if rest.len() > 1 && lower.starts_with("ctrl-") {
+                mods |= KeyModifiers::CONTROL;
+                rest = &rest[5..];
+            } else if rest.len() > 1 && lower.starts_with("alt-") {
+                mods |= KeyModifiers::ALT;
+                rest = &rest[4..];
+            } else if rest.len() > 1 && lower.starts_with("shift-") {
+                mods |= KeyModifiers::SHIFT;
+                rest = &rest[6..];
+            } else {
+                break;
+            }
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => KeyCode::Char(c),
+            _ => match rest.to_ascii_lowercase().as_str() {
+                "tab" if mods.contains(KeyModifiers::SHIFT) => {
+                    mods.remove(KeyModifiers::SHIFT);
+                    KeyCode::BackTab
+                }
+                "tab" => KeyCode::Tab,
+                "backtab" => KeyCode::BackTab,
+                "enter" | "return" => KeyCode::Enter,
+                "esc" | "escape" => KeyCode::Esc,
+                "space" => KeyCode::Char(' '),
+                "up" => KeyCode::Up,
+                "down" => KeyCode::Down,
+                "left" => KeyCode::Left,
+                "right" => KeyCode::Right,
+                "pgup" | "pageup" => KeyCode::PageUp,
+                "pgdn" | "pagedown" => KeyCode::PageDown,
+                "home" => KeyCode::Home,
+                "end" => KeyCode::End,
+                "backspace" => KeyCode::Backspace,
+                "delete" | "del" => KeyCode::Delete,
+                "insert" | "ins" => KeyCode::Insert,
+                f if f.starts_with('f') && f.len() <= 3 => match f[1..].parse::<u8>() {
+                    Ok(n @ 1..=12) => KeyCode::F(n),
+                    _ => return Err(format!("unknown key {s:?}")),
+                },
+                _ => {
+                    return Err(format!(
+                        "unknown key {s:?} (examples: \"j\", \"ctrl-r\", \"shift-tab\", \"pgdn\", \"f5\")"
+                    ));
+                }
+            },
+        };
+        if let KeyCode::Char(c) = code {
+            // "shift-g" means "G"
+            if mods.contains(KeyModifiers::SHIFT) {
+                mods.remove(KeyModifiers::SHIFT);
+                return Ok(KeyBinding {
+                    code: KeyCode::Char(c.to_ascii_uppercase()),
+                    mods,
+                });
+            }
+        }
+        Ok(KeyBinding { code, mods })
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyBinding {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for KeyBinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            f.write_str("Ctrl-")?;
+        }
+        if self.mods.contains(KeyModifiers::ALT) {
+            f.write_str("Alt-")?;
+        }
+        if self.mods.contains(KeyModifiers::SHIFT) {
+            f.write_str("Shift-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("Space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Tab => f.write_str("Tab"),
+            KeyCode::BackTab => f.write_str("Shift-Tab"),
+            KeyCode::Enter => f.write_str("Enter"),
+            KeyCode::Esc => f.write_str("Esc"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::PageUp => f.write_str("PgUp"),
+            KeyCode::PageDown => f.write_str("PgDn"),
+            KeyCode::Home => f.write_str("Home"),
+            KeyCode::End => f.write_str("End"),
+            KeyCode::Backspace => f.write_str("Backspace"),
+            KeyCode::Delete => f.write_str("Del"),
+            KeyCode::Insert => f.write_str("Ins"),
+            KeyCode::F(n) => write!(f, "F{n}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// Keys as the config file writes them: one key or a list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(KeyBinding),
+    Many(Vec<KeyBinding>),
+}
+
+impl KeyList {
+    pub fn keys(&self) -> Vec<KeyBinding> {
+        match self {
+            KeyList::One(k) => vec![*k],
+            KeyList::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// The resolved keymap.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    bindings: BTreeMap<Action, Vec<KeyBinding>>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let bindings = Action::ALL
+            .iter()
+            .map(|a| {
+                let keys = a
+                    .defaults()
+                    .iter()
+                    .map(|k| {
+                        k.parse()
+                            .unwrap_or_else(|e| panic!("built-in key {k}: {e}"))
+                    })
+                    .collect();
+                (*a, keys)
+            })
+            .collect();
+        Keymap { bindings }
+    }
+}
+
+impl Keymap {
+    /// Defaults with the user's overrides. `readonly` removes every write action.
+    /// Errors name the conflicting keys.
+    pub fn new(overrides: &BTreeMap<Action, KeyList>, readonly: bool) -> Result<Self, String> {
+        let mut map = Keymap::default();
+        for (action, keys) in overrides {
+            map.bindings.insert(*action, keys.keys());
+        }
+        if readonly {
+            map.bindings.retain(|a, _| !a.is_write());
+        }
+        let mut seen: BTreeMap<String, Action> = BTreeMap::new();
+        for (action, keys) in &map.bindings {
+            for k in keys {
+                if let Some(other) = seen.insert(k.to_string(), *action) {
+                    return Err(format!("key {k} is bound to both {other} and {action}"));
+                }
+            }
+        }
+        Ok(map)
+    }
+
+    pub fn action(&self, ev: &KeyEvent) -> Option<Action> {
+        let key = KeyBinding::from_event(ev);
+        self.bindings
+            .iter()
+            .find(|(_, keys)| keys.contains(&key))
+            .map(|(a, _)| *a)
+    }
+
+    pub fn keys(&self, action: Action) -> &[KeyBinding] {
+        self.bindings.get(&action).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// "j, ↓" for the help screen.
+    pub fn keys_text(&self, action: Action) -> String {
+        self.keys(action)
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// (keys, description) for every bound action, in help order.
+    pub fn help_rows(&self) -> Vec<(String, &'static str)> {
+        Action::ALL
+            .iter()
+            .filter(|a| !self.keys(**a).is_empty())
+            .map(|a| (self.keys_text(*a), a.description()))
+            .collect()
+    }
+
+    /// (first key, word) for the footer.
+    pub fn footer_hints(&self) -> Vec<(String, &'static str)> {
+        Action::ALL
+            .iter()
+            .filter_map(|a| Some((self.keys(*a).first()?.to_string(), a.hint()?)))
+            .collect()
+    }
+
+    /// Every bound action (for tests that walk the keymap).
+    pub fn actions(&self) -> impl Iterator<Item = Action> + '_ {
+        self.bindings
+            .iter()
+            .filter(|(_, k)| !k.is_empty())
+            .map(|(a, _)| *a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::crossterm::event::KeyEventKind;
+
+    fn key(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent::new_with_kind(code, mods, KeyEventKind::Press)
+    }
+
+    #[test]
+    fn defaults_resolve() {
+        let km = Keymap::default();
+        assert_eq!(
+            km.action(&key(KeyCode::Char('j'), KeyModifiers::NONE)),
+            Some(Action::Down)
+        );
+        assert_eq!(
+            km.action(&key(KeyCode::Down, KeyModifiers::NONE)),
+            Some(Action::Down)
+        );
+        // terminals report G with or without SHIFT
+        assert_eq!(
+            km.action(&key(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            km.action(&key(KeyCode::Char('G'), KeyModifiers::NONE)),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            km.action(&key(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Action::PrevPane)
+        );
+        assert_eq!(
+            km.action(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            km.action(&key(KeyCode::Char('x'), KeyModifiers::NONE)),
+            None
+        );
+    }
+
+    #[test]
+    fn every_action_has_a_default_key_and_help() {
+        let km = Keymap::default();
+        for a in Action::ALL {
+            assert!(!km.keys(*a).is_empty(), "{a} has no key");
+        }
+        assert_eq!(km.help_rows().len(), Action::ALL.len());
+    }
+
+    #[test]
+    fn overrides_replace_and_conflicts_are_refused() {
+        let mut o = BTreeMap::new();
+        o.insert(Action::Quit, KeyList::One("x".parse().unwrap()));
+        let km = Keymap::new(&o, false).unwrap();
+        assert_eq!(
+            km.action(&key(KeyCode::Char('x'), KeyModifiers::NONE)),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            km.action(&key(KeyCode::Char('q'), KeyModifiers::NONE)),
+            None
+        );
+        assert!(km.help_rows().iter().any(|(k, d)| k == "x" && *d == "quit"));
+
+        let mut o = BTreeMap::new();
+        o.insert(Action::Quit, KeyList::One("j".parse().unwrap()));
+        let err = Keymap::new(&o, false).unwrap_err();
+        assert!(err.contains("j is bound to both"), "{err}");
+    }
+
+    #[test]
+    fn key_syntax() {
+        assert_eq!(
+            "shift-tab".parse::<KeyBinding>().unwrap().code,
+            KeyCode::BackTab
+        );
+        assert_eq!(
+            "shift-g".parse::<KeyBinding>().unwrap().code,
+            KeyCode::Char('G')
+        );
+        assert_eq!("F5".parse::<KeyBinding>().unwrap().code, KeyCode::F(5));
+        let k: KeyBinding = "ctrl-r".parse().unwrap();
+        assert_eq!(k.to_string(), "Ctrl-r");
+        assert!("hyper-x".parse::<KeyBinding>().is_err());
+        assert!("f13".parse::<KeyBinding>().is_err());
+    }
+}

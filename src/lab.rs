@@ -1,0 +1,78 @@
+//! `swarmdeck lab …` and `swarmdeck demo`: the project's real-swarm lab, embedded so the
+//! binary can bring it up anywhere (the script lives at tests/lab/lab.sh).
+
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus};
+
+use anyhow::{Context, bail};
+
+const SCRIPT: &str = include_str!("../tests/lab/lab.sh");
+
+/// Write the embedded script where it can be run, and return its path.
+fn script_path() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("swarmdeck-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join("lab.sh");
+    std::fs::write(&path, SCRIPT).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// Run `lab.sh ARGS…` with the terminal attached.
+pub fn run(args: &[String]) -> anyhow::Result<ExitStatus> {
+    let path = script_path()?;
+    let status = Command::new("bash")
+        .arg(&path)
+        .args(args)
+        .status()
+        .context("running bash")?;
+    let _ = std::fs::remove_dir_all(path.parent().unwrap_or(&path));
+    Ok(status)
+}
+
+/// The manager sockets of the running lab, from `lab.sh status`.
+pub fn manager_endpoints() -> anyhow::Result<Vec<String>> {
+    let path = script_path()?;
+    let out = Command::new("bash")
+        .arg(&path)
+        .arg("status")
+        .output()
+        .context("running bash")?;
+    let _ = std::fs::remove_dir_all(path.parent().unwrap_or(&path));
+    if !out.status.success() {
+        bail!(
+            "the lab is not up:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(parse_status_sockets(&text))
+}
+
+/// Sockets of the managers in `lab.sh status` output (lines like
+/// `node1 role=manager socket=unix:///… addr=… docker=up …`).
+pub fn parse_status_sockets(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.split_whitespace().any(|f| f == "role=manager"))
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find_map(|f| f.strip_prefix("socket="))
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sockets_from_status() {
+        let text = "vip=198.51.100.100 owner=node1\n\
+            node1 role=manager socket=unix:///var/lib/swarmdeck-lab/sdlab/node1/docker.sock addr=198.51.100.11 docker=up keepalived=MASTER link=up\n\
+            node4 role=worker socket=unix:///var/lib/swarmdeck-lab/sdlab/node4/docker.sock addr=198.51.100.14 docker=up keepalived=BACKUP link=up\n";
+        assert_eq!(
+            parse_status_sockets(text),
+            vec!["unix:///var/lib/swarmdeck-lab/sdlab/node1/docker.sock"]
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! swarmdeck: a keyboard-driven terminal dashboard for highly available Docker Swarm clusters.
+//!
+//! Layout: [`domain`] is our model (bollard stops at `domain::convert`); [`engine`] does all
+//! Docker I/O in background tasks and reports with messages; [`app`] is the state, owned by
+//! the UI task; [`ui`] draws it as a pure function; [`tui`] is the loop that ties them.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod keymap;
+pub mod lab;
+pub mod status;
+pub mod term;
+pub mod theme;
+pub mod tui;
+pub mod ui;

@@ -1,0 +1,94 @@
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use jiff::Timestamp;
+
+use swarmdeck::app::App;
+use swarmdeck::cli::{Cli, Command};
+use swarmdeck::engine::connect::resolve_endpoints;
+use swarmdeck::keymap::Keymap;
+use swarmdeck::theme::Theme;
+use swarmdeck::{config, lab, status, tui};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            swarmdeck::term::restore();
+            eprintln!("swarmdeck: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
+    let (cfg, _cfg_path) = match config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("swarmdeck: bad config: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let keymap = match Keymap::new(&cfg.keys, false) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("swarmdeck: bad config: [keys]: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let mut endpoints = resolve_endpoints(
+        &cli.hosts,
+        &cfg.endpoints,
+        std::env::var("DOCKER_HOST").ok(),
+    );
+
+    match cli.command {
+        Some(Command::Status { json }) => {
+            let report = runtime.block_on(status::run(&endpoints));
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.text());
+            }
+            return Ok(ExitCode::from(report.exit_code as u8));
+        }
+        Some(Command::Lab { args }) => {
+            let st = lab::run(&args)?;
+            return Ok(ExitCode::from(st.code().unwrap_or(1).clamp(0, 255) as u8));
+        }
+        Some(Command::Demo) => {
+            let st = lab::run(&["up".to_string()])?;
+            if !st.success() {
+                anyhow::bail!("the lab did not come up (see the messages above)");
+            }
+            if cli.hosts.is_empty() {
+                endpoints = lab::manager_endpoints()?;
+            }
+        }
+        None => {}
+    }
+
+    let (theme, warning) = Theme::load(
+        cli.theme.as_deref().or(cfg.theme.as_deref()),
+        config::themes_dir().as_deref(),
+        Theme::no_color_env(),
+    );
+    let mut app = App::new(keymap, Timestamp::now());
+    if let Some(w) = warning {
+        app.notify(swarmdeck::app::Level::Warn, w);
+    }
+    let opts = tui::Options {
+        endpoints,
+        fps: cli.fps,
+        timings: Default::default(),
+    };
+    runtime.block_on(tui::run(app, theme, opts))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,322 @@
+//! `swarmdeck status`: a one-shot snapshot for scripts and monitoring.
+//!
+//! Exit codes: 0 healthy, 1 degraded (a node down, a service below desired, or a multi-manager
+//! swarm that can no longer lose a manager), 2 no quorum or no leader, 3 no manager reachable.
+
+use serde::Serialize;
+
+use crate::domain::quorum::Quorum;
+use crate::engine::fetch::{FetchError, Snapshot};
+use crate::engine::{ConnectError, connect, fetch};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    Healthy,
+    Degraded,
+    NoQuorum,
+    Unreachable,
+}
+
+impl Health {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Health::Healthy => 0,
+            Health::Degraded => 1,
+            Health::NoQuorum => 2,
+            Health::Unreachable => 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuorumReport {
+    pub managers: usize,
+    pub reachable: usize,
+    pub majority: usize,
+    pub tolerates: usize,
+    pub has_quorum: bool,
+    pub even: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeReport {
+    pub id: String,
+    pub hostname: String,
+    pub role: String,
+    pub leader: bool,
+    pub availability: String,
+    pub state: String,
+    pub reachability: Option<String>,
+    pub address: String,
+    pub engine_version: String,
+    pub running_tasks: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceReport {
+    pub id: String,
+    pub name: String,
+    pub mode: String,
+    pub running: u64,
+    pub desired: u64,
+    pub completed: u64,
+    pub image: String,
+    pub update_state: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub health: Health,
+    pub exit_code: i32,
+    pub endpoint: Option<String>,
+    pub cluster_id: Option<String>,
+    pub engine_version: Option<String>,
+    pub api_version: Option<String>,
+    pub leader: Option<String>,
+    pub quorum: Option<QuorumReport>,
+    /// Why the swarm is not healthy.
+    pub problems: Vec<String>,
+    /// Worth knowing, not a failure (e.g. a single-manager swarm).
+    pub warnings: Vec<String>,
+    pub nodes: Vec<NodeReport>,
+    pub services: Vec<ServiceReport>,
+}
+
+impl Report {
+    fn empty(health: Health) -> Self {
+        Report {
+            health,
+            exit_code: health.exit_code(),
+            endpoint: None,
+            cluster_id: None,
+            engine_version: None,
+            api_version: None,
+            leader: None,
+            quorum: None,
+            problems: Vec::new(),
+            warnings: Vec::new(),
+            nodes: Vec::new(),
+            services: Vec::new(),
+        }
+    }
+
+    pub fn unreachable(errors: &[ConnectError]) -> Self {
+        let mut r = Report::empty(Health::Unreachable);
+        r.problems = errors.iter().map(ToString::to_string).collect();
+        r
+    }
+
+    fn set_health(&mut self, h: Health) {
+        self.health = h;
+        self.exit_code = h.exit_code();
+    }
+
+    /// Judge a snapshot.
+    pub fn from_snapshot(endpoint: &str, snap: &Snapshot) -> Self {
+        let mut r = Report::empty(Health::Healthy);
+        r.endpoint = Some(endpoint.to_string());
+        r.cluster_id = Some(snap.info.cluster_id.clone());
+        r.engine_version = Some(snap.info.engine_version.clone());
+        r.api_version = Some(snap.info.api_version.clone());
+        let q = Quorum::from_nodes(&snap.nodes);
+        let leader = snap.nodes.iter().find(|n| n.is_leader());
+        r.leader = leader.map(|n| n.hostname.clone());
+        r.quorum = Some(QuorumReport {
+            managers: q.total,
+            reachable: q.reachable,
+            majority: q.majority,
+            tolerates: q.tolerates,
+            has_quorum: q.has_quorum,
+            even: q.even,
+        });
+        for u in &snap.unreadable {
+            r.warnings.push(format!("unreadable field {u}"));
+        }
+        let running = crate::domain::running_per_node(&snap.tasks);
+        for n in &snap.nodes {
+            if n.is_down() {
+                r.problems
+                    .push(format!("node {} is {}", n.hostname, n.state));
+            }
+            r.nodes.push(NodeReport {
+                id: n.id.0.clone(),
+                hostname: n.hostname.clone(),
+                role: n.role.to_string(),
+                leader: n.is_leader(),
+                availability: n.availability.to_string(),
+                state: n.state.to_string(),
+                reachability: n.manager.as_ref().map(|m| m.reachability.to_string()),
+                address: n.address().to_string(),
+                engine_version: n.engine_version.clone(),
+                running_tasks: running.get(&n.id).copied().unwrap_or(0),
+            });
+        }
+        for s in &snap.services {
+            if s.is_degraded() {
+                r.problems.push(format!(
+                    "service {} has {}/{} tasks running",
+                    s.name, s.running, s.desired
+                ));
+            }
+            r.services.push(ServiceReport {
+                id: s.id.0.clone(),
+                name: s.name.clone(),
+                mode: s.mode.name().to_string(),
+                running: s.running,
+                desired: s.desired,
+                completed: s.completed,
+                image: s.image_short().to_string(),
+                update_state: s.update_state.as_ref().map(ToString::to_string),
+            });
+        }
+        if q.even {
+            r.warnings.push(format!(
+                "{} managers: an even count tolerates no more failures than {}",
+                q.total,
+                q.total - 1
+            ));
+        }
+        if q.single() {
+            r.warnings.push(
+                "single-manager swarm: it cannot survive the loss of its manager".to_string(),
+            );
+        }
+        if !q.has_quorum || leader.is_none() {
+            if leader.is_none() {
+                r.problems.insert(0, "the swarm has no leader".into());
+            }
+            if !q.has_quorum {
+                r.problems.insert(
+                    0,
+                    format!(
+                        "no quorum: {}/{} managers reachable, {} needed",
+                        q.reachable, q.total, q.majority
+                    ),
+                );
+            }
+            r.set_health(Health::NoQuorum);
+        } else if q.at_risk() {
+            r.problems.insert(
+                0,
+                format!(
+                    "{}/{} managers reachable: the swarm cannot lose another manager",
+                    q.reachable, q.total
+                ),
+            );
+            r.set_health(Health::Degraded);
+        } else if !r.problems.is_empty() {
+            r.set_health(Health::Degraded);
+        }
+        r
+    }
+
+    /// A human-readable summary.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let health = match self.health {
+            Health::Healthy => "HEALTHY",
+            Health::Degraded => "DEGRADED",
+            Health::NoQuorum => "NO QUORUM",
+            Health::Unreachable => "UNREACHABLE",
+        };
+        out.push_str(&format!("swarm: {health}\n"));
+        if let Some(ep) = &self.endpoint {
+            out.push_str(&format!(
+                "endpoint: {ep} (engine {}, API {})\n",
+                self.engine_version.as_deref().unwrap_or("?"),
+                self.api_version.as_deref().unwrap_or("?")
+            ));
+        }
+        if let Some(c) = &self.cluster_id {
+            out.push_str(&format!("cluster: {c}\n"));
+        }
+        if let Some(q) = &self.quorum {
+            out.push_str(&format!(
+                "leader: {}\nquorum: {}/{} managers reachable, majority {}, tolerates {} more failure(s){}\n",
+                self.leader.as_deref().unwrap_or("none"),
+                q.reachable,
+                q.managers,
+                q.majority,
+                q.tolerates,
+                if q.even { ", even manager count" } else { "" }
+            ));
+        }
+        for p in &self.problems {
+            out.push_str(&format!("problem: {p}\n"));
+        }
+        for w in &self.warnings {
+            out.push_str(&format!("warning: {w}\n"));
+        }
+        if !self.nodes.is_empty() {
+            out.push_str(&format!(
+                "\n{:<16} {:<8} {:<7} {:<8} {:<12} {:<16} {:>5}\n",
+                "HOSTNAME", "ROLE", "AVAIL", "STATE", "MANAGER", "ADDRESS", "TASKS"
+            ));
+            for n in &self.nodes {
+                let name = if n.leader {
+                    format!("{} *", n.hostname)
+                } else {
+                    n.hostname.clone()
+                };
+                out.push_str(&format!(
+                    "{:<16} {:<8} {:<7} {:<8} {:<12} {:<16} {:>5}\n",
+                    name,
+                    n.role,
+                    n.availability,
+                    n.state,
+                    n.reachability.as_deref().unwrap_or("-"),
+                    n.address,
+                    n.running_tasks
+                ));
+            }
+        }
+        if !self.services.is_empty() {
+            out.push_str(&format!(
+                "\n{:<24} {:<15} {:>9}  {}\n",
+                "SERVICE", "MODE", "REPLICAS", "IMAGE"
+            ));
+            for s in &self.services {
+                let replicas = if s.mode.ends_with("job") {
+                    format!("{} done", s.completed)
+                } else {
+                    format!("{}/{}", s.running, s.desired)
+                };
+                out.push_str(&format!(
+                    "{:<24} {:<15} {:>9}  {}\n",
+                    s.name, s.mode, replicas, s.image
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Connect to the first reachable manager and judge the swarm.
+pub async fn run(endpoints: &[String]) -> Report {
+    let mut errors = Vec::new();
+    for ep in endpoints {
+        match connect::connect(ep).await {
+            Ok(conn) => {
+                return match fetch::snapshot(&conn.docker).await {
+                    Ok(snap) => Report::from_snapshot(&conn.endpoint, &snap),
+                    Err(FetchError::NoLeader(msg)) => {
+                        let mut r = Report::empty(Health::NoQuorum);
+                        r.endpoint = Some(conn.endpoint.clone());
+                        r.cluster_id = Some(conn.info.cluster_id.clone());
+                        r.problems.push(format!("the swarm has no leader: {msg}"));
+                        r
+                    }
+                    Err(e) => {
+                        let mut r = Report::empty(Health::Unreachable);
+                        r.endpoint = Some(conn.endpoint.clone());
+                        r.problems.push(format!("{}: {e}", conn.endpoint));
+                        r
+                    }
+                };
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    Report::unreachable(&errors)
+}

@@ -1,0 +1,647 @@
+//! Rendering: a pure function of the state. No I/O, no locks, no changes to the state.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, BorderType, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap,
+};
+
+use crate::app::{App, ConnState, Level, Modal, Pane, candidates};
+use crate::domain::{
+    Availability, NodeState, Reachability, ServiceMode, TaskState, UpdateState, short_age,
+};
+use crate::theme::Theme;
+
+pub const LEADER_MARK: &str = "★";
+
+/// Draw the whole dashboard.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    frame.render_widget(Block::default().style(theme.text), area);
+    if app.nodes.is_empty()
+        && app.updated_at.is_none()
+        && let ConnState::Failed { errors } = &app.conn
+    {
+        draw_connect_error(frame, area, errors, theme);
+        draw_modals(frame, area, app, theme);
+        return;
+    }
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(6),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(frame, header, app, theme);
+    draw_body(frame, body, app, theme);
+    draw_footer(frame, footer, app, theme);
+    draw_modals(frame, area, app, theme);
+}
+
+fn draw_connect_error(
+    frame: &mut Frame,
+    area: Rect,
+    errors: &[crate::engine::ConnectError],
+    theme: &Theme,
+) {
+    let mut lines = vec![
+        Line::styled("swarmdeck cannot reach a swarm manager", theme.danger),
+        Line::default(),
+    ];
+    for e in errors {
+        lines.push(Line::styled(format!("• {e}"), theme.text));
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        "Retrying every 2 s. Choose managers with --host ENDPOINT (repeatable), `endpoints` in the config file, or DOCKER_HOST.",
+        theme.muted,
+    ));
+    lines.push(Line::styled("q quits.", theme.muted));
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.danger)
+        .title(Span::styled(" not connected ", theme.title));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+/// An endpoint short enough for the header: long socket paths keep their last two parts.
+fn endpoint_label(ep: &str, max: usize) -> String {
+    if ep.chars().count() <= max {
+        return ep.to_string();
+    }
+    if let Some(path) = ep.strip_prefix("unix://") {
+        let parts: Vec<&str> = path.rsplitn(3, '/').collect();
+        if parts.len() == 3 {
+            return format!("…/{}/{}", parts[1], parts[0]);
+        }
+    }
+    let tail: String = ep
+        .chars()
+        .rev()
+        .take(max.saturating_sub(1))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}
+
+fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let bar = theme.bar;
+    let wide = area.width >= 120;
+    let mut l1 = vec![Span::styled(
+        " swarmdeck ",
+        bar.add_modifier(Modifier::BOLD),
+    )];
+    let word = |w: &'static str| Span::styled(if wide { w } else { " " }, theme.muted);
+    let cluster = app
+        .info
+        .as_ref()
+        .map(|i| {
+            i.cluster_id
+                .chars()
+                .take(if wide { 12 } else { 8 })
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    if !cluster.is_empty() {
+        l1.push(word(" cluster "));
+        l1.push(Span::styled(cluster, theme.text));
+    }
+    let max_ep = if wide { 60 } else { 28 };
+    let (endpoint, conn_style) = match &app.conn {
+        ConnState::Connected { endpoint } => (endpoint_label(endpoint, max_ep), theme.text),
+        ConnState::Connecting { endpoint } => (
+            format!("{} (connecting)", endpoint_label(endpoint, max_ep)),
+            theme.warn,
+        ),
+        ConnState::Lost { endpoint, .. } => (
+            format!("{} (lost)", endpoint_label(endpoint, max_ep)),
+            theme.danger,
+        ),
+        ConnState::Failed { .. } => ("no manager reachable".into(), theme.danger),
+    };
+    l1.push(word(" via "));
+    l1.push(Span::styled(endpoint, conn_style));
+    if let Some(info) = &app.info {
+        l1.push(word(" engine "));
+        l1.push(Span::styled(
+            format!("{} API {}", info.engine_version, info.api_version),
+            theme.text,
+        ));
+    }
+    // data age, right aligned on the first line
+    let age = match app.age_secs() {
+        None => Span::styled("no data ", theme.warn),
+        Some(_) if !app.is_stale() => Span::styled("● live ", theme.ok),
+        Some(a) => Span::styled(format!("● stale {a}s "), theme.danger),
+    };
+
+    let q = &app.quorum;
+    let mut l2 = vec![Span::styled(" leader ", theme.muted)];
+    match app.leader() {
+        Some(n) => l2.push(Span::styled(
+            format!("{LEADER_MARK} {}", n.hostname),
+            theme.leader,
+        )),
+        None if app.nodes.is_empty() => l2.push(Span::styled("?", theme.muted)),
+        None => l2.push(Span::styled("none", theme.danger)),
+    }
+    l2.push(Span::styled("  managers ", theme.muted));
+    if q.total == 0 {
+        l2.push(Span::styled("?", theme.muted));
+    } else {
+        let qstyle = if !q.has_quorum {
+            theme.danger
+        } else if q.at_risk() {
+            theme.warn
+        } else {
+            theme.ok
+        };
+        l2.push(Span::styled(
+            format!("{}/{} reachable", q.reachable, q.total),
+            qstyle,
+        ));
+        l2.push(Span::styled(
+            format!(", majority {}", q.majority),
+            theme.muted,
+        ));
+        if !q.has_quorum {
+            l2.push(Span::styled(
+                ", NO QUORUM",
+                theme.danger.add_modifier(Modifier::BOLD),
+            ));
+        } else {
+            let tol_style = if q.tolerates == 0 {
+                theme.danger
+            } else {
+                theme.ok
+            };
+            let word = if q.tolerates == 1 {
+                "failure"
+            } else {
+                "failures"
+            };
+            l2.push(Span::styled(", tolerates ", theme.muted));
+            l2.push(Span::styled(format!("{} {word}", q.tolerates), tol_style));
+        }
+        if q.even {
+            l2.push(Span::styled(" · even count", theme.warn));
+        }
+    }
+    let mut l3 = Vec::new();
+    if let ConnState::Lost { reason, .. } = &app.conn {
+        l3.push(Span::styled(
+            format!(" manager lost ({reason}), reconnecting"),
+            theme.danger,
+        ));
+    } else if let Some(err) = &app.fetch_error {
+        l3.push(Span::styled(format!(" {err}"), theme.danger));
+    } else {
+        let down = app.nodes.iter().filter(|n| n.is_down()).count();
+        let degraded = app.services.iter().filter(|s| s.is_degraded()).count();
+        l3.push(Span::styled(
+            format!(
+                " {} nodes, {} services",
+                app.nodes.len(),
+                app.services.len()
+            ),
+            theme.muted,
+        ));
+        if down > 0 {
+            l3.push(Span::styled(format!(" · {down} down"), theme.danger));
+        }
+        if degraded > 0 {
+            l3.push(Span::styled(
+                format!(" · {degraded} below desired"),
+                theme.warn,
+            ));
+        }
+    }
+
+    let [top, line3] = Layout::vertical([Constraint::Length(2), Constraint::Length(1)]).areas(area);
+    let age_w = age.width() as u16;
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(10), Constraint::Length(age_w)]).areas(line3);
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(l1), Line::from(l2)]).style(theme.text),
+        top,
+    );
+    frame.render_widget(Paragraph::new(Line::from(l3)).style(theme.text), left);
+    frame.render_widget(
+        Paragraph::new(Line::from(age)).alignment(Alignment::Right),
+        right,
+    );
+}
+
+fn draw_body(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    // The focused pane gets the most room; the nodes pane never takes more than it needs
+    // (or more than half).
+    let weight = |p: Pane| if app.focus == p { 3 } else { 2 };
+    let nodes_need = app.views[0].len() as u16 + 3;
+    let nodes_h = nodes_need.min(area.height / 2).max(4);
+    let constraints = [
+        Constraint::Length(nodes_h),
+        Constraint::Fill(weight(Pane::Services)),
+        Constraint::Fill(weight(Pane::Tasks)),
+    ];
+    let [nodes, services, tasks] = Layout::vertical(constraints).areas(area);
+    draw_nodes(frame, nodes, app, theme);
+    draw_services(frame, services, app, theme);
+    draw_tasks(frame, tasks, app, theme);
+}
+
+fn pane_block<'a>(app: &App, pane: Pane, title: String, theme: &Theme) -> Block<'a> {
+    let focused = app.focus == pane;
+    let filter = app.effective_filter(pane);
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border_style(focused))
+        .title(Span::styled(
+            format!(" {title} "),
+            if focused { theme.title } else { theme.muted },
+        ));
+    if !filter.is_empty() {
+        block = block.title(Span::styled(format!(" /{filter} "), theme.accent));
+    }
+    block
+}
+
+fn table_state(app: &App, pane: Pane) -> TableState {
+    let view = &app.views[pane.index()];
+    let sel = (!view.is_empty()).then_some(app.panes[pane.index()].selected);
+    TableState::default().with_selected(sel)
+}
+
+fn empty_row<'a>(text: &'a str, theme: &Theme) -> Row<'a> {
+    Row::new(vec![Cell::from(Span::styled(text, theme.muted))])
+}
+
+fn draw_nodes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let wide = area.width >= 100;
+    let title = format!("nodes ({})", app.views[0].len());
+    let block = pane_block(app, Pane::Nodes, title, theme);
+    let mut header = vec![
+        "HOSTNAME", "ROLE", "AVAIL", "STATE", "MANAGER", "ADDRESS", "TASKS",
+    ];
+    let mut widths = vec![
+        Constraint::Min(10),
+        Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(7),
+        Constraint::Length(11),
+        Constraint::Length(15),
+        Constraint::Length(5),
+    ];
+    if wide {
+        header.push("ENGINE");
+        widths.push(Constraint::Length(10));
+    }
+    header.push("LABELS");
+    widths.push(Constraint::Fill(1));
+    let rows: Vec<Row> = app.views[0]
+        .iter()
+        .map(|i| {
+            let n = &app.nodes[*i];
+            let mut name = vec![Span::styled(
+                n.hostname.clone(),
+                if n.is_down() {
+                    theme.danger
+                } else {
+                    theme.text
+                },
+            )];
+            if n.is_leader() {
+                name.push(Span::styled(format!(" {LEADER_MARK}"), theme.leader));
+            }
+            let avail = match n.availability {
+                Availability::Active => theme.ok,
+                Availability::Pause => theme.warn,
+                Availability::Drain => theme.warn,
+                Availability::Unknown(_) => theme.danger,
+            };
+            let state = match n.state {
+                NodeState::Ready => theme.ok,
+                _ => theme.danger,
+            };
+            let (mgr, mgr_style) = match &n.manager {
+                None => ("-".to_string(), theme.muted),
+                Some(m) => (
+                    m.reachability.to_string(),
+                    if m.reachability == Reachability::Reachable {
+                        theme.ok
+                    } else {
+                        theme.danger
+                    },
+                ),
+            };
+            let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let mut cells = vec![
+                Cell::from(Line::from(name)),
+                Cell::from(Span::styled(n.role.to_string(), theme.text)),
+                Cell::from(Span::styled(n.availability.to_string(), avail)),
+                Cell::from(Span::styled(n.state.to_string(), state)),
+                Cell::from(Span::styled(mgr, mgr_style)),
+                Cell::from(Span::styled(n.address().to_string(), theme.text)),
+                Cell::from(Span::styled(
+                    app.running_per_node
+                        .get(&n.id)
+                        .copied()
+                        .unwrap_or(0)
+                        .to_string(),
+                    theme.text,
+                )),
+            ];
+            if wide {
+                cells.push(Cell::from(Span::styled(
+                    n.engine_version.clone(),
+                    theme.muted,
+                )));
+            }
+            cells.push(Cell::from(Span::styled(labels.join(","), theme.muted)));
+            Row::new(cells)
+        })
+        .collect();
+    let rows = if rows.is_empty() {
+        vec![empty_row(
+            if app.nodes.is_empty() {
+                "no nodes yet"
+            } else {
+                "no node matches the filter"
+            },
+            theme,
+        )]
+    } else {
+        rows
+    };
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.header))
+        .block(block)
+        .row_highlight_style(highlight(app, Pane::Nodes, theme))
+        .column_spacing(1);
+    frame.render_stateful_widget(table, area, &mut table_state(app, Pane::Nodes));
+}
+
+fn highlight(app: &App, pane: Pane, theme: &Theme) -> Style {
+    if app.focus == pane {
+        theme.selected
+    } else {
+        Style::default().add_modifier(Modifier::BOLD)
+    }
+}
+
+fn draw_services(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let title = format!("services ({})", app.views[1].len());
+    let block = pane_block(app, Pane::Services, title, theme);
+    let header = ["NAME", "MODE", "REPLICAS", "IMAGE", "UPDATE"];
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(14),
+        Constraint::Length(9),
+        Constraint::Fill(1),
+        Constraint::Length(10),
+    ];
+    let rows: Vec<Row> = app.views[1]
+        .iter()
+        .map(|i| {
+            let s = &app.services[*i];
+            let (replicas, style) = match s.mode {
+                ServiceMode::ReplicatedJob { .. } | ServiceMode::GlobalJob => (
+                    format!("{} done/{}", s.completed, s.desired),
+                    if s.running > 0 { theme.warn } else { theme.ok },
+                ),
+                _ => (
+                    format!("{}/{}", s.running, s.desired),
+                    if s.running < s.desired {
+                        theme.warn
+                    } else {
+                        theme.ok
+                    },
+                ),
+            };
+            let update = match &s.update_state {
+                None => Span::styled("-", theme.muted),
+                Some(u @ (UpdateState::Completed | UpdateState::RollbackCompleted)) => {
+                    Span::styled(u.to_string(), theme.ok)
+                }
+                Some(u @ UpdateState::Updating) => Span::styled(u.to_string(), theme.warn),
+                Some(u) => Span::styled(u.to_string(), theme.danger),
+            };
+            Row::new(vec![
+                Cell::from(Span::styled(s.name.clone(), theme.text)),
+                Cell::from(Span::styled(s.mode.name(), theme.text)),
+                Cell::from(Span::styled(replicas, style)),
+                Cell::from(Span::styled(s.image_short().to_string(), theme.muted)),
+                Cell::from(update),
+            ])
+        })
+        .collect();
+    let rows = if rows.is_empty() {
+        vec![empty_row(
+            if app.services.is_empty() {
+                "no services"
+            } else {
+                "no service matches the filter"
+            },
+            theme,
+        )]
+    } else {
+        rows
+    };
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.header))
+        .block(block)
+        .row_highlight_style(highlight(app, Pane::Services, theme))
+        .column_spacing(1);
+    frame.render_stateful_widget(table, area, &mut table_state(app, Pane::Services));
+}
+
+fn task_state_style(state: &TaskState, theme: &Theme) -> Style {
+    match state {
+        TaskState::Running | TaskState::Complete => theme.ok,
+        TaskState::Failed | TaskState::Rejected | TaskState::Orphaned | TaskState::Unknown(_) => {
+            theme.danger
+        }
+        TaskState::Shutdown | TaskState::Remove => theme.muted,
+        _ => theme.warn,
+    }
+}
+
+fn draw_tasks(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let title = format!("tasks {} ({})", app.task_scope_label(), app.views[2].len());
+    let block = pane_block(app, Pane::Tasks, title, theme);
+    let header = ["TASK", "NODE", "DESIRED", "STATE", "ERROR"];
+    let widths = [
+        Constraint::Min(14),
+        Constraint::Length(12),
+        Constraint::Length(8),
+        Constraint::Length(24),
+        Constraint::Fill(1),
+    ];
+    let source = app.task_source();
+    let rows: Vec<Row> = app.views[2]
+        .iter()
+        .filter_map(|i| source.get(*i))
+        .map(|t| {
+            let svc = app
+                .service(&t.service_id)
+                .map_or_else(|| t.service_id.short().to_string(), |s| s.name.clone());
+            let name = match t.slot {
+                Some(slot) if slot > 0 => format!("{svc}.{slot}"),
+                _ => format!("{svc}.{}", t.node_id.as_ref().map_or("?", |n| n.short())),
+            };
+            let node = t
+                .node_id
+                .as_ref()
+                .map(|id| {
+                    app.node(id)
+                        .map_or_else(|| id.short().to_string(), |n| n.hostname.clone())
+                })
+                .unwrap_or_else(|| "-".into());
+            let age = t.since.map(|s| short_age(s, app.now)).unwrap_or_default();
+            let down = app.task_on_down_node(t);
+            let state = if down {
+                Span::styled(format!("{} {age} (node down)", t.state), theme.danger)
+            } else {
+                Span::styled(
+                    format!("{} {age}", t.state),
+                    task_state_style(&t.state, theme),
+                )
+            };
+            let err = if !t.error.is_empty() {
+                t.error.clone()
+            } else {
+                String::new()
+            };
+            Row::new(vec![
+                Cell::from(Span::styled(name, theme.text)),
+                Cell::from(Span::styled(
+                    node,
+                    if down { theme.danger } else { theme.text },
+                )),
+                Cell::from(Span::styled(t.desired.to_string(), theme.muted)),
+                Cell::from(state),
+                Cell::from(Span::styled(err, theme.danger)),
+            ])
+        })
+        .collect();
+    let rows = if rows.is_empty() {
+        let text = if app.drill.is_some() && app.scoped_tasks.is_none() {
+            "loading…"
+        } else {
+            "no tasks"
+        };
+        vec![empty_row(text, theme)]
+    } else {
+        rows
+    };
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.header))
+        .block(block)
+        .row_highlight_style(highlight(app, Pane::Tasks, theme))
+        .column_spacing(1);
+    frame.render_stateful_widget(table, area, &mut table_state(app, Pane::Tasks));
+}
+
+fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if let Some(n) = app.current_notice() {
+        let style = match n.level {
+            Level::Info => theme.info,
+            Level::Warn => theme.warn,
+            Level::Danger => theme.danger,
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!(" {}", n.text), style)),
+            area,
+        );
+        return;
+    }
+    if let Some(Modal::Command { input }) | Some(Modal::Filter { input, .. }) = app.modals.last() {
+        let (prefix, extra) = match app.modals.last() {
+            Some(Modal::Command { .. }) => (":", format!("   {}", candidates(input).join(" "))),
+            _ => ("/", "   Enter keep · Esc clear".to_string()),
+        };
+        let line = Line::from(vec![
+            Span::styled(format!("{prefix}{input}"), theme.accent),
+            Span::styled("█", theme.accent),
+            Span::styled(extra, theme.muted),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    let mut spans = Vec::new();
+    for (key, word) in app.keymap.footer_hints() {
+        spans.push(Span::styled(format!(" {key}"), theme.footer_key));
+        spans.push(Span::styled(format!(" {word} "), theme.footer_text));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_modals(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    for m in &app.modals {
+        if let Modal::Help { scroll } = m {
+            draw_help(frame, area, app, *scroll, theme);
+        }
+    }
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn draw_help(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &Theme) {
+    let rows = app.keymap.help_rows();
+    let key_w = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(4)
+        .min(22);
+    let mut lines: Vec<Line> = rows
+        .iter()
+        .map(|(k, d)| {
+            Line::from(vec![
+                Span::styled(format!(" {k:<key_w$}  "), theme.accent),
+                Span::styled(d.to_string(), theme.text),
+            ])
+        })
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        " Filter and command line: Enter keeps, Esc cancels, Tab completes.",
+        theme.muted,
+    ));
+    lines.push(Line::styled(
+        format!(" {LEADER_MARK} marks the Raft leader."),
+        theme.muted,
+    ));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let rect = centered(area, 72, h);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border_style(true))
+        .title(Span::styled(" keys ", theme.title))
+        .title_bottom(Span::styled(" ? or Esc closes ", theme.muted));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll, 0))
+            .style(theme.text),
+        rect,
+    );
+}

@@ -1,0 +1,174 @@
+//! The shared real-swarm lab for integration tests. Tests share one lab deliberately: each
+//! takes an exclusive lock for its whole run, and leaves the lab with every node restored.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+pub fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/lab/lab.sh")
+}
+
+pub fn lab(args: &[&str]) -> Output {
+    Command::new("bash")
+        .arg(script())
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running lab.sh {args:?}: {e}"))
+}
+
+pub fn lab_ok(args: &[&str]) -> String {
+    let out = lab(args);
+    assert!(
+        out.status.success(),
+        "lab.sh {args:?} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A node as `lab.sh status` reports it.
+#[derive(Debug, Clone)]
+pub struct LabNode {
+    pub name: String,
+    pub role: String,
+    pub socket: String,
+    pub addr: String,
+    pub docker_up: bool,
+}
+
+pub fn status() -> Vec<LabNode> {
+    let text = lab_ok(&["status"]);
+    text.lines()
+        .filter(|l| l.starts_with("node"))
+        .map(|l| {
+            let mut fields = l.split_whitespace();
+            let name = fields.next().unwrap_or_default().to_string();
+            let mut node = LabNode {
+                name,
+                role: String::new(),
+                socket: String::new(),
+                addr: String::new(),
+                docker_up: false,
+            };
+            for f in fields {
+                if let Some((k, v)) = f.split_once('=') {
+                    match k {
+                        "role" => node.role = v.into(),
+                        "socket" => node.socket = v.into(),
+                        "addr" => node.addr = v.into(),
+                        "docker" => node.docker_up = v == "up",
+                        _ => {}
+                    }
+                }
+            }
+            node
+        })
+        .collect()
+}
+
+/// Held for the whole of one lab test.
+pub struct LabGuard {
+    _lock: File,
+    pub nodes: Vec<LabNode>,
+}
+
+impl LabGuard {
+    pub fn managers(&self) -> Vec<&LabNode> {
+        self.nodes.iter().filter(|n| n.role == "manager").collect()
+    }
+    pub fn sockets(&self) -> Vec<String> {
+        self.managers().iter().map(|n| n.socket.clone()).collect()
+    }
+    pub fn node(&self, name: &str) -> &LabNode {
+        self.nodes
+            .iter()
+            .find(|n| n.name == name)
+            .unwrap_or_else(|| panic!("no lab node {name}"))
+    }
+    /// Run the docker CLI against a node.
+    pub fn docker(&self, node: &str, args: &[&str]) -> String {
+        let mut all = vec!["docker", node];
+        all.extend_from_slice(args);
+        lab_ok(&all)
+    }
+}
+
+impl Drop for LabGuard {
+    fn drop(&mut self) {
+        // leave every node up for the next test
+        for n in status() {
+            if !n.docker_up {
+                let _ = lab(&["restore", &n.name]);
+            }
+        }
+    }
+}
+
+/// Take the lab: bring it up if needed (it needs root and Debian's packages, which the
+/// script installs), restore any node an earlier test left down, and wait until the swarm
+/// has a leader and every manager is reachable.
+pub fn take() -> LabGuard {
+    let dir = PathBuf::from("/var/lib/swarmdeck-lab");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| {
+        panic!(
+            "the lab needs root (cannot create {}: {e}); run the tests as root",
+            dir.display()
+        )
+    });
+    let lock = File::create(dir.join(".test-lock")).expect("lock file");
+    lock.lock().expect("lock the lab");
+    lab_ok(&["up"]);
+    for n in status() {
+        if !n.docker_up {
+            lab_ok(&["restore", &n.name]);
+        }
+    }
+    let nodes = status();
+    assert!(
+        nodes.iter().filter(|n| n.role == "manager").count() >= 3,
+        "the lab has 3 managers: {nodes:?}"
+    );
+    let guard = LabGuard { _lock: lock, nodes };
+    wait_for(
+        "every manager Ready and reachable with a leader",
+        Duration::from_secs(90),
+        || {
+            let out = lab(&[
+                "docker",
+                "node1",
+                "node",
+                "ls",
+                "--format",
+                "{{.Status}} {{.ManagerStatus}}",
+            ]);
+            let text = String::from_utf8_lossy(&out.stdout);
+            out.status.success()
+                && text
+                    .lines()
+                    .filter(|l| {
+                        l.starts_with("Ready")
+                            && (l.ends_with("Reachable") || l.ends_with("Leader"))
+                    })
+                    .count()
+                    == guard.managers().len()
+                && text.contains("Leader")
+        },
+    );
+    guard
+}
+
+/// Poll until `f` holds; panic with `what` after the deadline.
+pub fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    panic!("timed out after {limit:?} waiting for: {what}");
+}

@@ -1,0 +1,323 @@
+//! Against the real lab: several real dockerd managers in their own network namespaces,
+//! joined into one swarm. Everything is read through the same engine → App path the
+//! dashboard uses. These tests need root; they bring the lab up themselves.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::lab::{self, LabGuard, wait_for};
+use jiff::Timestamp;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use swarmdeck::app::{App, ConnState, Pane};
+use swarmdeck::domain::{NodeState, TaskState};
+use swarmdeck::engine::{self, EngineHandle, Timings};
+use swarmdeck::keymap::Keymap;
+use tokio::time::Instant;
+
+const IMAGE: &str = "swarmdeck/busybox:lab";
+
+/// Services created by a test, removed when it ends.
+struct Services<'a> {
+    lab: &'a LabGuard,
+    names: Vec<String>,
+}
+
+impl<'a> Services<'a> {
+    fn new(lab: &'a LabGuard) -> Self {
+        Services { lab, names: vec![] }
+    }
+    fn create(&mut self, name: &str, args: &[&str]) {
+        let _ = lab::lab(&["docker", "node1", "service", "rm", name]);
+        let mut all = vec![
+            "service",
+            "create",
+            "-d",
+            "--name",
+            name,
+            "--no-resolve-image",
+        ];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[IMAGE, "sleep", "3600"]);
+        self.lab.docker("node1", &all);
+        self.names.push(name.to_string());
+    }
+}
+
+impl Drop for Services<'_> {
+    fn drop(&mut self) {
+        for n in &self.names {
+            for node in ["node1", "node2", "node3"] {
+                if lab::lab(&["docker", node, "service", "rm", n])
+                    .status
+                    .success()
+                {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn fast() -> Timings {
+    Timings {
+        task_poll: Duration::from_millis(500),
+        reconcile: Duration::from_secs(5),
+        heartbeat: Duration::from_secs(1),
+        heartbeat_failures: 2,
+        debounce: Duration::from_millis(50),
+        retry: Duration::from_millis(500),
+    }
+}
+
+/// Feed engine messages into the app (as the UI loop does) until `done` holds.
+async fn pump_until(
+    engine: &mut EngineHandle,
+    app: &mut App,
+    what: &str,
+    limit: Duration,
+    done: impl Fn(&App) -> bool,
+) {
+    let deadline = Instant::now() + limit;
+    while !done(app) {
+        match engine::recv_until(&mut engine.rx, deadline).await {
+            Some(msg) => {
+                app.apply(msg);
+                app.tick(Timestamp::now());
+                for cmd in app.outbox.drain(..) {
+                    let _ = engine.cmd.send(cmd);
+                }
+            }
+            None => panic!(
+                "timed out after {limit:?} waiting for: {what}\nconn: {:?}\nnodes: {:?}\nservices: {:?}\nnotices: {:?}",
+                app.conn,
+                app.nodes
+                    .iter()
+                    .map(|n| (&n.hostname, &n.state, n.is_leader()))
+                    .collect::<Vec<_>>(),
+                app.services
+                    .iter()
+                    .map(|s| (&s.name, s.running, s.desired))
+                    .collect::<Vec<_>>(),
+                app.notices
+            ),
+        }
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn service_running(app: &App, name: &str, n: u64) -> bool {
+    app.services
+        .iter()
+        .any(|s| s.name == name && s.running == n && s.desired == n)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_reads_nodes_leader_services_and_tasks() {
+    let lab = lab::take();
+    let mut svcs = Services::new(&lab);
+    svcs.create("it-web", &["--replicas", "3"]);
+    svcs.create("it-agent", &["--mode", "global"]);
+
+    let mut engine = engine::spawn(lab.sockets(), fast());
+    let mut app = App::new(Keymap::default(), Timestamp::now());
+    pump_until(
+        &mut engine,
+        &mut app,
+        "3 ready managers, a leader, both services running",
+        Duration::from_secs(90),
+        |a| {
+            a.nodes.len() == 3
+                && a.nodes.iter().all(|n| n.state == NodeState::Ready)
+                && a.leader().is_some()
+                && service_running(a, "it-web", 3)
+                && service_running(a, "it-agent", 3)
+                && a.live_tasks
+                    .iter()
+                    .filter(|t| t.state == TaskState::Running)
+                    .count()
+                    >= 6
+        },
+    )
+    .await;
+    assert!(matches!(app.conn, ConnState::Connected { .. }));
+    assert_eq!(app.quorum.total, 3);
+    assert_eq!(app.quorum.tolerates, 1);
+    let leader_cli = lab.docker(
+        "node1",
+        &[
+            "node",
+            "ls",
+            "--filter",
+            "role=manager",
+            "--format",
+            "{{.Hostname}} {{.ManagerStatus}}",
+        ],
+    );
+    let leader_name = leader_cli
+        .lines()
+        .find(|l| l.ends_with("Leader"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("docker CLI names a leader")
+        .to_string();
+    assert_eq!(
+        app.leader().map(|n| n.hostname.clone()),
+        Some(leader_name),
+        "same leader as the docker CLI"
+    );
+    // the global service runs one task on each node
+    let agent = app
+        .services
+        .iter()
+        .find(|s| s.name == "it-agent")
+        .expect("it-agent")
+        .id
+        .clone();
+    for n in &app.nodes {
+        assert!(
+            app.live_tasks.iter().any(|t| t.service_id == agent
+                && t.node_id.as_ref() == Some(&n.id)
+                && t.state == TaskState::Running),
+            "global task on {}",
+            n.hostname
+        );
+    }
+
+    // drill down into it-web: the engine reads its task history
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Services);
+    key(&mut app, KeyCode::Char('/'));
+    for c in "it-web".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, Pane::Tasks);
+    pump_until(
+        &mut engine,
+        &mut app,
+        "it-web's 3 tasks in the drill-down",
+        Duration::from_secs(20),
+        |a| {
+            a.scoped_tasks.as_ref().is_some_and(|(_, t)| {
+                t.iter().filter(|t| t.state == TaskState::Running).count() == 3
+            })
+        },
+    )
+    .await;
+    assert_eq!(app.views[2].len(), 3);
+
+    // a scale-up is seen through a service event + the task poll
+    lab.docker("node1", &["service", "scale", "-d", "it-web=4"]);
+    pump_until(
+        &mut engine,
+        &mut app,
+        "it-web scaled to 4",
+        Duration::from_secs(60),
+        |a| service_running(a, "it-web", 4),
+    )
+    .await;
+    assert!(
+        app.events
+            .iter()
+            .any(|e| e.name == "it-web" && e.action == "update"),
+        "service event seen"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_leader_shows_the_new_leader_and_the_down_node() {
+    let lab = lab::take();
+    let mut engine = engine::spawn(lab.sockets(), fast());
+    let mut app = App::new(Keymap::default(), Timestamp::now());
+    pump_until(
+        &mut engine,
+        &mut app,
+        "a leader",
+        Duration::from_secs(60),
+        |a| a.nodes.len() == 3 && a.leader().is_some(),
+    )
+    .await;
+    let old = app.leader().expect("leader").clone();
+    lab::lab_ok(&["kill", &old.hostname]);
+
+    // Swarm re-elects in about 10-15 s; if we were reading from the old leader we fail over.
+    pump_until(
+        &mut engine,
+        &mut app,
+        "a new leader and the old one down",
+        Duration::from_secs(90),
+        |a| {
+            a.leader().is_some_and(|l| l.hostname != old.hostname)
+                && a.nodes
+                    .iter()
+                    .any(|n| n.hostname == old.hostname && n.is_down())
+        },
+    )
+    .await;
+    assert_eq!(app.quorum.reachable, 2);
+    assert_eq!(
+        app.quorum.tolerates, 0,
+        "2 of 3: the next failure loses quorum"
+    );
+    if let ConnState::Connected { endpoint } = &app.conn {
+        assert_ne!(
+            endpoint,
+            &lab.node(&old.hostname).socket,
+            "not reading from the dead node"
+        );
+    }
+
+    // the status command agrees: degraded, exit 1
+    let out = Command::new(env!("CARGO_BIN_EXE_swarmdeck"))
+        .args(lab.sockets().iter().flat_map(|s| ["--host", s.as_str()]))
+        .args(["status", "--json"])
+        .output()
+        .expect("run swarmdeck status");
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("status prints JSON");
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert_eq!(report["health"], "degraded");
+    assert_ne!(report["leader"], old.hostname.as_str());
+
+    lab::lab_ok(&["restore", &old.hostname]);
+    pump_until(
+        &mut engine,
+        &mut app,
+        "the old leader back and ready",
+        Duration::from_secs(90),
+        |a| {
+            a.nodes
+                .iter()
+                .any(|n| n.hostname == old.hostname && n.state == NodeState::Ready)
+                && a.quorum.reachable == 3
+        },
+    )
+    .await;
+}
+
+#[test]
+fn status_command_on_a_healthy_lab() {
+    let lab = lab::take();
+    wait_for("status healthy", Duration::from_secs(60), || {
+        let out = Command::new(env!("CARGO_BIN_EXE_swarmdeck"))
+            .args(["--host", &lab.sockets()[0], "status"])
+            .output()
+            .expect("run swarmdeck status");
+        out.status.code() == Some(0)
+            && String::from_utf8_lossy(&out.stdout).contains("swarm: HEALTHY")
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_swarmdeck"))
+        .args(["--host", "unix:///nonexistent/docker.sock", "status"])
+        .output()
+        .expect("run swarmdeck status");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("no Docker socket at /nonexistent/docker.sock")
+    );
+}

@@ -1,0 +1,219 @@
+//! Every pane, drawn to a TestBackend at 80×24 and 140×40: populated, empty, error, stale,
+//! plus the overlays. Snapshots record characters; styles are asserted cell by cell after.
+
+mod common;
+
+use jiff::SignedDuration;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use swarmdeck::app::{App, Pane};
+use swarmdeck::domain::{NodeState, Reachability};
+use swarmdeck::engine::{ConnectError, EngineMsg};
+use swarmdeck::keymap::Keymap;
+use swarmdeck::theme::Theme;
+use swarmdeck::ui::{LEADER_MARK, draw};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (140, 40)];
+
+fn render(app: &App, w: u16, h: u16) -> Buffer {
+    let theme = Theme::builtin_default();
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    terminal
+        .draw(|f| draw(f, f.area(), app, &theme))
+        .expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn snap(name: &str, app: &App) {
+    for (w, h) in SIZES {
+        let buf = render(app, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&buf));
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn type_str(app: &mut App, s: &str) {
+    for c in s.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+/// Where `needle` starts on screen.
+fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    let t = text(buf);
+    for (y, line) in t.lines().enumerate() {
+        let chars: Vec<char> = line.chars().collect();
+        let n: Vec<char> = needle.chars().collect();
+        if let Some(x) = chars.windows(n.len()).position(|w| w == n.as_slice()) {
+            return Some((x as u16, y as u16));
+        }
+    }
+    None
+}
+
+#[test]
+fn populated() {
+    let app = common::populated_app();
+    snap("populated", &app);
+    let buf = render(&app, 80, 24);
+    let theme = Theme::builtin_default();
+    let (x, y) = find(&buf, LEADER_MARK).expect("leader mark drawn");
+    assert_eq!(
+        buf[(x, y)].fg,
+        theme.leader.fg.unwrap_or_default(),
+        "leader mark in the leader colour"
+    );
+    let (x, y) = find(&buf, "live").expect("data age shown");
+    assert_eq!(buf[(x, y)].fg, theme.ok.fg.unwrap_or_default());
+    assert!(find(&buf, "managers 3/3 reachable").is_some());
+    assert!(find(&buf, "tolerates 1 failure").is_some());
+}
+
+#[test]
+fn empty() {
+    let mut app = App::new(Keymap::default(), common::fixture_now());
+    app.apply(EngineMsg::Connected {
+        endpoint: common::ENDPOINT.into(),
+        info: common::info(),
+    });
+    app.apply(EngineMsg::Nodes(common::nodes()));
+    app.apply(EngineMsg::Services(vec![]));
+    snap("empty", &app);
+    let buf = render(&app, 80, 24);
+    assert!(find(&buf, "no services").is_some());
+    assert!(find(&buf, "no tasks").is_some());
+}
+
+#[test]
+fn connect_error() {
+    let mut app = App::new(Keymap::default(), common::fixture_now());
+    app.apply(EngineMsg::ConnectFailed {
+        errors: vec![
+            ConnectError::NoSocket {
+                endpoint: "unix:///var/run/docker.sock".into(),
+                path: "/var/run/docker.sock".into(),
+            },
+            ConnectError::PermissionDenied {
+                endpoint: "unix:///run/user.sock".into(),
+                path: "/run/user.sock".into(),
+            },
+            ConnectError::Worker {
+                endpoint: "tcp://198.51.100.14:2375".into(),
+                managers: vec!["198.51.100.11:2377".into(), "198.51.100.12:2377".into()],
+            },
+        ],
+    });
+    snap("connect_error", &app);
+    let buf = render(&app, 80, 24);
+    let theme = Theme::builtin_default();
+    let (x, y) = find(&buf, "cannot reach").expect("headline");
+    assert_eq!(buf[(x, y)].fg, theme.danger.fg.unwrap_or_default());
+    assert!(find(&buf, "docker group").is_some());
+}
+
+#[test]
+fn stale_and_degraded() {
+    let mut app = common::populated_app();
+    // a follower goes down, then the manager we read from stops answering
+    let mut nodes = app.nodes.clone();
+    let victim = nodes
+        .iter_mut()
+        .find(|n| !n.is_leader())
+        .expect("a follower");
+    victim.state = NodeState::Down;
+    victim.manager.as_mut().expect("manager").reachability = Reachability::Unreachable;
+    app.apply(EngineMsg::Nodes(nodes));
+    app.apply(EngineMsg::Lost {
+        endpoint: common::ENDPOINT.into(),
+        reason: "no answer to 2 pings".into(),
+    });
+    app.tick(app.now + SignedDuration::from_secs(42));
+    assert!(app.is_stale());
+    // select the down node: the tasks pane follows it
+    let down = app
+        .nodes
+        .iter()
+        .position(|n| n.is_down())
+        .expect("down node");
+    for _ in 0..down {
+        key(&mut app, KeyCode::Down);
+    }
+    snap("stale", &app);
+    let buf = render(&app, 80, 24);
+    let theme = Theme::builtin_default();
+    let (x, y) = find(&buf, "stale 42s").expect("stale age shown");
+    assert_eq!(buf[(x, y)].fg, theme.danger.fg.unwrap_or_default());
+    let (x, y) = find(&buf, "0 failures").expect("tolerates 0 shown");
+    assert_eq!(
+        buf[(x, y)].fg,
+        theme.danger.fg.unwrap_or_default(),
+        "0 tolerated failures is danger"
+    );
+    assert!(
+        find(&buf, "(node down)").is_some(),
+        "tasks on the down node are marked"
+    );
+}
+
+#[test]
+fn help_overlay_lists_the_keymap() {
+    let mut app = common::populated_app();
+    key(&mut app, KeyCode::Char('?'));
+    snap("help", &app);
+    let buf = render(&app, 140, 40);
+    for (keys, desc) in app.keymap.help_rows() {
+        assert!(find(&buf, &keys).is_some(), "help shows keys {keys}");
+        assert!(find(&buf, desc).is_some(), "help shows {desc}");
+    }
+}
+
+#[test]
+fn filter_and_drill_down() {
+    let mut app = common::populated_app();
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Services);
+    key(&mut app, KeyCode::Char('/'));
+    type_str(&mut app, "web");
+    snap("filter_typing", &app);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.selected_service().map(|s| s.name.as_str()),
+        Some("fx-web")
+    );
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, Pane::Tasks);
+    let scoped: Vec<_> = common::tasks()
+        .into_iter()
+        .filter(|t| Some(&t.service_id) == app.selected_service().map(|s| &s.id))
+        .collect();
+    let scope = app.drill.clone().expect("drilled");
+    app.apply(EngineMsg::Tasks {
+        scope,
+        tasks: scoped,
+    });
+    snap("drill_service", &app);
+}
+
+#[test]
+fn command_line() {
+    let mut app = common::populated_app();
+    key(&mut app, KeyCode::Char(':'));
+    type_str(&mut app, "ser");
+    snap("command_line", &app);
+}

@@ -1,0 +1,149 @@
+//! The real binary in a real terminal (tmux) against the lab: read the screen as a user
+//! would, type keys, quit, and check the terminal is given back.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::lab::{self, wait_for};
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(cmd: &str, w: u16, h: u16) -> Self {
+        let session = format!("swarmdeck-test-{}", std::process::id());
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &session])
+            .output();
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+            ])
+            .env("TERM", "xterm-256color")
+            .status()
+            .expect("tmux is installed (the lab script installs it)")
+            .success();
+        assert!(ok, "tmux new-session failed");
+        let t = Tmux { session };
+        t.send(&[cmd, "Enter"]);
+        t
+    }
+    fn send(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.session];
+        args.extend_from_slice(keys);
+        assert!(
+            Command::new("tmux")
+                .args(&args)
+                .status()
+                .expect("tmux send-keys")
+                .success()
+        );
+    }
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn wait_screen(&self, what: &str, f: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            last = self.screen();
+            if f(&last) {
+                return last;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("timed out waiting for {what}; screen:\n{last}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .output();
+    }
+}
+
+#[test]
+fn dashboard_in_tmux() {
+    let lab = lab::take();
+    let _ = lab::lab(&["docker", "node1", "service", "rm", "tmux-web"]);
+    lab.docker(
+        "node1",
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "tmux-web",
+            "--replicas",
+            "2",
+            "--no-resolve-image",
+            "swarmdeck/busybox:lab",
+            "sleep",
+            "3600",
+        ],
+    );
+    wait_for("tmux-web running", Duration::from_secs(60), || {
+        lab.docker(
+            "node1",
+            &["service", "ls", "--format", "{{.Name}} {{.Replicas}}"],
+        )
+        .contains("tmux-web 2/2")
+    });
+    let bin = env!("CARGO_BIN_EXE_swarmdeck");
+    let hosts: Vec<String> = lab
+        .sockets()
+        .iter()
+        .map(|s| format!("--host {s}"))
+        .collect();
+    let cmd = format!("clear; {bin} {} ; echo SWARMDECK-EXIT=$?", hosts.join(" "));
+    let t = Tmux::start(&cmd, 100, 30);
+    let screen = t.wait_screen("nodes, leader and live data", |s| {
+        s.contains("node1")
+            && s.contains("node2")
+            && s.contains("node3")
+            && s.contains("★")
+            && s.contains("live")
+            && s.contains("tmux-web")
+            && s.contains("managers 3/3 reachable")
+    });
+    assert!(screen.contains("tolerates 1 failure"), "{screen}");
+
+    // :tasks focuses the tasks pane; the help screen lists keys from the keymap
+    t.send(&[":", "tasks", "Enter"]);
+    t.wait_screen("help after :tasks", |s| s.contains("tasks"));
+    t.send(&["?"]);
+    let help = t.wait_screen("the help overlay", |s| {
+        s.contains("this help") && s.contains("Shift-Tab")
+    });
+    assert!(help.contains("drill down"), "{help}");
+    t.send(&["Escape"]);
+    t.wait_screen("help closed", |s| !s.contains("this help"));
+
+    // a filter narrows the services pane
+    t.send(&["Tab"]);
+    t.send(&["/", "tmux", "Enter"]);
+    t.wait_screen("filter shown", |s| s.contains("/tmux"));
+
+    // quit gives the terminal back
+    t.send(&["q"]);
+    let after = t.wait_screen("the process to exit", |s| s.contains("SWARMDECK-EXIT="));
+    assert!(after.contains("SWARMDECK-EXIT=0"), "{after}");
+    assert!(!after.contains("nodes ("), "alternate screen left: {after}");
+    let _ = lab::lab(&["docker", "node1", "service", "rm", "tmux-web"]);
+}
