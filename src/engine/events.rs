@@ -76,6 +76,8 @@ pub struct Dedupe {
     order: VecDeque<(i64, String, String)>,
     /// The newest event time seen, for `since` on resubscription.
     pub last_nano: Option<i64>,
+    /// Resubscribe from after this time (an undecodable event we must not be sent again).
+    floor_nano: Option<i64>,
 }
 
 impl Dedupe {
@@ -98,16 +100,21 @@ impl Dedupe {
         true
     }
 
+    /// Never ask for this event again: the engine would replay it and the stream would end
+    /// on it once more.
+    pub fn step_past(&mut self, time_nano: i64) {
+        self.floor_nano = Some(self.floor_nano.map_or(time_nano + 1, |f| f.max(time_nano + 1)));
+    }
+
     /// The `since` argument for resubscribing: the last event's time (inclusive, so events
-    /// in the same nanosecond are replayed and deduplicated rather than lost).
+    /// in the same nanosecond are replayed and deduplicated rather than lost), or just after
+    /// an undecodable event.
     pub fn since(&self) -> Option<String> {
-        self.last_nano.map(|n| {
-            format!(
-                "{}.{:09}",
-                n.div_euclid(1_000_000_000),
-                n.rem_euclid(1_000_000_000)
-            )
-        })
+        let n = match (self.last_nano, self.floor_nano) {
+            (Some(l), Some(f)) => l.max(f),
+            (l, f) => l.or(f)?,
+        };
+        Some(format!("{}.{:09}", n.div_euclid(1_000_000_000), n.rem_euclid(1_000_000_000)))
     }
 }
 
@@ -167,6 +174,9 @@ pub async fn watch(docker: Docker, tx: mpsc::Sender<WatchMsg>) {
                     }
                     if let Some(msg) = msg {
                         let ev = SwarmEvent::from(msg);
+                        if ev.time_nano > 0 {
+                            dedupe.step_past(ev.time_nano);
+                        }
                         if dedupe.admit(&ev) && tx.send(WatchMsg::Event(ev)).await.is_err() {
                             return;
                         }
@@ -208,6 +218,8 @@ mod tests {
         assert!(!d.admit(&ev(1_700_000_000_000_000_001, "n1", "update")));
         assert!(d.admit(&ev(1_700_000_000_000_000_005, "n1", "update")));
         assert_eq!(d.since().as_deref(), Some("1700000000.000000005"));
+        d.step_past(1_700_000_000_000_000_005);
+        assert_eq!(d.since().as_deref(), Some("1700000000.000000006"));
     }
 
     #[test]
