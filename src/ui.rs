@@ -291,8 +291,15 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut header = vec![
         "HOSTNAME", "ROLE", "AVAIL", "STATE", "MANAGER", "ADDRESS", "TASKS",
     ];
+    let name_w = app
+        .nodes
+        .iter()
+        .map(|n| n.hostname.chars().count())
+        .max()
+        .unwrap_or(8) as u16
+        + 2;
     let mut widths = vec![
-        Constraint::Min(10),
+        Constraint::Length(name_w.clamp(10, 28)),
         Constraint::Length(7),
         Constraint::Length(6),
         Constraint::Length(7),
@@ -302,7 +309,7 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ];
     if wide {
         header.push("ENGINE");
-        widths.push(Constraint::Length(10));
+        widths.push(Constraint::Length(15));
     }
     header.push("LABELS");
     widths.push(Constraint::Fill(1));

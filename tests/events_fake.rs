@@ -22,24 +22,38 @@ fn event(typ: &str, id: &str, action: &str, nano: i64) -> String {
 
 /// Serve one /events request per connection: the Nth connection gets `bodies[N]`, then the
 /// connection closes (ending the stream). Records each request line.
-async fn serve(listener: UnixListener, bodies: Vec<Vec<String>>, requests: Arc<Mutex<Vec<String>>>) {
+async fn serve(
+    listener: UnixListener,
+    bodies: Vec<Vec<String>>,
+    requests: Arc<Mutex<Vec<String>>>,
+) {
     let mut n = 0;
     loop {
-        let Ok((mut sock, _)) = listener.accept().await else { return };
+        let Ok((mut sock, _)) = listener.accept().await else {
+            return;
+        };
         let mut buf = vec![0u8; 8192];
         let mut got = Vec::new();
         while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-            let Ok(k) = sock.read(&mut buf).await else { break };
+            let Ok(k) = sock.read(&mut buf).await else {
+                break;
+            };
             if k == 0 {
                 break;
             }
             got.extend_from_slice(&buf[..k]);
         }
-        let line = String::from_utf8_lossy(&got).lines().next().unwrap_or_default().to_string();
+        let line = String::from_utf8_lossy(&got)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
         requests.lock().unwrap().push(line);
         let body = bodies.get(n).cloned();
         n += 1;
-        let mut resp = String::from("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let mut resp = String::from(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+        );
         for ev in body.clone().unwrap_or_default() {
             let chunk = format!("{ev}\n");
             resp.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
@@ -64,13 +78,24 @@ async fn undecodable_event_is_stepped_past_and_replays_are_dropped() {
     let requests = Arc::new(Mutex::new(Vec::new()));
     let bodies = vec![
         // first subscription: a good event, then one with a Type bollard does not know
-        vec![event("node", "n1", "update", T0 + 1), event("hologram", "x", "beam", T0 + 3)],
+        vec![
+            event("node", "n1", "update", T0 + 1),
+            event("hologram", "x", "beam", T0 + 3),
+        ],
         // resubscription: the engine replays the good one; then a new one
-        vec![event("node", "n1", "update", T0 + 1), event("service", "web", "update", T0 + 7)],
+        vec![
+            event("node", "n1", "update", T0 + 1),
+            event("service", "web", "update", T0 + 7),
+        ],
     ];
     tokio::spawn(serve(listener, bodies, requests.clone()));
 
-    let docker = Docker::connect_with_unix(&format!("unix://{}", path.display()), 5, API_DEFAULT_VERSION).unwrap();
+    let docker = Docker::connect_with_unix(
+        &format!("unix://{}", path.display()),
+        5,
+        API_DEFAULT_VERSION,
+    )
+    .unwrap();
     let (tx, mut rx) = mpsc::channel(64);
     let watcher = tokio::spawn(watch(docker, tx));
 
@@ -78,10 +103,18 @@ async fn undecodable_event_is_stepped_past_and_replays_are_dropped() {
     let mut unreadable = Vec::new();
     let mut resumed = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !events.iter().any(|(_, name, _): &(EventKind, String, i64)| name == "web") {
+    while !events
+        .iter()
+        .any(|(_, name, _): &(EventKind, String, i64)| name == "web")
+    {
         let msg = tokio::time::timeout_at(deadline, rx.recv())
             .await
-            .unwrap_or_else(|_| panic!("timed out; events so far {events:?}, requests {:?}", requests.lock().unwrap()))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "timed out; events so far {events:?}, requests {:?}",
+                    requests.lock().unwrap()
+                )
+            })
             .expect("watcher alive");
         match msg {
             WatchMsg::Event(e) => events.push((e.kind, e.name, e.time_nano)),
@@ -101,11 +134,22 @@ async fn undecodable_event_is_stepped_past_and_replays_are_dropped() {
         ]
     );
     assert_eq!(unreadable.len(), 1);
-    assert_eq!(unreadable[0].path, "event.Type", "the unreadable field is named");
+    assert_eq!(
+        unreadable[0].path, "event.Type",
+        "the unreadable field is named"
+    );
     assert!(resumed >= 1, "the loop is told to resync");
     let reqs = requests.lock().unwrap().clone();
     assert!(reqs.len() >= 2, "{reqs:?}");
-    assert!(!reqs[0].contains("since="), "first subscription starts now: {}", reqs[0]);
+    assert!(
+        !reqs[0].contains("since="),
+        "first subscription starts now: {}",
+        reqs[0]
+    );
     // resubscribed from just after the bad event (1700000000.000000004), so it is not replayed
-    assert!(reqs[1].contains("since=1700000000.000000004"), "{}", reqs[1]);
+    assert!(
+        reqs[1].contains("since=1700000000.000000004"),
+        "{}",
+        reqs[1]
+    );
 }

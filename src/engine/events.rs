@@ -103,7 +103,10 @@ impl Dedupe {
     /// Never ask for this event again: the engine would replay it and the stream would end
     /// on it once more.
     pub fn step_past(&mut self, time_nano: i64) {
-        self.floor_nano = Some(self.floor_nano.map_or(time_nano + 1, |f| f.max(time_nano + 1)));
+        self.floor_nano = Some(
+            self.floor_nano
+                .map_or(time_nano + 1, |f| f.max(time_nano + 1)),
+        );
     }
 
     /// The `since` argument for resubscribing: the last event's time (inclusive, so events
@@ -114,7 +117,11 @@ impl Dedupe {
             (Some(l), Some(f)) => l.max(f),
             (l, f) => l.or(f)?,
         };
-        Some(format!("{}.{:09}", n.div_euclid(1_000_000_000), n.rem_euclid(1_000_000_000)))
+        Some(format!(
+            "{}.{:09}",
+            n.div_euclid(1_000_000_000),
+            n.rem_euclid(1_000_000_000)
+        ))
     }
 }
 
