@@ -48,7 +48,7 @@ async fn serve(
             .next()
             .unwrap_or_default()
             .to_string();
-        requests.lock().unwrap().push(line);
+        requests.lock().expect("requests lock").push(line);
         let body = bodies.get(n).cloned();
         n += 1;
         let mut resp = String::from(
@@ -58,7 +58,7 @@ async fn serve(
             let chunk = format!("{ev}\n");
             resp.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
         }
-        if body.is_some() && n <= bodies.len() - 1 {
+        if body.is_some() && n < bodies.len() {
             resp.push_str("0\r\n\r\n");
             let _ = sock.write_all(resp.as_bytes()).await;
             let _ = sock.shutdown().await;
