@@ -323,10 +323,13 @@ impl App {
     pub fn task_scope_label(&self) -> String {
         match &self.drill {
             Some(TaskScope::Node(id)) => {
-                format!("node {}", self.node(id).map_or(id.short(), |n| &n.hostname))
+                format!(
+                    "on {}, with history",
+                    self.node(id).map_or(id.short(), |n| &n.hostname)
+                )
             }
             Some(TaskScope::Service(id)) => format!(
-                "service {}",
+                "of {}, with history",
                 self.service(id).map_or(id.short(), |s| &s.name)
             ),
             Some(TaskScope::Live) | None => match self.followed() {

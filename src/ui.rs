@@ -411,7 +411,7 @@ fn draw_services(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let widths = [
         Constraint::Fill(1),
         Constraint::Length(14),
-        Constraint::Length(9),
+        Constraint::Length(10),
         Constraint::Fill(1),
         Constraint::Length(10),
     ];
@@ -420,8 +420,22 @@ fn draw_services(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .map(|i| {
             let s = &app.services[*i];
             let (replicas, style) = match s.mode {
-                ServiceMode::ReplicatedJob { .. } | ServiceMode::GlobalJob => (
-                    format!("{} done/{}", s.completed, s.desired),
+                ServiceMode::ReplicatedJob {
+                    total_completions, ..
+                } => (
+                    format!("{}/{total_completions} done", s.completed),
+                    if s.completed < total_completions {
+                        theme.warn
+                    } else {
+                        theme.ok
+                    },
+                ),
+                ServiceMode::GlobalJob => (
+                    if s.running > 0 {
+                        format!("{} done, {} running", s.completed, s.running)
+                    } else {
+                        format!("{} done", s.completed)
+                    },
                     if s.running > 0 { theme.warn } else { theme.ok },
                 ),
                 _ => (

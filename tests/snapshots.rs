@@ -217,3 +217,18 @@ fn command_line() {
     type_str(&mut app, "ser");
     snap("command_line", &app);
 }
+
+#[test]
+fn unreadable_json_is_named_and_the_panes_stay() {
+    let mut app = common::populated_app();
+    app.apply(EngineMsg::Unreadable(vec![swarmdeck::domain::Unreadable {
+        path: "nodes[1].Status.State".into(),
+        reason: "unknown variant `rebooting`".into(),
+    }]));
+    let buf = render(&app, 140, 40);
+    assert!(
+        find(&buf, "nodes[1].Status.State").is_some(),
+        "the field is named"
+    );
+    assert!(find(&buf, "node3").is_some(), "the panes stay");
+}

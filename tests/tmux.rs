@@ -145,5 +145,27 @@ fn dashboard_in_tmux() {
     let after = t.wait_screen("the process to exit", |s| s.contains("SWARMDECK-EXIT="));
     assert!(after.contains("SWARMDECK-EXIT=0"), "{after}");
     assert!(!after.contains("nodes ("), "alternate screen left: {after}");
+
+    // SIGTERM also gives the terminal back
+    t.send(&["clear", "Enter"]);
+    let marker = "--fps 29";
+    t.send(&[
+        &format!(
+            "{bin} {marker} {} ; echo SWARMDECK-TERM=$?",
+            hosts.join(" ")
+        ),
+        "Enter",
+    ]);
+    t.wait_screen("the dashboard again", |s| {
+        s.contains("node3") && s.contains("live")
+    });
+    let killed = Command::new("pkill")
+        .args(["-TERM", "-f", &format!("swarmdeck {marker}")])
+        .status()
+        .expect("pkill");
+    assert!(killed.success(), "the dashboard process was found");
+    let after = t.wait_screen("exit on SIGTERM", |s| s.contains("SWARMDECK-TERM="));
+    assert!(after.contains("SWARMDECK-TERM=0"), "{after}");
+    assert!(!after.contains("nodes ("), "alternate screen left: {after}");
     let _ = lab::lab(&["docker", "node1", "service", "rm", "tmux-web"]);
 }

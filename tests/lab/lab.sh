@@ -247,7 +247,7 @@ lab_pids() {
 			find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/net' -printf '%h %l\n' 2>/dev/null |
 				awk -v re="^net:\\[($inodes)\\]$" '$2 ~ re { split($1, a, "/"); print a[3] }' || true
 		fi
-	} | sort -un | grep -vxF -f <(self_pids) || true
+	} | sort -un | grep -vxF -f <(self_pids) | only_running || true
 }
 
 # processes of one node: its cgroups, plus its daemons found by command line
@@ -263,7 +263,7 @@ node_pids() {
 			dockerd | containerd* | runc | keepalived | docker-proxy | docker-init) echo "$p" ;;
 			esac
 		done < <(pids_cmdline_with "$(node_dir "$i")/")
-	} | sort -un | grep -vxF -f <(self_pids) || true
+	} | sort -un | grep -vxF -f <(self_pids) | only_running || true
 }
 
 # kill_pids_until_gone SECONDS PID-PRODUCING-FUNCTION [ARGS]
@@ -284,11 +284,28 @@ kill_until_gone() {
 	done
 }
 
+# pid alive and not a zombie
+pid_running() {
+	local st
+	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)
+	[[ -n $st && $st != Z ]]
+}
+pid_gone() { ! pid_running "$1"; }
+
+# drop zombies (already dead, waiting for their parent) from a pid list on stdin
+only_running() {
+	local p
+	while IFS= read -r p; do
+		pid_running "$p" && echo "$p"
+	done
+	true
+}
+
 pid_alive_as() { # PIDFILE COMM
 	local pid
 	pid=$(cat "$1" 2>/dev/null || true)
 	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	[[ $(cat "/proc/$pid/comm" 2>/dev/null || true) == "$2" ]]
+	[[ $(cat "/proc/$pid/comm" 2>/dev/null || true) == "$2" ]] && pid_running "$pid"
 }
 
 # ------------------------------------------------------------------ network
@@ -389,12 +406,6 @@ start_dockerd() {
 	echo "$!" >"$nd/launcher.pid"
 }
 
-# pid alive and not a zombie
-pid_running() {
-	local st
-	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)
-	[[ -n $st && $st != Z ]]
-}
 
 # dockerd_wait I: wait for node I's dockerd to answer; fail early if it died.
 dockerd_wait() {
@@ -402,7 +413,7 @@ dockerd_wait() {
 	nd=$(node_dir "$i")
 	pid=$(cat "$nd/launcher.pid" 2>/dev/null || true)
 	until dockerd_up "$i"; do
-		if [[ -n $pid ]] && ! pid_running "$pid"; then
+		if [[ -n $pid ]] && ! pid_running "$pid" && ! pid_alive_as "$nd/dockerd.pid" dockerd; then
 			warn "dockerd on node$i exited; tail of $nd/dockerd.log:"
 			tail -n 15 "$nd/dockerd.log" >&2
 			return 1
@@ -418,7 +429,8 @@ dockerd_wait() {
 
 # ------------------------------------------------------------------ keepalived
 
-keepalived_priority() { echo $((160 - 10 * $1)); }
+# 150, 140, ... 20 for node1..node14, then 19, 18, ... (always 1..254, descending)
+keepalived_priority() { if (($1 <= 14)); then echo $((160 - 10 * $1)); else echo $((34 - $1)); fi; }
 
 write_keepalived_conf() {
 	local i=$1 nd state=BACKUP
@@ -515,7 +527,7 @@ stop_keepalived() {
 		pid=$(cat "$nd/keepalived.pid")
 		kill -TERM "$pid" 2>/dev/null || true
 		# keepalived drops the VIP and sends a priority-0 advert on SIGTERM
-		wait_for 10 "keepalived on node$i to stop" bash -c "! kill -0 $pid 2>/dev/null" || true
+		wait_for 10 "keepalived on node$i to stop" pid_gone "$pid" || true
 	fi
 	local cg
 	cg=$(cg_node "$i")
@@ -603,7 +615,15 @@ all_images() {
 	for ((i = 1; i <= $(total_nodes); i++)); do image_on_node "$i" || return 1; done
 }
 
-vip_ok() { [[ $(keepalived_state 1) == MASTER ]] && vip_on_node 1; }
+# node1 is MASTER and the only holder of the VIP
+vip_ok() {
+	[[ $(keepalived_state 1) == MASTER ]] && vip_on_node 1 || return 1
+	local i
+	for ((i = 2; i <= $(total_nodes); i++)); do
+		vip_on_node "$i" && return 1
+	done
+	return 0
+}
 
 all_links_up() {
 	local i
@@ -720,7 +740,7 @@ cmd_up() {
 		# Every node alive but still settling (e.g. right after a restore the
 		# VIP has yet to move back to node1): give it a moment, not a rebuild.
 		if ((LAB_MANAGERS == managers && LAB_WORKERS == workers)) && all_nodes_alive &&
-			wait_for 30 "the lab to settle" lab_healthy 2>/dev/null; then
+			wait_for 20 "the lab to settle" lab_healthy 2>/dev/null; then
 			log "lab is up and healthy"
 			print_status
 			return 0
@@ -768,7 +788,9 @@ cmd_up() {
 	log "forming the swarm"
 	init_swarm
 	for ((i = 1; i <= n; i++)); do write_keepalived_conf "$i"; done
-	for ((i = 1; i <= n; i++)); do start_keepalived "$i"; done
+	for ((i = 1; i <= n; i++)); do
+		start_keepalived "$i" || die "keepalived did not start on node$i; see $(node_dir "$i")/keepalived.log"
+	done
 	wait_for "$T_SWARM" "swarm with $managers manager(s) and $workers worker(s) Ready and a leader" swarm_healthy ||
 		die "swarm did not become healthy"
 	wait_for "$T_VIP" "keepalived on node1 to be MASTER holding $VIP" vip_ok ||
@@ -953,6 +975,9 @@ cmd_kill() {
 		echo 1 >"$cg/cgroup.kill"
 	fi
 	kill_until_gone "$T_KILL" node_pids "$i" || die "could not kill every process of node$i"
+	# A powered-off machine holds no addresses: drop the VIP keepalived had
+	# configured (it cannot be used anyway with the link down), as a reboot would.
+	ip -n "$(node_ns "$i")" addr del "$VIP/24" dev eth0 2>/dev/null || true
 	log "node$i killed (link down, all processes SIGKILLed)"
 }
 
@@ -973,7 +998,7 @@ cmd_restore() {
 		fi
 		dockerd_wait "$i" || die "dockerd on node$i did not answer"
 	fi
-	start_keepalived "$i"
+	start_keepalived "$i" || die "keepalived did not start on node$i; see $(node_dir "$i")/keepalived.log"
 	log "node$i restored"
 }
 
