@@ -376,24 +376,65 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Row::new(cells)
         })
         .collect();
+    let empty = if app.nodes.is_empty() {
+        "no nodes yet"
+    } else {
+        "no node matches the filter"
+    };
+    draw_table(
+        frame,
+        area,
+        app,
+        Pane::Nodes,
+        TableParts {
+            rows,
+            widths,
+            header: header.to_vec(),
+            block,
+            empty,
+        },
+        theme,
+    );
+}
+
+struct TableParts<'a, W> {
+    rows: Vec<Row<'a>>,
+    widths: W,
+    header: Vec<&'static str>,
+    block: Block<'a>,
+    /// What to say when there is no row.
+    empty: &'a str,
+}
+
+fn draw_table<'a, W>(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    pane: Pane,
+    parts: TableParts<'a, W>,
+    theme: &Theme,
+) where
+    W: IntoIterator,
+    W::Item: Into<Constraint>,
+{
+    let TableParts {
+        rows,
+        widths,
+        header,
+        block,
+        empty,
+    } = parts;
     let rows = if rows.is_empty() {
-        vec![empty_row(
-            if app.nodes.is_empty() {
-                "no nodes yet"
-            } else {
-                "no node matches the filter"
-            },
-            theme,
-        )]
+        vec![empty_row(empty, theme)]
     } else {
         rows
     };
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.header))
         .block(block)
-        .row_highlight_style(highlight(app, Pane::Nodes, theme))
+        .row_highlight_style(highlight(app, pane, theme))
         .column_spacing(1);
-    frame.render_stateful_widget(table, area, &mut table_state(app, Pane::Nodes));
+    frame.render_stateful_widget(table, area, &mut table_state(app, pane));
 }
 
 fn highlight(app: &App, pane: Pane, theme: &Theme) -> Style {
@@ -464,24 +505,25 @@ fn draw_services(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ])
         })
         .collect();
-    let rows = if rows.is_empty() {
-        vec![empty_row(
-            if app.services.is_empty() {
-                "no services"
-            } else {
-                "no service matches the filter"
-            },
-            theme,
-        )]
+    let empty = if app.services.is_empty() {
+        "no services"
     } else {
-        rows
+        "no service matches the filter"
     };
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.header))
-        .block(block)
-        .row_highlight_style(highlight(app, Pane::Services, theme))
-        .column_spacing(1);
-    frame.render_stateful_widget(table, area, &mut table_state(app, Pane::Services));
+    draw_table(
+        frame,
+        area,
+        app,
+        Pane::Services,
+        TableParts {
+            rows,
+            widths,
+            header: header.to_vec(),
+            block,
+            empty,
+        },
+        theme,
+    );
 }
 
 fn task_state_style(state: &TaskState, theme: &Theme) -> Style {
@@ -553,22 +595,25 @@ fn draw_tasks(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ])
         })
         .collect();
-    let rows = if rows.is_empty() {
-        let text = if app.drill.is_some() && app.scoped_tasks.is_none() {
-            "loading…"
-        } else {
-            "no tasks"
-        };
-        vec![empty_row(text, theme)]
+    let empty = if app.drill.is_some() && app.scoped_tasks.is_none() {
+        "loading…"
     } else {
-        rows
+        "no tasks"
     };
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.header))
-        .block(block)
-        .row_highlight_style(highlight(app, Pane::Tasks, theme))
-        .column_spacing(1);
-    frame.render_stateful_widget(table, area, &mut table_state(app, Pane::Tasks));
+    draw_table(
+        frame,
+        area,
+        app,
+        Pane::Tasks,
+        TableParts {
+            rows,
+            widths,
+            header: header.to_vec(),
+            block,
+            empty,
+        },
+        theme,
+    );
 }
 
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {

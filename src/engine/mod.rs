@@ -330,52 +330,30 @@ async fn refresh(
         }
     }
     if work.nodes {
-        match fetch::nodes(docker).await {
-            Ok(f) => {
-                if !f.unreadable.is_empty() {
-                    out.push(EngineMsg::Unreadable(f.unreadable));
-                }
-                out.push(EngineMsg::Nodes(f.items));
-            }
-            Err(error) => out.push(EngineMsg::FetchFailed {
-                what: "nodes",
-                error,
-            }),
-        }
+        push_fetched(
+            &mut out,
+            "nodes",
+            fetch::nodes(docker).await,
+            EngineMsg::Nodes,
+        );
     }
     if work.services {
-        match fetch::services(docker).await {
-            Ok(f) => {
-                if !f.unreadable.is_empty() {
-                    out.push(EngineMsg::Unreadable(f.unreadable));
-                }
-                out.push(EngineMsg::Services(f.items));
-            }
-            Err(error) => out.push(EngineMsg::FetchFailed {
-                what: "services",
-                error,
-            }),
-        }
+        push_fetched(
+            &mut out,
+            "services",
+            fetch::services(docker).await,
+            EngineMsg::Services,
+        );
     }
     if work.tasks {
         let mut scopes = vec![TaskScope::Live];
         scopes.extend(scope.cloned());
         for scope in scopes {
-            match fetch::tasks(docker, &scope).await {
-                Ok(f) => {
-                    if !f.unreadable.is_empty() {
-                        out.push(EngineMsg::Unreadable(f.unreadable));
-                    }
-                    out.push(EngineMsg::Tasks {
-                        scope,
-                        tasks: f.items,
-                    });
-                }
-                Err(error) => out.push(EngineMsg::FetchFailed {
-                    what: "tasks",
-                    error,
-                }),
-            }
+            let result = fetch::tasks(docker, &scope).await;
+            push_fetched(&mut out, "tasks", result, |tasks| EngineMsg::Tasks {
+                scope,
+                tasks,
+            });
         }
     }
     for msg in out {
@@ -384,6 +362,24 @@ async fn refresh(
         }
     }
     true
+}
+
+/// Queue a read's result: its unreadable fields (if any), then the data or the error.
+fn push_fetched<T>(
+    out: &mut Vec<EngineMsg>,
+    what: &'static str,
+    result: Result<fetch::Fetched<T>, FetchError>,
+    msg: impl FnOnce(Vec<T>) -> EngineMsg,
+) {
+    match result {
+        Ok(f) => {
+            if !f.unreadable.is_empty() {
+                out.push(EngineMsg::Unreadable(f.unreadable));
+            }
+            out.push(msg(f.items));
+        }
+        Err(error) => out.push(EngineMsg::FetchFailed { what, error }),
+    }
 }
 
 /// Wait for the next message, for tests and one-shot tools: `None` after the deadline.
