@@ -128,24 +128,24 @@ async fn dashboard_reads_nodes_leader_services_and_tasks() {
     pump_until(
         &mut engine,
         &mut app,
-        "3 ready managers, a leader, both services running",
+        "3 managers + 1 worker ready, a leader, both services running",
         Duration::from_secs(90),
         |a| {
-            a.nodes.len() == 3
+            a.nodes.len() == 4
                 && a.nodes.iter().all(|n| n.state == NodeState::Ready)
                 && a.leader().is_some()
                 && service_running(a, "it-web", 3)
-                && service_running(a, "it-agent", 3)
+                && service_running(a, "it-agent", 4)
                 && a.live_tasks
                     .iter()
                     .filter(|t| t.state == TaskState::Running)
                     .count()
-                    >= 6
+                    >= 7
         },
     )
     .await;
     assert!(matches!(app.conn, ConnState::Connected { .. }));
-    assert_eq!(app.quorum.total, 3);
+    assert_eq!(app.quorum.total, 3, "the worker is not a manager");
     assert_eq!(app.quorum.tolerates, 1);
     let leader_cli = lab.docker(
         "node1",
@@ -239,7 +239,7 @@ async fn killing_the_leader_shows_the_new_leader_and_the_down_node() {
         &mut app,
         "a leader",
         Duration::from_secs(60),
-        |a| a.nodes.len() == 3 && a.leader().is_some(),
+        |a| a.nodes.len() == 4 && a.leader().is_some(),
     )
     .await;
     let old = app.leader().expect("leader").clone();
@@ -320,4 +320,62 @@ fn status_command_on_a_healthy_lab() {
         String::from_utf8_lossy(&out.stdout)
             .contains("no Docker socket at /nonexistent/docker.sock")
     );
+}
+
+/// The lab script's own end-to-end check: kill/restore of the leader, VIP moves, a faked
+/// split brain, `down` leaving nothing behind (also after `kill`), `up` after a crash.
+#[test]
+fn lab_script_selftest() {
+    let _lab = lab::take();
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/lab/selftest.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .expect("run selftest.sh");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains(" 0 failed"),
+        "selftest failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_endpoint_names_the_managers() {
+    let lab = lab::take();
+    let worker = lab
+        .workers()
+        .first()
+        .copied()
+        .expect("the test lab has a worker")
+        .clone();
+    let err = engine::connect::connect(&worker.socket)
+        .await
+        .err()
+        .expect("a worker is refused");
+    let text = err.to_string();
+    assert!(matches!(err, engine::ConnectError::Worker { .. }), "{text}");
+    for m in lab.managers() {
+        assert!(
+            text.contains(&format!("{}:2377", m.addr)),
+            "names manager {}: {text}",
+            m.addr
+        );
+    }
+    // with the worker first, the dashboard moves on to a manager
+    let mut endpoints = vec![worker.socket.clone()];
+    endpoints.extend(lab.sockets());
+    let mut engine = engine::spawn(endpoints, fast());
+    let mut app = App::new(Keymap::default(), Timestamp::now());
+    pump_until(
+        &mut engine,
+        &mut app,
+        "connected to a manager",
+        Duration::from_secs(30),
+        |a| {
+            matches!(&a.conn, ConnState::Connected { endpoint } if *endpoint != worker.socket)
+                && !a.nodes.is_empty()
+        },
+    )
+    .await;
 }

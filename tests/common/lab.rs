@@ -80,6 +80,9 @@ impl LabGuard {
     pub fn managers(&self) -> Vec<&LabNode> {
         self.nodes.iter().filter(|n| n.role == "manager").collect()
     }
+    pub fn workers(&self) -> Vec<&LabNode> {
+        self.nodes.iter().filter(|n| n.role == "worker").collect()
+    }
     pub fn sockets(&self) -> Vec<String> {
         self.managers().iter().map(|n| n.socket.clone()).collect()
     }
@@ -121,7 +124,8 @@ pub fn take() -> LabGuard {
     });
     let lock = File::create(dir.join(".test-lock")).expect("lock file");
     lock.lock().expect("lock the lab");
-    lab_ok(&["up"]);
+    // 3 managers and 1 worker: the worker proves the "connect to a manager" error.
+    lab_ok(&["up", "3", "--workers", "1"]);
     for n in status() {
         if !n.docker_up {
             lab_ok(&["restore", &n.name]);
@@ -134,7 +138,7 @@ pub fn take() -> LabGuard {
     );
     let guard = LabGuard { _lock: lock, nodes };
     wait_for(
-        "every manager Ready and reachable with a leader",
+        "every node Ready, every manager reachable, a leader",
         Duration::from_secs(90),
         || {
             let out = lab(&[
@@ -146,15 +150,14 @@ pub fn take() -> LabGuard {
                 "{{.Status}} {{.ManagerStatus}}",
             ]);
             let text = String::from_utf8_lossy(&out.stdout);
+            let ready = text.lines().filter(|l| l.starts_with("Ready")).count();
+            let managers = text
+                .lines()
+                .filter(|l| l.ends_with("Reachable") || l.ends_with("Leader"))
+                .count();
             out.status.success()
-                && text
-                    .lines()
-                    .filter(|l| {
-                        l.starts_with("Ready")
-                            && (l.ends_with("Reachable") || l.ends_with("Leader"))
-                    })
-                    .count()
-                    == guard.managers().len()
+                && ready == guard.nodes.len()
+                && managers == guard.managers().len()
                 && text.contains("Leader")
         },
     );
