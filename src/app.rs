@@ -11,6 +11,8 @@ use crate::domain::quorum::Quorum;
 use crate::domain::{EngineInfo, Node, NodeId, Service, ServiceId, Task, TaskState};
 use crate::engine::{ConnectError, EngineCmd, EngineMsg, FetchError, SwarmEvent, TaskScope};
 use crate::keymap::{Action, Keymap};
+use crate::vip::watch::{VipCmd, VipMsg};
+use crate::vip::{NodeAddr, Ownership, VipObservation, VipSpec};
 
 /// Data older than this is shown as stale.
 pub const STALE_AFTER_SECS: i64 = 6;
@@ -22,16 +24,19 @@ pub enum Pane {
     Nodes,
     Services,
     Tasks,
+    Vips,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 3] = [Pane::Nodes, Pane::Services, Pane::Tasks];
+    /// In screen order (top to bottom), the order Tab follows.
+    pub const ALL: [Pane; 4] = [Pane::Nodes, Pane::Services, Pane::Tasks, Pane::Vips];
 
     pub fn index(self) -> usize {
         match self {
             Pane::Nodes => 0,
             Pane::Services => 1,
             Pane::Tasks => 2,
+            Pane::Vips => 3,
         }
     }
 
@@ -40,9 +45,62 @@ impl Pane {
             Pane::Nodes => "nodes",
             Pane::Services => "services",
             Pane::Tasks => "tasks",
+            Pane::Vips => "vips",
         }
     }
 }
+
+/// A command for one of the background tasks, queued by the app for the UI loop to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    Engine(EngineCmd),
+    Vip(VipCmd),
+}
+
+/// A move of a VIP from one holder to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VipMove {
+    pub at: Timestamp,
+    pub from: String,
+    pub to: String,
+    /// From one node straight to another (not through "no owner" or an alarm).
+    pub node_to_node: bool,
+}
+
+/// Everything known about one VIP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VipState {
+    pub spec: VipSpec,
+    pub current: Option<VipObservation>,
+    /// When the current holder (or lack of one) was first seen.
+    pub since: Option<Timestamp>,
+    /// Moves, oldest first.
+    pub history: VecDeque<VipMove>,
+    /// A split brain seen once, not yet confirmed by the next look (a normal preemption
+    /// has both nodes hold the VIP for a moment).
+    pub split_seen: bool,
+}
+
+impl VipState {
+    pub fn new(spec: VipSpec) -> Self {
+        VipState {
+            spec,
+            current: None,
+            since: None,
+            history: VecDeque::new(),
+            split_seen: false,
+        }
+    }
+
+    pub fn owner(&self) -> Option<&str> {
+        self.current.as_ref().and_then(|o| o.ownership.owner())
+    }
+}
+
+/// Holder changes within this window that count as flipping (split brain).
+pub const FLIP_WINDOW_SECS: i64 = 15;
+/// How many holder changes within the window count as flipping.
+pub const FLIPS: usize = 3;
 
 /// Where the connection stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +131,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("nodes", "focus the nodes pane"),
     ("services", "focus the services pane"),
     ("tasks", "focus the tasks pane"),
+    ("vips", "focus the VIP pane"),
     ("help", "show the keys"),
     ("quit", "quit swarmdeck"),
     ("q", "quit swarmdeck"),
@@ -115,7 +174,7 @@ pub struct App {
     pub focus: Pane,
     /// The pane the tasks pane follows when there is no drill-down.
     pub follow: Pane,
-    pub panes: [PaneState; 3],
+    pub panes: [PaneState; 4],
     pub modals: Vec<Modal>,
     pub notices: VecDeque<Notice>,
     pub fetch_error: Option<FetchError>,
@@ -126,9 +185,11 @@ pub struct App {
     /// Rows a page moves (set from the terminal size).
     pub page: usize,
     /// Commands for the engine, drained by the UI loop.
-    pub outbox: Vec<EngineCmd>,
+    pub outbox: Vec<Outgoing>,
+    /// The VIPs being watched (none: the VIP pane is hidden).
+    pub vips: Vec<VipState>,
     // Derived on update, not per frame.
-    pub views: [Vec<usize>; 3],
+    pub views: [Vec<usize>; 4],
     pub node_index: HashMap<NodeId, usize>,
     pub service_index: HashMap<ServiceId, usize>,
     pub running_per_node: HashMap<NodeId, usize>,
@@ -161,6 +222,7 @@ impl App {
             dirty: true,
             page: 10,
             outbox: Vec::new(),
+            vips: Vec::new(),
             views: Default::default(),
             node_index: HashMap::new(),
             service_index: HashMap::new(),
@@ -203,6 +265,10 @@ impl App {
             EngineMsg::Nodes(nodes) => {
                 self.nodes = nodes;
                 self.fresh();
+                if !self.vips.is_empty() {
+                    self.outbox
+                        .push(Outgoing::Vip(VipCmd::Nodes(self.node_addrs())));
+                }
             }
             EngineMsg::Services(services) => {
                 self.services = services;
@@ -237,6 +303,9 @@ impl App {
                 self.fetch_error = Some(error);
             }
             EngineMsg::Event(ev) => {
+                if ev.kind == crate::engine::EventKind::Node && !self.vips.is_empty() {
+                    self.outbox.push(Outgoing::Vip(VipCmd::CheckNow));
+                }
                 self.events.push_back(ev);
                 while self.events.len() > 200 {
                     self.events.pop_front();
@@ -359,7 +428,7 @@ impl App {
             Pane::Services => self
                 .selected_service()
                 .map(|s| TaskScope::Service(s.id.clone())),
-            Pane::Tasks => None,
+            Pane::Tasks | Pane::Vips => None,
         }
     }
 
@@ -402,6 +471,7 @@ impl App {
         self.rebuild_view(Pane::Nodes);
         self.rebuild_view(Pane::Services);
         self.rebuild_view(Pane::Tasks);
+        self.rebuild_view(Pane::Vips);
     }
 
     fn row_id(&self, pane: Pane, idx: usize) -> String {
@@ -409,12 +479,22 @@ impl App {
             Pane::Nodes => self.nodes[idx].id.0.clone(),
             Pane::Services => self.services[idx].id.0.clone(),
             Pane::Tasks => self.task_source()[idx].id.0.clone(),
+            Pane::Vips => self.vips[idx].spec.addr.to_string(),
         }
     }
 
     /// The words a filter matches against, per row.
     fn row_text(&self, pane: Pane, idx: usize) -> String {
         match pane {
+            Pane::Vips => {
+                let v = &self.vips[idx];
+                let owner = v
+                    .current
+                    .as_ref()
+                    .map(|o| o.ownership.label())
+                    .unwrap_or_default();
+                format!("{} {owner} {}", v.spec.addr, v.spec.source)
+            }
             Pane::Nodes => {
                 let n = &self.nodes[idx];
                 let labels: Vec<String> =
@@ -456,6 +536,7 @@ impl App {
             Pane::Nodes => self.nodes.len(),
             Pane::Services => self.services.len(),
             Pane::Tasks => self.task_source().len(),
+            Pane::Vips => self.vips.len(),
         };
         let follow_scope = if pane == Pane::Tasks && self.drill.is_none() {
             self.followed()
@@ -498,6 +579,116 @@ impl App {
             }
         }
         &self.panes[pane.index()].filter
+    }
+
+    // ---------------------------------------------------------------- VIPs
+
+    /// Start watching these VIPs (the VIP pane appears).
+    pub fn set_vips(&mut self, specs: Vec<VipSpec>) {
+        self.vips = specs.into_iter().map(VipState::new).collect();
+        self.rebuild_view(Pane::Vips);
+        self.dirty = true;
+    }
+
+    /// The nodes' addresses, for the VIP watcher.
+    pub fn node_addrs(&self) -> Vec<NodeAddr> {
+        crate::vip::node_addrs(&self.nodes)
+    }
+
+    pub fn apply_vip(&mut self, msg: VipMsg) {
+        let VipMsg::Observed(observations) = msg;
+        for mut obs in observations {
+            let Some(v) = self.vips.iter_mut().find(|v| v.spec.addr == obs.addr) else {
+                continue;
+            };
+            // A split brain counts once it is seen on two looks in a row.
+            if matches!(obs.ownership, Ownership::SplitBrain { .. }) && !v.split_seen {
+                v.split_seen = true;
+                if let Some(cur) = &mut v.current {
+                    cur.at = obs.at;
+                    cur.reachable = obs.reachable;
+                }
+                continue;
+            }
+            v.split_seen = matches!(obs.ownership, Ownership::SplitBrain { .. });
+            let label = obs.ownership.label();
+            let before = v.current.as_ref().map(|o| o.ownership.label());
+            if before.as_deref() != Some(label.as_str()) {
+                if let Some(from) = before {
+                    let node_to_node = v.owner().is_some() && obs.ownership.owner().is_some();
+                    v.history.push_back(VipMove {
+                        at: obs.at,
+                        from,
+                        to: label.clone(),
+                        node_to_node,
+                    });
+                    while v.history.len() > 50 {
+                        v.history.pop_front();
+                    }
+                }
+                v.since = Some(obs.at);
+            }
+            // A holder that keeps changing straight from node to node is two nodes answering
+            // in turn (the MAC flips): split brain. A failover and a failback are two moves.
+            let recent: Vec<&VipMove> = v
+                .history
+                .iter()
+                .filter(|m| {
+                    m.node_to_node && obs.at.as_second() - m.at.as_second() <= FLIP_WINDOW_SECS
+                })
+                .collect();
+            if recent.len() >= FLIPS && !matches!(obs.ownership, Ownership::SplitBrain { .. }) {
+                let mut holders: Vec<String> = Vec::new();
+                for m in &recent {
+                    for h in [&m.from, &m.to] {
+                        if !holders.contains(h) {
+                            holders.push(h.clone());
+                        }
+                    }
+                }
+                obs.ownership = Ownership::SplitBrain {
+                    why: format!(
+                        "the holder changed {} times in {FLIP_WINDOW_SECS} s (its MAC flips between nodes)",
+                        recent.len()
+                    ),
+                    holders,
+                };
+            }
+            v.current = Some(obs);
+        }
+        self.rebuild_view(Pane::Vips);
+        self.dirty = true;
+    }
+
+    /// VIP alarms and notes for the header and the pane: (level, text), worst first.
+    pub fn vip_alarms(&self) -> Vec<(Level, String)> {
+        let mut alarms: Vec<crate::vip::Alarm> = self
+            .vips
+            .iter()
+            .filter_map(|v| {
+                let obs = v.current.as_ref()?;
+                crate::vip::alarm(v.spec.addr, &obs.ownership, &self.nodes)
+            })
+            .collect();
+        alarms.sort();
+        alarms
+            .into_iter()
+            .map(|a| match a {
+                crate::vip::Alarm::Danger(t) => (Level::Danger, t),
+                crate::vip::Alarm::Warn(t) => (Level::Warn, t),
+                crate::vip::Alarm::Info(t) => (Level::Info, t),
+            })
+            .collect()
+    }
+
+    /// Whether this node holds a watched VIP.
+    pub fn holds_vip(&self, hostname: &str) -> bool {
+        self.vips.iter().any(|v| v.owner() == Some(hostname))
+    }
+
+    pub fn selected_vip(&self) -> Option<&VipState> {
+        let p = &self.panes[Pane::Vips.index()];
+        self.views[3].get(p.selected).map(|i| &self.vips[*i])
     }
 
     // ---------------------------------------------------------------- keys
@@ -608,6 +799,11 @@ impl App {
             "nodes" | "node" | "no" => self.focus_pane(Pane::Nodes),
             "services" | "service" | "svc" => self.focus_pane(Pane::Services),
             "tasks" | "task" => self.focus_pane(Pane::Tasks),
+            "vips" | "vip" if !self.vips.is_empty() => self.focus_pane(Pane::Vips),
+            "vips" | "vip" => self.notify(
+                Level::Warn,
+                "no VIP is watched: use --vip ADDR, `vips` in the config file, or a readable keepalived.conf".into(),
+            ),
             "help" => self.modals.push(Modal::Help { scroll: 0 }),
             "q" | "quit" | "q!" => self.quit = true,
             other => self.notify(
@@ -626,7 +822,7 @@ impl App {
 
     fn focus_pane(&mut self, pane: Pane) {
         self.focus = pane;
-        if pane != Pane::Tasks {
+        if matches!(pane, Pane::Nodes | Pane::Services) {
             self.follow = pane;
         }
         self.rebuild_view(Pane::Tasks);
@@ -640,11 +836,11 @@ impl App {
             Action::Quit => self.quit = true,
             Action::Help => self.modals.push(Modal::Help { scroll: 0 }),
             Action::NextPane => {
-                let next = Pane::ALL[(pane.index() + 1) % 3];
+                let next = self.cycle(pane, 1);
                 self.focus_pane(next);
             }
             Action::PrevPane => {
-                let prev = Pane::ALL[(pane.index() + 2) % 3];
+                let prev = self.cycle(pane, Pane::ALL.len() - 1);
                 self.focus_pane(prev);
             }
             Action::Up => self.select(pane, cur.saturating_sub(1)),
@@ -665,8 +861,21 @@ impl App {
                 input: String::new(),
             }),
             Action::Refresh => {
-                self.outbox.push(EngineCmd::Refresh);
+                self.outbox.push(Outgoing::Engine(EngineCmd::Refresh));
                 self.notify(Level::Info, "re-reading the swarm".into());
+            }
+        }
+    }
+
+    /// The pane `step` places on from `pane`, skipping the VIP pane when it is hidden.
+    fn cycle(&self, pane: Pane, step: usize) -> Pane {
+        let n = Pane::ALL.len();
+        let mut i = pane.index();
+        loop {
+            i = (i + step) % n;
+            let p = Pane::ALL[i];
+            if p != Pane::Vips || !self.vips.is_empty() {
+                return p;
             }
         }
     }
@@ -680,7 +889,7 @@ impl App {
     }
 
     fn selection_moved(&mut self, pane: Pane) {
-        if pane != Pane::Tasks && self.drill.is_none() {
+        if matches!(pane, Pane::Nodes | Pane::Services) && self.drill.is_none() {
             self.rebuild_view(Pane::Tasks);
         }
     }
@@ -691,7 +900,7 @@ impl App {
             Pane::Services => self
                 .selected_service()
                 .map(|s| TaskScope::Service(s.id.clone())),
-            Pane::Tasks => None,
+            Pane::Tasks | Pane::Vips => None,
         };
         let Some(scope) = scope else { return };
         self.follow = self.focus;
@@ -699,7 +908,8 @@ impl App {
         self.scoped_tasks = None;
         self.focus = Pane::Tasks;
         self.panes[Pane::Tasks.index()] = PaneState::default();
-        self.outbox.push(EngineCmd::SetTaskScope(Some(scope)));
+        self.outbox
+            .push(Outgoing::Engine(EngineCmd::SetTaskScope(Some(scope))));
         self.rebuild_view(Pane::Tasks);
     }
 
@@ -709,7 +919,8 @@ impl App {
             self.scoped_tasks = None;
             self.focus = self.follow;
             self.panes[Pane::Tasks.index()] = PaneState::default();
-            self.outbox.push(EngineCmd::SetTaskScope(None));
+            self.outbox
+                .push(Outgoing::Engine(EngineCmd::SetTaskScope(None)));
             self.rebuild_view(Pane::Tasks);
         } else if !self.panes[self.focus.index()].filter.is_empty() {
             self.panes[self.focus.index()].filter.clear();
@@ -747,6 +958,114 @@ pub fn candidates(prefix: &str) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::vip::{Method, Ownership, VipObservation, VipSource, VipSpec};
+
+    fn vip_app() -> App {
+        let mut app = App::new(Keymap::default(), Timestamp::UNIX_EPOCH);
+        app.set_vips(vec![VipSpec {
+            addr: "198.51.100.100".parse().unwrap(),
+            port: 2377,
+            source: VipSource::Cli,
+        }]);
+        app
+    }
+
+    fn seen(app: &mut App, secs: i64, ownership: Ownership) {
+        let at = Timestamp::from_second(secs).unwrap();
+        app.apply_vip(VipMsg::Observed(vec![VipObservation {
+            addr: "198.51.100.100".parse().unwrap(),
+            ownership,
+            reachable: Some(true),
+            port: 2377,
+            at,
+        }]));
+    }
+
+    fn owner(name: &str) -> Ownership {
+        Ownership::Owner {
+            hostname: name.into(),
+            method: Method::LocalInterface {
+                iface: "eth0".into(),
+            },
+        }
+    }
+
+    fn split() -> Ownership {
+        Ownership::SplitBrain {
+            holders: vec!["node1".into(), "node2".into()],
+            why: "2 hosts answer".into(),
+        }
+    }
+
+    #[test]
+    fn vip_moves_are_recorded_with_their_time() {
+        let mut app = vip_app();
+        seen(&mut app, 100, owner("node1"));
+        seen(&mut app, 101, owner("node1"));
+        seen(&mut app, 102, owner("node2"));
+        let v = &app.vips[0];
+        assert_eq!(v.owner(), Some("node2"));
+        assert_eq!(v.since, Timestamp::from_second(102).ok());
+        assert_eq!(v.history.len(), 1);
+        assert_eq!(
+            (v.history[0].from.as_str(), v.history[0].to.as_str()),
+            ("node1", "node2")
+        );
+    }
+
+    #[test]
+    fn a_split_brain_seen_once_is_a_preemption_not_an_alarm() {
+        let mut app = vip_app();
+        seen(&mut app, 100, owner("node2"));
+        seen(&mut app, 101, split());
+        seen(&mut app, 102, owner("node1"));
+        assert!(app.vip_alarms().is_empty(), "{:?}", app.vip_alarms());
+        assert_eq!(app.vips[0].history.len(), 1);
+        seen(&mut app, 110, split());
+        seen(&mut app, 111, split());
+        assert!(
+            app.vip_alarms()
+                .iter()
+                .any(|(l, t)| *l == Level::Danger && t.contains("split brain"))
+        );
+    }
+
+    #[test]
+    fn a_holder_flipping_between_nodes_is_split_brain() {
+        let mut app = vip_app();
+        seen(&mut app, 100, owner("node1"));
+        seen(&mut app, 102, owner("node2"));
+        seen(&mut app, 104, owner("node1"));
+        assert!(
+            app.vip_alarms().iter().all(|(l, _)| *l != Level::Danger),
+            "failover + failback is fine"
+        );
+        seen(&mut app, 106, owner("node2"));
+        let alarms = app.vip_alarms();
+        assert!(
+            alarms
+                .iter()
+                .any(|(l, t)| *l == Level::Danger && t.contains("split brain")),
+            "{alarms:?}"
+        );
+    }
+
+    #[test]
+    fn no_owner_is_an_alarm() {
+        let mut app = vip_app();
+        seen(
+            &mut app,
+            100,
+            Ownership::NoOwner {
+                why: "nobody answers".into(),
+            },
+        );
+        assert_eq!(
+            app.vip_alarms()[0],
+            (Level::Danger, "VIP 198.51.100.100: no owner".to_string())
+        );
+    }
 
     #[test]
     fn completion() {

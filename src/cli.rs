@@ -22,6 +22,17 @@ pub struct Cli {
     /// Theme name (default, light, mono, or one in the themes folder) or a .toml path.
     #[arg(long, value_name = "NAME", global = true)]
     pub theme: Option<String>,
+    /// A keepalived virtual IP to watch (repeatable); adds to `vips` in the config file and
+    /// to the VIPs found in the keepalived configuration.
+    #[arg(long = "vip", value_name = "ADDR", global = true)]
+    pub vips: Vec<std::net::IpAddr>,
+    /// TCP port checked on each VIP (default: `vip_port` in the config file, else 2377).
+    #[arg(long, value_name = "PORT", global = true, value_parser = clap::value_parser!(u16).range(1..))]
+    pub vip_port: Option<u16>,
+    /// keepalived configuration to discover VIPs from (default: `keepalived_conf` in the
+    /// config file, else /etc/keepalived/keepalived.conf when it exists).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub keepalived_conf: Option<PathBuf>,
     /// Most frames drawn per second.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub fps: u32,

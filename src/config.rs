@@ -27,6 +27,17 @@ pub struct Config {
     /// Key overrides: each action named here gets exactly these keys.
     #[serde(default)]
     pub keys: BTreeMap<Action, KeyList>,
+    /// keepalived virtual IPs to watch, besides those found in the keepalived configuration.
+    /// `--vip` flags come first.
+    #[serde(default)]
+    pub vips: Vec<std::net::IpAddr>,
+    /// The TCP port checked on each VIP (default 2377, the swarm manager port).
+    #[serde(default)]
+    pub vip_port: Option<std::num::NonZeroU16>,
+    /// The keepalived configuration VIPs are discovered from
+    /// (default /etc/keepalived/keepalived.conf, when readable).
+    #[serde(default)]
+    pub keepalived_conf: Option<PathBuf>,
 }
 
 /// Endpoint schemes the config accepts (besides absolute socket paths).
@@ -548,7 +559,8 @@ mod tests {
         let msg = err("theme = \"x\"\ncolour = \"red\"\n");
         assert_eq!(
             msg,
-            "/etc/test.toml:2:1: unknown key `colour`; expected one of `theme`, `endpoints`, `keys`\n  \
+            "/etc/test.toml:2:1: unknown key `colour`; expected one of `theme`, `endpoints`, `keys`, `vips`, \
+             `vip_port`, `keepalived_conf`\n  \
              |\n2 | colour = \"red\"\n  | ^^^^^^"
         );
     }
@@ -717,7 +729,14 @@ mod tests {
         let text = example();
         let path = dir("docs/config.example.toml");
         parse(&text, &path).unwrap_or_else(|e| panic!("{e}"));
-        for key in ["theme", "endpoints", "[keys]"] {
+        for key in [
+            "theme",
+            "endpoints",
+            "vips",
+            "vip_port",
+            "keepalived_conf",
+            "[keys]",
+        ] {
             assert!(text.contains(key), "example lacks {key}");
         }
         for action in Action::ALL {

@@ -29,8 +29,15 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitStatus> {
     Ok(status)
 }
 
-/// The manager sockets of the running lab, from `lab.sh status`.
-pub fn manager_endpoints() -> anyhow::Result<Vec<String>> {
+/// What `lab.sh status` says of the running lab.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabStatus {
+    pub managers: Vec<String>,
+    pub vip: Option<std::net::IpAddr>,
+}
+
+/// The running lab's manager sockets and VIP, from `lab.sh status`.
+pub fn status() -> anyhow::Result<LabStatus> {
     let path = script_path()?;
     let out = Command::new("bash")
         .arg(&path)
@@ -45,7 +52,17 @@ pub fn manager_endpoints() -> anyhow::Result<Vec<String>> {
         );
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    Ok(parse_status_sockets(&text))
+    Ok(LabStatus {
+        managers: parse_status_sockets(&text),
+        vip: parse_status_vip(&text),
+    })
+}
+
+/// The VIP of `lab.sh status` output (first line `vip=ADDR owner=…`).
+pub fn parse_status_vip(text: &str) -> Option<std::net::IpAddr> {
+    text.split_whitespace()
+        .find_map(|f| f.strip_prefix("vip="))
+        .and_then(|v| v.parse().ok())
 }
 
 /// Sockets of the managers in `lab.sh status` output (lines like
@@ -74,5 +91,6 @@ mod tests {
             parse_status_sockets(text),
             vec!["unix:///var/lib/swarmdeck-lab/sdlab/node1/docker.sock"]
         );
+        assert_eq!(parse_status_vip(text), "198.51.100.100".parse().ok());
     }
 }

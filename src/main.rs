@@ -4,12 +4,12 @@ use anyhow::Context;
 use clap::Parser;
 use jiff::Timestamp;
 
-use swarmdeck::app::App;
+use swarmdeck::app::{App, Level};
 use swarmdeck::cli::{Cli, Command};
 use swarmdeck::engine::connect::resolve_endpoints;
 use swarmdeck::keymap::Keymap;
 use swarmdeck::theme::Theme;
-use swarmdeck::{config, lab, status, tui};
+use swarmdeck::{config, lab, status, tui, vip};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -48,10 +48,18 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         &cfg.endpoints,
         std::env::var("DOCKER_HOST").ok(),
     );
+    let mut vip_flags = cli.vips.clone();
 
     match cli.command {
         Some(Command::Status { json }) => {
-            let report = runtime.block_on(status::run(&endpoints));
+            let (vips, problems) = vip::resolve(
+                &vip_flags,
+                &cfg,
+                cli.vip_port,
+                cli.keepalived_conf.as_deref(),
+            );
+            let mut report = runtime.block_on(status::run(&endpoints, &vips));
+            report.warnings.extend(problems);
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -68,8 +76,12 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             if !st.success() {
                 anyhow::bail!("the lab did not come up (see the messages above)");
             }
+            let lab = lab::status()?;
             if cli.hosts.is_empty() {
-                endpoints = lab::manager_endpoints()?;
+                endpoints = lab.managers;
+            }
+            if vip_flags.is_empty() {
+                vip_flags.extend(lab.vip);
             }
         }
         None => {}
@@ -82,12 +94,23 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
     );
     let mut app = App::new(keymap, Timestamp::now());
     if let Some(w) = warning {
-        app.notify(swarmdeck::app::Level::Warn, w);
+        app.notify(Level::Warn, w);
     }
+    let (vips, problems) = vip::resolve(
+        &vip_flags,
+        &cfg,
+        cli.vip_port,
+        cli.keepalived_conf.as_deref(),
+    );
+    for p in problems {
+        app.notify(Level::Warn, p);
+    }
+    app.set_vips(vips.clone());
     let opts = tui::Options {
         endpoints,
         fps: cli.fps,
         timings: Default::default(),
+        vips,
     };
     runtime.block_on(tui::run(app, theme, opts))?;
     Ok(ExitCode::SUCCESS)

@@ -66,6 +66,20 @@ pub struct ServiceReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct VipReport {
+    pub addr: String,
+    /// The holder's hostname, when exactly one node holds it.
+    pub owner: Option<String>,
+    /// The holder, or what is wrong ("NO OWNER", "SPLIT BRAIN: …", "cannot be seen from here").
+    pub state: String,
+    /// How it was determined, or why there is no owner.
+    pub detail: String,
+    pub port: u16,
+    pub port_open: Option<bool>,
+    pub alarm: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub health: Health,
     pub exit_code: i32,
@@ -81,6 +95,7 @@ pub struct Report {
     pub warnings: Vec<String>,
     pub nodes: Vec<NodeReport>,
     pub services: Vec<ServiceReport>,
+    pub vips: Vec<VipReport>,
 }
 
 impl Report {
@@ -98,6 +113,7 @@ impl Report {
             warnings: Vec::new(),
             nodes: Vec::new(),
             services: Vec::new(),
+            vips: Vec::new(),
         }
     }
 
@@ -211,6 +227,44 @@ impl Report {
         r
     }
 
+    /// Add what was seen of the VIPs: no owner, split brain, or an owner that is down or
+    /// drained make a healthy swarm degraded.
+    pub fn add_vips(
+        &mut self,
+        observations: &[crate::vip::VipObservation],
+        nodes: &[crate::domain::Node],
+    ) {
+        for obs in observations {
+            let alarm = crate::vip::alarm(obs.addr, &obs.ownership, nodes);
+            let alarm_text = match &alarm {
+                Some(crate::vip::Alarm::Danger(t)) => {
+                    self.problems.push(t.clone());
+                    Some(t.clone())
+                }
+                Some(crate::vip::Alarm::Warn(t) | crate::vip::Alarm::Info(t)) => {
+                    self.warnings.push(t.clone());
+                    Some(t.clone())
+                }
+                None => None,
+            };
+            if let crate::vip::Ownership::Unseen { why } = &obs.ownership {
+                self.warnings.push(format!("VIP {}: {why}", obs.addr));
+            }
+            self.vips.push(VipReport {
+                addr: obs.addr.to_string(),
+                owner: obs.ownership.owner().map(str::to_string),
+                state: obs.ownership.label(),
+                detail: obs.ownership.detail(),
+                port: obs.port,
+                port_open: obs.reachable,
+                alarm: alarm_text,
+            });
+        }
+        if self.health == Health::Healthy && !self.problems.is_empty() {
+            self.set_health(Health::Degraded);
+        }
+    }
+
     /// A human-readable summary.
     pub fn text(&self) -> String {
         let mut out = String::new();
@@ -271,6 +325,20 @@ impl Report {
                 ));
             }
         }
+        for v in &self.vips {
+            out.push_str(&format!(
+                "vip: {} {} ({}), port {} {}\n",
+                v.addr,
+                v.state,
+                v.detail,
+                v.port,
+                match v.port_open {
+                    Some(true) => "open",
+                    Some(false) => "not answering",
+                    None => "not checked",
+                }
+            ));
+        }
         if !self.services.is_empty() {
             out.push_str(&format!(
                 "\n{:<24} {:<15} {:>9}  {}\n",
@@ -293,13 +361,22 @@ impl Report {
 }
 
 /// Connect to the first reachable manager and judge the swarm.
-pub async fn run(endpoints: &[String]) -> Report {
+pub async fn run(endpoints: &[String], vips: &[crate::vip::VipSpec]) -> Report {
     let mut errors = Vec::new();
     for ep in endpoints {
         match connect::connect(ep).await {
             Ok(conn) => {
                 return match fetch::snapshot(&conn.docker).await {
-                    Ok(snap) => Report::from_snapshot(&conn.endpoint, &snap),
+                    Ok(snap) => {
+                        let mut r = Report::from_snapshot(&conn.endpoint, &snap);
+                        if !vips.is_empty() {
+                            let nodes = crate::vip::node_addrs(&snap.nodes);
+                            let opts = crate::vip::watch::WatchOptions::default();
+                            let seen = crate::vip::watch::observe_all(vips, &nodes, &opts).await;
+                            r.add_vips(&seen, &snap.nodes);
+                        }
+                        r
+                    }
                     Err(FetchError::NoLeader(msg)) => {
                         let mut r = Report::empty(Health::NoQuorum);
                         r.endpoint = Some(conn.endpoint.clone());

@@ -9,15 +9,17 @@ use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::{Instant, interval, sleep_until};
 
-use crate::app::App;
+use crate::app::{App, Outgoing};
 use crate::engine::{self, Timings};
 use crate::term;
 use crate::theme::Theme;
+use crate::vip::{self, VipSpec};
 
 pub struct Options {
     pub endpoints: Vec<String>,
     pub fps: u32,
     pub timings: Timings,
+    pub vips: Vec<VipSpec>,
 }
 
 /// Run the dashboard until the user quits or a signal arrives. The terminal is restored on
@@ -25,6 +27,7 @@ pub struct Options {
 pub async fn run(mut app: App, theme: Theme, opts: Options) -> anyhow::Result<()> {
     let mut guard = term::enter()?;
     let mut engine = engine::spawn(opts.endpoints, opts.timings);
+    let mut vips = vip::watch::spawn(opts.vips, vip::watch::WatchOptions::default());
     let mut keys = EventStream::new();
     let mut clock = interval(Duration::from_secs(1));
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -62,13 +65,21 @@ pub async fn run(mut app: App, theme: Theme, opts: Options) -> anyhow::Result<()
                 }
                 None => break,
             },
+            Some(msg) = vips.rx.recv() => app.apply_vip(msg),
             _ = clock.tick() => app.tick(Timestamp::now()),
             _ = sleep_until(next_frame), if app.dirty => {}
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
         }
-        for cmd in app.outbox.drain(..) {
-            let _ = engine.cmd.send(cmd);
+        for out in app.outbox.drain(..) {
+            match out {
+                Outgoing::Engine(cmd) => {
+                    let _ = engine.cmd.send(cmd);
+                }
+                Outgoing::Vip(cmd) => {
+                    let _ = vips.cmd.send(cmd);
+                }
+            }
         }
         if app.quit {
             break;

@@ -13,8 +13,10 @@ use crate::domain::{
     Availability, NodeState, Reachability, ServiceMode, TaskState, UpdateState, short_age,
 };
 use crate::theme::Theme;
+use crate::vip::Ownership;
 
 pub const LEADER_MARK: &str = "★";
+pub const VIP_MARK: &str = "◆";
 
 /// Draw the whole dashboard.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -94,7 +96,7 @@ fn endpoint_label(ep: &str, max: usize) -> String {
 
 fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let bar = theme.bar;
-    let wide = area.width >= 120;
+    let wide = area.width >= 140;
     let mut l1 = vec![Span::styled(
         " swarmdeck ",
         bar.add_modifier(Modifier::BOLD),
@@ -196,6 +198,27 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     }
     let mut l3 = Vec::new();
+    // The VIP first: the first question when something breaks.
+    let alarms = app.vip_alarms();
+    if let Some((Level::Danger, text)) = alarms.first() {
+        l3.push(Span::styled(
+            format!(" {text}"),
+            theme.danger.add_modifier(Modifier::BOLD),
+        ));
+    } else {
+        for v in app.vips.iter().take(2) {
+            match v.owner() {
+                Some(o) => l3.push(Span::styled(format!(" VIP {VIP_MARK} {o}"), theme.vip)),
+                None if v.current.is_some() => {
+                    l3.push(Span::styled(" VIP not visible", theme.muted))
+                }
+                None => {}
+            }
+        }
+        if !l3.is_empty() {
+            l3.push(Span::styled(" ·", theme.muted));
+        }
+    }
     if let ConnState::Lost { reason, .. } = &app.conn {
         l3.push(Span::styled(
             format!(" manager lost ({reason}), reconnecting"),
@@ -246,15 +269,132 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let weight = |p: Pane| if app.focus == p { 3 } else { 2 };
     let nodes_need = app.views[0].len() as u16 + 3;
     let nodes_h = nodes_need.min(area.height / 2).max(4);
+    // The VIP pane (when VIPs are watched) shows its VIPs, plus their moves when focused.
+    let vips_h = if app.vips.is_empty() {
+        0
+    } else {
+        let history = if app.focus == Pane::Vips { 6 } else { 0 };
+        (app.vips.len() as u16 + 3 + history)
+            .min(area.height / 3)
+            .max(4)
+    };
     let constraints = [
         Constraint::Length(nodes_h),
         Constraint::Fill(weight(Pane::Services)),
         Constraint::Fill(weight(Pane::Tasks)),
+        Constraint::Length(vips_h),
     ];
-    let [nodes, services, tasks] = Layout::vertical(constraints).areas(area);
+    let [nodes, services, tasks, vips] = Layout::vertical(constraints).areas(area);
     draw_nodes(frame, nodes, app, theme);
     draw_services(frame, services, app, theme);
     draw_tasks(frame, tasks, app, theme);
+    if vips_h > 0 {
+        draw_vips(frame, vips, app, theme);
+    }
+}
+
+fn draw_vips(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let title = format!("vips ({})", app.views[3].len());
+    let block = pane_block(app, Pane::Vips, title, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let table_h = (app.views[3].len() as u16 + 1).min(inner.height);
+    let [table_area, history_area] =
+        Layout::vertical([Constraint::Length(table_h), Constraint::Fill(1)]).areas(inner);
+    let header = vec!["VIP", "HOLDER", "HOW", "SINCE", "PORT", "NOTE"];
+    let widths = [
+        Constraint::Length(16),
+        Constraint::Length(14),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(11),
+        Constraint::Fill(1),
+    ];
+    let alarms = app.vip_alarms();
+    let rows: Vec<Row> = app.views[3]
+        .iter()
+        .map(|i| {
+            let v = &app.vips[*i];
+            let Some(obs) = &v.current else {
+                return Row::new(vec![
+                    Cell::from(Span::styled(v.spec.addr.to_string(), theme.text)),
+                    Cell::from(Span::styled("looking…", theme.muted)),
+                ]);
+            };
+            let holder = match &obs.ownership {
+                Ownership::Owner { hostname, .. } => {
+                    Span::styled(format!("{VIP_MARK} {hostname}"), theme.vip)
+                }
+                Ownership::Unseen { .. } => Span::styled("not visible", theme.muted),
+                Ownership::Stranger { .. } => Span::styled(obs.ownership.label(), theme.warn),
+                _ => Span::styled(
+                    obs.ownership.label(),
+                    theme.danger.add_modifier(Modifier::BOLD),
+                ),
+            };
+            let how = match &obs.ownership {
+                Ownership::Owner { method, .. } => method.short(),
+                _ => "-",
+            };
+            let since = v.since.map(|t| short_age(t, app.now)).unwrap_or_default();
+            let port = match obs.reachable {
+                Some(true) => Span::styled(format!("{} open", obs.port), theme.ok),
+                Some(false) => Span::styled(format!("{} closed", obs.port), theme.warn),
+                None => Span::styled(format!("{} ?", obs.port), theme.muted),
+            };
+            let prefix = format!("VIP {}", v.spec.addr);
+            let note = match alarms.iter().find(|(_, t)| t.starts_with(&prefix)) {
+                Some((Level::Danger, t)) => Span::styled(t.clone(), theme.danger),
+                Some((Level::Warn, t)) => Span::styled(t.clone(), theme.warn),
+                Some((Level::Info, t)) => Span::styled(t.clone(), theme.info),
+                None => Span::styled(obs.ownership.detail(), theme.muted),
+            };
+            Row::new(vec![
+                Cell::from(Span::styled(v.spec.addr.to_string(), theme.text)),
+                Cell::from(holder),
+                Cell::from(Span::styled(how, theme.muted)),
+                Cell::from(Span::styled(since, theme.muted)),
+                Cell::from(port),
+                Cell::from(note),
+            ])
+        })
+        .collect();
+    let rows = if rows.is_empty() {
+        vec![empty_row("no VIP matches the filter", theme)]
+    } else {
+        rows
+    };
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.header))
+        .row_highlight_style(highlight(app, Pane::Vips, theme))
+        .column_spacing(1);
+    frame.render_stateful_widget(table, table_area, &mut table_state(app, Pane::Vips));
+    if history_area.height == 0 {
+        return;
+    }
+    let Some(v) = app.selected_vip() else { return };
+    let mut lines = vec![Line::styled(
+        format!("moves of {} (newest first)", v.spec.addr),
+        theme.header,
+    )];
+    if v.history.is_empty() {
+        lines.push(Line::styled(
+            "no move seen since swarmdeck started",
+            theme.muted,
+        ));
+    }
+    for m in v.history.iter().rev() {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{} ", m.at.strftime("%Y-%m-%d %H:%M:%S UTC")),
+                theme.muted,
+            ),
+            Span::styled(m.from.clone(), theme.text),
+            Span::styled(" → ", theme.muted),
+            Span::styled(m.to.clone(), theme.vip),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), history_area);
 }
 
 fn pane_block<'a>(app: &App, pane: Pane, title: String, theme: &Theme) -> Block<'a> {
@@ -327,6 +467,9 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             )];
             if n.is_leader() {
                 name.push(Span::styled(format!(" {LEADER_MARK}"), theme.leader));
+            }
+            if app.holds_vip(&n.hostname) {
+                name.push(Span::styled(format!(" {VIP_MARK}"), theme.vip));
             }
             let avail = match n.availability {
                 Availability::Active => theme.ok,
@@ -692,7 +835,7 @@ fn draw_help(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &Them
         theme.muted,
     ));
     lines.push(Line::styled(
-        format!(" {LEADER_MARK} marks the Raft leader."),
+        format!(" {LEADER_MARK} marks the Raft leader, {VIP_MARK} the node holding a VIP."),
         theme.muted,
     ));
     let h = (lines.len() as u16 + 2).min(area.height);

@@ -85,8 +85,10 @@ async fn pump_until(
             Some(msg) => {
                 app.apply(msg);
                 app.tick(Timestamp::now());
-                for cmd in app.outbox.drain(..) {
-                    let _ = engine.cmd.send(cmd);
+                for out in app.outbox.drain(..) {
+                    if let swarmdeck::app::Outgoing::Engine(cmd) = out {
+                        let _ = engine.cmd.send(cmd);
+                    }
                 }
             }
             None => panic!(

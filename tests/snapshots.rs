@@ -232,3 +232,82 @@ fn unreadable_json_is_named_and_the_panes_stay() {
     );
     assert!(find(&buf, "node3").is_some(), "the panes stay");
 }
+
+fn vip_app() -> App {
+    use swarmdeck::vip::watch::VipMsg;
+    use swarmdeck::vip::{Mac, Method, Ownership, VipObservation, VipSource, VipSpec};
+    let mut app = common::populated_app();
+    let addr = "198.51.100.100".parse().expect("vip");
+    app.set_vips(vec![VipSpec {
+        addr,
+        port: 2377,
+        source: VipSource::Cli,
+    }]);
+    let owner = |h: &str, last: u8| Ownership::Owner {
+        hostname: h.into(),
+        method: Method::ArpProbe {
+            iface: "sdlab-br".into(),
+            mac: Mac([2, 0x5d, 0, 0, 0, last]),
+        },
+    };
+    let now = app.now;
+    let at = |s: i64| now - SignedDuration::from_secs(s);
+    for (ago, o) in [
+        (300, owner("node1", 0x0b)),
+        (200, owner("node2", 0x0c)),
+        (100, owner("node1", 0x0b)),
+    ] {
+        let obs = VipObservation {
+            addr,
+            ownership: o,
+            reachable: Some(true),
+            port: 2377,
+            at: at(ago),
+        };
+        app.apply_vip(VipMsg::Observed(vec![obs]));
+    }
+    app
+}
+
+#[test]
+fn vip_pane_and_marks() {
+    let mut app = vip_app();
+    snap("vip_owner", &app);
+    let buf = render(&app, 80, 24);
+    let theme = Theme::builtin_default();
+    let (x, y) = find(&buf, "◆ node1").expect("VIP holder in the header or pane");
+    assert_eq!(buf[(x, y)].fg, theme.vip.fg.unwrap_or_default());
+    // the nodes pane marks the holder beside the leader
+    assert!(find(&buf, "node1 ★ ◆").is_some(), "{}", text(&buf));
+    // the focused pane lists the moves
+    app.run_command("vips");
+    assert_eq!(app.focus, Pane::Vips);
+    snap("vip_history", &app);
+    let buf = render(&app, 140, 40);
+    assert!(find(&buf, "node1 → node2").is_some(), "{}", text(&buf));
+    assert!(find(&buf, "node2 → node1").is_some());
+}
+
+#[test]
+fn vip_split_brain_alarm_in_the_header() {
+    use swarmdeck::vip::watch::VipMsg;
+    use swarmdeck::vip::{Ownership, VipObservation};
+    let mut app = vip_app();
+    let split = VipObservation {
+        addr: "198.51.100.100".parse().expect("vip"),
+        ownership: Ownership::SplitBrain {
+            holders: vec!["node1".into(), "node3".into()],
+            why: "2 hosts answer ARP for 198.51.100.100 on sdlab-br".into(),
+        },
+        reachable: Some(true),
+        port: 2377,
+        at: app.now,
+    };
+    app.apply_vip(VipMsg::Observed(vec![split.clone()]));
+    app.apply_vip(VipMsg::Observed(vec![split]));
+    snap("vip_split_brain", &app);
+    let buf = render(&app, 80, 24);
+    let theme = Theme::builtin_default();
+    let (x, y) = find(&buf, "split brain").expect("alarm in the header");
+    assert_eq!(buf[(x, y)].fg, theme.danger.fg.unwrap_or_default());
+}

@@ -111,7 +111,10 @@ fn dashboard_in_tmux() {
         .iter()
         .map(|s| format!("--host {s}"))
         .collect();
-    let cmd = format!("clear; {bin} {} ; echo SWARMDECK-EXIT=$?", hosts.join(" "));
+    let cmd = format!(
+        "clear; {bin} {} --vip 198.51.100.100 ; echo SWARMDECK-EXIT=$?",
+        hosts.join(" ")
+    );
     let t = Tmux::start(&cmd, 100, 30);
     let screen = t.wait_screen("nodes, leader and live data", |s| {
         s.contains("node1")
@@ -123,6 +126,11 @@ fn dashboard_in_tmux() {
             && s.contains("managers 3/3 reachable")
     });
     assert!(screen.contains("tolerates 1 failure"), "{screen}");
+    // the VIP pane names the holder, and the nodes pane marks it
+    let screen = t.wait_screen("the VIP holder", |s| {
+        s.contains("VIP ◆ node") && s.contains("198.51.100.100")
+    });
+    assert!(screen.contains("2377 open"), "{screen}");
 
     // :tasks focuses the tasks pane; the help screen lists keys from the keymap
     t.send(&[":", "tasks", "Enter"]);

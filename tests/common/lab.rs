@@ -38,6 +38,8 @@ pub struct LabNode {
     pub socket: String,
     pub addr: String,
     pub docker_up: bool,
+    /// keepalived's state: MASTER, BACKUP, FAULT, stopped, unknown.
+    pub keepalived: String,
 }
 
 pub fn status() -> Vec<LabNode> {
@@ -53,6 +55,7 @@ pub fn status() -> Vec<LabNode> {
                 socket: String::new(),
                 addr: String::new(),
                 docker_up: false,
+                keepalived: String::new(),
             };
             for f in fields {
                 if let Some((k, v)) = f.split_once('=') {
@@ -61,6 +64,7 @@ pub fn status() -> Vec<LabNode> {
                         "socket" => node.socket = v.into(),
                         "addr" => node.addr = v.into(),
                         "docker" => node.docker_up = v == "up",
+                        "keepalived" => node.keepalived = v.into(),
                         _ => {}
                     }
                 }
@@ -102,10 +106,12 @@ impl LabGuard {
 
 impl Drop for LabGuard {
     fn drop(&mut self) {
-        // leave every node up for the next test
+        // leave every node up, with keepalived running, for the next test
         for n in status() {
             if !n.docker_up {
                 let _ = lab(&["restore", &n.name]);
+            } else if n.keepalived == "stopped" {
+                let _ = lab(&["start-vip", &n.name]);
             }
         }
     }
@@ -129,6 +135,8 @@ pub fn take() -> LabGuard {
     for n in status() {
         if !n.docker_up {
             lab_ok(&["restore", &n.name]);
+        } else if n.keepalived == "stopped" {
+            lab_ok(&["start-vip", &n.name]);
         }
     }
     let nodes = status();
@@ -174,4 +182,20 @@ pub fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(300));
     }
     panic!("timed out after {limit:?} waiting for: {what}");
+}
+
+/// The lab's VIP and the node(s) holding it, from `lab.sh status` (`vip=ADDR owner=node1`).
+pub fn vip_owner() -> (String, String) {
+    let text = lab_ok(&["status"]);
+    let first = text.lines().next().unwrap_or_default();
+    let mut vip = String::new();
+    let mut owner = String::new();
+    for f in first.split_whitespace() {
+        if let Some(v) = f.strip_prefix("vip=") {
+            vip = v.to_string();
+        } else if let Some(o) = f.strip_prefix("owner=") {
+            owner = o.to_string();
+        }
+    }
+    (vip, owner)
 }

@@ -640,9 +640,11 @@ lab_healthy() {
 	lab_exists && all_links_up && all_dockerd_up && swarm_healthy && vip_ok && all_images
 }
 
+# Managers listen on 0.0.0.0:2377 (Docker's default), so the manager port also answers on
+# the VIP, as in real HA setups where nodes join through the VIP.
 init_swarm() {
 	local i mtoken wtoken
-	ldocker 1 swarm init --advertise-addr "$(node_ip 1)" --listen-addr "$(node_ip 1):2377" \
+	ldocker 1 swarm init --advertise-addr "$(node_ip 1)" --listen-addr 0.0.0.0:2377 \
 		--dispatcher-heartbeat "$HEARTBEAT" >/dev/null
 	mtoken=$(ldocker 1 swarm join-token -q manager)
 	wtoken=$(ldocker 1 swarm join-token -q worker)
@@ -650,13 +652,13 @@ init_swarm() {
 	for ((i = 2; i <= LAB_MANAGERS; i++)); do
 		log "node$i joins as manager"
 		ldocker "$i" swarm join --token "$mtoken" --advertise-addr "$(node_ip "$i")" \
-			--listen-addr "$(node_ip "$i"):2377" "$(node_ip 1):2377" >/dev/null
+			--listen-addr 0.0.0.0:2377 "$(node_ip 1):2377" >/dev/null
 	done
 	local pids=()
 	for ((i = LAB_MANAGERS + 1; i <= $(total_nodes); i++)); do
 		log "node$i joins as worker"
 		ldocker "$i" swarm join --token "$wtoken" --advertise-addr "$(node_ip "$i")" \
-			--listen-addr "$(node_ip "$i"):2377" "$(node_ip 1):2377" >/dev/null &
+			--listen-addr 0.0.0.0:2377 "$(node_ip 1):2377" >/dev/null &
 		pids+=("$!")
 	done
 	for i in "${pids[@]}"; do wait "$i"; done
