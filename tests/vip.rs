@@ -292,3 +292,50 @@ async fn a_second_holder_raises_split_brain_and_clears() {
     })
     .await;
 }
+
+#[test]
+fn a_broken_keepalived_conf_is_reported_and_its_good_vips_still_watched() {
+    let lab = lab::take();
+    wait_for("node1 holds the VIP", Duration::from_secs(30), || {
+        lab::vip_owner().1 == "node1"
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = dir.path().join("keepalived.conf");
+    std::fs::write(
+        &conf,
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        198.51.100.100/24 dev eth0\n        not-an-ip\n    }\n}\nvrrp_instance BROKEN {\n",
+    )
+    .expect("write conf");
+    let hosts: Vec<String> = lab
+        .sockets()
+        .iter()
+        .flat_map(|s| ["--host".to_string(), s.clone()])
+        .collect();
+    let mut args: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    let conf_arg = conf.display().to_string();
+    args.extend(["--keepalived-conf", &conf_arg, "status", "--json"]);
+    let r = status_json(&args, None);
+    assert_eq!(r["vips"][0]["addr"], VIP, "{r:#}");
+    assert_eq!(
+        r["vips"][0]["owner"], "node1",
+        "the good VIP is still watched: {r:#}"
+    );
+    let warnings: Vec<String> = r["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w.as_str().map(str::to_string))
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&format!("{conf_arg}:6:")) && w.contains("not-an-ip")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&format!("{conf_arg}:9:"))),
+        "{warnings:?}"
+    );
+}
