@@ -20,6 +20,8 @@ impl From<bm::Node> for Node {
         let desc = n.description.unwrap_or_default();
         let status = n.status.unwrap_or_default();
         let resources = desc.resources.unwrap_or_default();
+        let platform = desc.platform.unwrap_or_default();
+        let engine = desc.engine.unwrap_or_default();
         let role = Role::parse(&text(spec.role));
         Node {
             id: NodeId(n.id.unwrap_or_default()),
@@ -35,10 +37,10 @@ impl From<bm::Node> for Node {
                 addr: m.addr.unwrap_or_default(),
             }),
             status_addr: status.addr.unwrap_or_default(),
-            engine_version: desc
-                .engine
-                .and_then(|e| e.engine_version)
-                .unwrap_or_default(),
+            engine_version: engine.engine_version.unwrap_or_default(),
+            engine_labels: labels(engine.labels),
+            os: platform.os.unwrap_or_default(),
+            arch: platform.architecture.unwrap_or_default(),
             labels: labels(spec.labels),
             nano_cpus: resources.nano_cpus.unwrap_or(0),
             memory_bytes: resources.memory_bytes.unwrap_or(0),
@@ -76,9 +78,11 @@ impl From<bm::Service> for Service {
             .container_spec
             .and_then(|c| c.image)
             .unwrap_or_default();
-        let constraints = template
-            .placement
-            .and_then(|p| p.constraints)
+        let placement = template.placement.unwrap_or_default();
+        let constraints = placement.constraints.unwrap_or_default();
+        let reservations = template
+            .resources
+            .and_then(|r| r.reservations)
             .unwrap_or_default();
         let mode = mode_of(spec.mode);
         let status = s.service_status.unwrap_or_default();
@@ -103,6 +107,9 @@ impl From<bm::Service> for Service {
             update_message: update.and_then(|u| u.message).unwrap_or_default(),
             constraints,
             labels: labels(spec.labels),
+            reserve_nano_cpus: reservations.nano_cpus.unwrap_or(0),
+            reserve_memory_bytes: reservations.memory_bytes.unwrap_or(0),
+            max_replicas_per_node: placement.max_replicas.unwrap_or(0).max(0) as u64,
         }
     }
 }

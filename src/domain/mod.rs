@@ -77,6 +77,12 @@ macro_rules! engine_enum {
             }
         }
 
+        impl Default for $name {
+            fn default() -> Self {
+                Self::Unknown(String::new())
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self {
@@ -152,7 +158,7 @@ impl TaskState {
 }
 
 /// The four Swarm service modes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ServiceMode {
     Replicated {
         replicas: u64,
@@ -163,6 +169,7 @@ pub enum ServiceMode {
         total_completions: u64,
     },
     GlobalJob,
+    #[default]
     Unknown,
 }
 
@@ -196,7 +203,7 @@ impl fmt::Display for Unreadable {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Node {
     pub id: NodeId,
     pub version: u64,
@@ -213,6 +220,11 @@ pub struct Node {
     pub labels: BTreeMap<String, String>,
     pub nano_cpus: i64,
     pub memory_bytes: i64,
+    /// `Description.Platform.OS` / `.Architecture` (for `node.platform.*` constraints).
+    pub os: String,
+    pub arch: String,
+    /// `Description.Engine.Labels` (for `engine.labels.*` constraints).
+    pub engine_labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -258,7 +270,7 @@ fn strip_port(addr: &str) -> &str {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Service {
     pub id: ServiceId,
     pub version: u64,
@@ -272,6 +284,11 @@ pub struct Service {
     pub update_message: String,
     pub constraints: Vec<String>,
     pub labels: BTreeMap<String, String>,
+    /// Per-task reservations (`TaskTemplate.Resources.Reservations`): 0 when none.
+    pub reserve_nano_cpus: i64,
+    pub reserve_memory_bytes: i64,
+    /// `TaskTemplate.Placement.MaxReplicas` (0: no limit per node).
+    pub max_replicas_per_node: u64,
 }
 
 impl Service {
@@ -285,7 +302,7 @@ impl Service {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Task {
     pub id: TaskId,
     pub service_id: ServiceId,

@@ -584,9 +584,7 @@ mod tests {
             }),
             status_addr: String::new(),
             engine_version: String::new(),
-            labels: Default::default(),
-            nano_cpus: 0,
-            memory_bytes: 0,
+            ..Default::default()
         }
     }
 

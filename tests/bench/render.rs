@@ -39,6 +39,7 @@ fn cluster(now: Timestamp) -> (Vec<Node>, Vec<Service>, Vec<Task>) {
             labels: BTreeMap::from([("zone".to_string(), format!("z{}", i % 3))]),
             nano_cpus: 2_000_000_000,
             memory_bytes: 4 << 30,
+            ..Default::default()
         })
         .collect();
     let services: Vec<Service> = (0..300)
@@ -55,6 +56,7 @@ fn cluster(now: Timestamp) -> (Vec<Node>, Vec<Service>, Vec<Task>) {
             update_message: String::new(),
             constraints: vec![],
             labels: BTreeMap::new(),
+            ..Default::default()
         })
         .collect();
     let tasks: Vec<Task> = (0..6000)
