@@ -33,6 +33,9 @@ pub struct Cli {
     /// config file, else /etc/keepalived/keepalived.conf when it exists).
     #[arg(long, value_name = "PATH", global = true)]
     pub keepalived_conf: Option<PathBuf>,
+    /// Change nothing: every write action is absent (also `readonly = true` in the config file).
+    #[arg(long, global = true)]
+    pub readonly: bool,
     /// Most frames drawn per second.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub fps: u32,

@@ -38,6 +38,9 @@ pub struct Config {
     /// (default /etc/keepalived/keepalived.conf, when readable).
     #[serde(default)]
     pub keepalived_conf: Option<PathBuf>,
+    /// Change nothing: every write action is absent from keys, help and the command line.
+    #[serde(default)]
+    pub readonly: bool,
 }
 
 /// Endpoint schemes the config accepts (besides absolute socket paths).
@@ -560,7 +563,7 @@ mod tests {
         assert_eq!(
             msg,
             "/etc/test.toml:2:1: unknown key `colour`; expected one of `theme`, `endpoints`, `keys`, `vips`, \
-             `vip_port`, `keepalived_conf`\n  \
+             `vip_port`, `keepalived_conf`, `readonly`\n  \
              |\n2 | colour = \"red\"\n  | ^^^^^^"
         );
     }
@@ -735,6 +738,7 @@ mod tests {
             "vips",
             "vip_port",
             "keepalived_conf",
+            "readonly",
             "[keys]",
         ] {
             assert!(text.contains(key), "example lacks {key}");

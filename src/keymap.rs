@@ -28,6 +28,20 @@ pub enum Action {
     Filter,
     Command,
     Refresh,
+    /// Drain the selected node (after a safety check).
+    Drain,
+    /// Set the selected node active.
+    Activate,
+    /// Pause the selected node.
+    Pause,
+    /// Edit the selected node's labels.
+    Labels,
+    /// Promote the selected worker to manager.
+    Promote,
+    /// Demote the selected manager to worker.
+    Demote,
+    /// Force-update unevenly spread services so tasks spread again.
+    Rebalance,
 }
 
 impl Action {
@@ -48,6 +62,13 @@ impl Action {
         Action::Filter,
         Action::Command,
         Action::Refresh,
+        Action::Drain,
+        Action::Activate,
+        Action::Pause,
+        Action::Labels,
+        Action::Promote,
+        Action::Demote,
+        Action::Rebalance,
     ];
 
     /// The name used in the config file's `[keys]` table.
@@ -68,6 +89,13 @@ impl Action {
             Action::Filter => "filter",
             Action::Command => "command",
             Action::Refresh => "refresh",
+            Action::Drain => "drain",
+            Action::Activate => "activate",
+            Action::Pause => "pause",
+            Action::Labels => "labels",
+            Action::Promote => "promote",
+            Action::Demote => "demote",
+            Action::Rebalance => "rebalance",
         }
     }
 
@@ -89,6 +117,13 @@ impl Action {
             Action::Filter => "filter the focused pane",
             Action::Command => "command line (:nodes :services :tasks :q)",
             Action::Refresh => "re-read everything now",
+            Action::Drain => "drain the node (safety check first, then live progress)",
+            Action::Activate => "set the node active",
+            Action::Pause => "pause the node (no new tasks)",
+            Action::Labels => "edit the node's labels",
+            Action::Promote => "promote the node to manager (quorum shown)",
+            Action::Demote => "demote the manager to worker (refused if quorum breaks)",
+            Action::Rebalance => "spread tasks again (force-update uneven services)",
         }
     }
 
@@ -98,6 +133,7 @@ impl Action {
             Action::Help => Some("help"),
             Action::NextPane => Some("pane"),
             Action::Enter => Some("tasks"),
+            Action::Drain => Some("drain"),
             Action::Filter => Some("filter"),
             Action::Command => Some("cmd"),
             Action::Quit => Some("quit"),
@@ -105,9 +141,19 @@ impl Action {
         }
     }
 
-    /// Whether the action changes the swarm. None does yet; readonly mode removes those that do.
+    /// Whether the action changes the swarm. Readonly mode removes these from the keymap,
+    /// the help screen and the command line.
     pub fn is_write(self) -> bool {
-        false
+        matches!(
+            self,
+            Action::Drain
+                | Action::Activate
+                | Action::Pause
+                | Action::Labels
+                | Action::Promote
+                | Action::Demote
+                | Action::Rebalance
+        )
     }
 
     fn defaults(self) -> &'static [&'static str] {
@@ -127,6 +173,13 @@ impl Action {
             Action::Filter => &["/"],
             Action::Command => &[":"],
             Action::Refresh => &["ctrl-r"],
+            Action::Drain => &["D"],
+            Action::Activate => &["A"],
+            Action::Pause => &["P"],
+            Action::Labels => &["L"],
+            Action::Promote => &["+"],
+            Action::Demote => &["-"],
+            Action::Rebalance => &["R"],
         }
     }
 }

@@ -5,12 +5,14 @@
 //! the UI task; [`ui`] draws it as a pure function; [`tui`] is the loop that ties them.
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod keymap;
 pub mod lab;
+pub mod maint;
 pub mod status;
 pub mod term;
 pub mod theme;

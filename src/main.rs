@@ -31,7 +31,8 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    let keymap = match Keymap::new(&cfg.keys, false) {
+    let readonly = cli.readonly || cfg.readonly;
+    let keymap = match Keymap::new(&cfg.keys, readonly) {
         Ok(k) => k,
         Err(e) => {
             eprintln!("swarmdeck: bad config: [keys]: {e}");
@@ -93,6 +94,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Theme::no_color_env(),
     );
     let mut app = App::new(keymap, Timestamp::now());
+    app.readonly = readonly;
     if let Some(w) = warning {
         app.notify(Level::Warn, w);
     }
@@ -109,7 +111,11 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
     let opts = tui::Options {
         endpoints,
         fps: cli.fps,
-        timings: Default::default(),
+        engine: swarmdeck::engine::EngineOptions {
+            timings: Default::default(),
+            audit_log: swarmdeck::audit::default_path(),
+            readonly,
+        },
         vips,
     };
     runtime.block_on(tui::run(app, theme, opts))?;

@@ -10,7 +10,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::{Instant, interval, sleep_until};
 
 use crate::app::{App, Outgoing};
-use crate::engine::{self, Timings};
+use crate::engine::{self, EngineOptions};
 use crate::term;
 use crate::theme::Theme;
 use crate::vip::{self, VipSpec};
@@ -18,7 +18,7 @@ use crate::vip::{self, VipSpec};
 pub struct Options {
     pub endpoints: Vec<String>,
     pub fps: u32,
-    pub timings: Timings,
+    pub engine: EngineOptions,
     pub vips: Vec<VipSpec>,
 }
 
@@ -26,7 +26,7 @@ pub struct Options {
 /// every way out (the guard's Drop, and the panic hook in [`term`]).
 pub async fn run(mut app: App, theme: Theme, opts: Options) -> anyhow::Result<()> {
     let mut guard = term::enter()?;
-    let mut engine = engine::spawn(opts.endpoints, opts.timings);
+    let mut engine = engine::spawn_with(opts.endpoints, opts.engine);
     let mut vips = vip::watch::spawn(opts.vips, vip::watch::WatchOptions::default());
     let mut keys = EventStream::new();
     let mut clock = interval(Duration::from_secs(1));

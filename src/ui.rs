@@ -8,7 +8,7 @@ use ratatui::widgets::{
     Block, BorderType, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap,
 };
 
-use crate::app::{App, ConnState, Level, Modal, Pane, candidates};
+use crate::app::{App, ConnState, Level, Modal, Pane};
 use crate::domain::{
     Availability, NodeState, Reachability, ServiceMode, TaskState, UpdateState, short_age,
 };
@@ -101,6 +101,12 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         " swarmdeck ",
         bar.add_modifier(Modifier::BOLD),
     )];
+    if app.readonly {
+        l1.push(Span::styled(
+            " READONLY ",
+            theme.warn.add_modifier(Modifier::BOLD),
+        ));
+    }
     let word = |w: &'static str| Span::styled(if wide { w } else { " " }, theme.muted);
     let cluster = app
         .info
@@ -441,7 +447,7 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut widths = vec![
         Constraint::Length(name_w.clamp(10, 28)),
         Constraint::Length(7),
-        Constraint::Length(6),
+        Constraint::Length(if app.drains.is_empty() { 6 } else { 10 }),
         Constraint::Length(7),
         Constraint::Length(11),
         Constraint::Length(15),
@@ -496,7 +502,10 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let mut cells = vec![
                 Cell::from(Line::from(name)),
                 Cell::from(Span::styled(n.role.to_string(), theme.text)),
-                Cell::from(Span::styled(n.availability.to_string(), avail)),
+                Cell::from(match app.drain_mark(&n.id) {
+                    Some(mark) => Span::styled(mark, theme.warn),
+                    None => Span::styled(n.availability.to_string(), avail),
+                }),
                 Cell::from(Span::styled(n.state.to_string(), state)),
                 Cell::from(Span::styled(mgr, mgr_style)),
                 Cell::from(Span::styled(n.address().to_string(), theme.text)),
@@ -774,7 +783,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     if let Some(Modal::Command { input }) | Some(Modal::Filter { input, .. }) = app.modals.last() {
         let (prefix, extra) = match app.modals.last() {
-            Some(Modal::Command { .. }) => (":", format!("   {}", candidates(input).join(" "))),
+            Some(Modal::Command { .. }) => (":", format!("   {}", app.candidates(input).join(" "))),
             _ => ("/", "   Enter keep · Esc clear".to_string()),
         };
         let line = Line::from(vec![
@@ -795,10 +804,297 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_modals(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     for m in &app.modals {
-        if let Modal::Help { scroll } = m {
-            draw_help(frame, area, app, *scroll, theme);
+        match m {
+            Modal::Help { scroll } => draw_help(frame, area, app, *scroll, theme),
+            Modal::Confirm(c) => draw_confirm(frame, area, c, theme),
+            Modal::DrainProgress { node } => draw_drain(frame, area, app, node, theme),
+            Modal::Labels(f) => draw_labels(frame, area, app, f, theme),
+            Modal::Rebalance => draw_rebalance(frame, area, app, theme),
+            Modal::Audit { scroll } => draw_audit(frame, area, app, *scroll, theme),
+            Modal::Command { .. } | Modal::Filter { .. } => {}
         }
     }
+}
+
+fn level_style(level: Level, theme: &Theme) -> Style {
+    match level {
+        Level::Info => theme.text,
+        Level::Warn => theme.warn,
+        Level::Danger => theme.danger,
+    }
+}
+
+/// A bordered dialog in the middle of the screen; returns its inner area.
+fn dialog(
+    frame: &mut Frame,
+    area: Rect,
+    (w, h): (u16, u16),
+    title: &str,
+    hint: &str,
+    danger: bool,
+    theme: &Theme,
+) -> Rect {
+    let rect = centered(area, w, h);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(if danger {
+            theme.danger
+        } else {
+            theme.border_style(true)
+        })
+        .title(Span::styled(format!(" {title} "), theme.title))
+        .title_bottom(Span::styled(format!(" {hint} "), theme.muted))
+        .style(theme.text);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
+fn draw_confirm(frame: &mut Frame, area: Rect, c: &crate::app::maint::Confirm, theme: &Theme) {
+    let mut lines: Vec<Line> = c
+        .lines
+        .iter()
+        .map(|(l, t)| Line::styled(t.clone(), level_style(*l, theme)))
+        .collect();
+    lines.push(Line::default());
+    let hint = match (&c.write, &c.expect, &c.then) {
+        (None, _, crate::app::maint::After::Rebalance(_)) => {
+            lines.push(Line::styled("y starts, Esc cancels", theme.accent));
+            "y start · Esc cancel"
+        }
+        (None, _, _) => "Esc close",
+        (Some(_), Some(expect), _) => {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("This is dangerous. Type {expect} and Enter to confirm: "),
+                    theme.danger,
+                ),
+                Span::styled(format!("{}█", c.typed), theme.accent),
+            ]));
+            "type the hostname · Enter confirm · Esc cancel"
+        }
+        (Some(_), None, _) => {
+            lines.push(Line::styled("y confirms, n or Esc cancels", theme.accent));
+            "y confirm · n/Esc cancel"
+        }
+    };
+    let danger = c.expect.is_some()
+        || c.write.is_none() && !matches!(c.then, crate::app::maint::After::Rebalance(_));
+    let h = (lines.len() as u16 + 4).min(area.height);
+    let inner = dialog(frame, area, (90, h), &c.title, hint, danger, theme);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn draw_drain(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    node: &crate::domain::NodeId,
+    theme: &Theme,
+) {
+    let Some(d) = app.drains.get(node) else {
+        return;
+    };
+    let elapsed = app.now.as_second() - d.started.as_second();
+    let mut lines = Vec::new();
+    match (&d.failed, &d.progress, d.done_at) {
+        (Some(e), _, _) => lines.push(Line::styled(
+            format!("the drain was not written: {e}"),
+            theme.danger,
+        )),
+        (None, _, Some(done)) => lines.push(Line::styled(
+            format!(
+                "done: no task left running ({}s)",
+                done.as_second() - d.started.as_second()
+            ),
+            theme.ok,
+        )),
+        (None, Some(p), None) => {
+            lines.push(Line::styled(
+                format!(
+                    "{elapsed}s · moved {} · still stopping {} · stranded {} · left on {}: {}",
+                    p.moved,
+                    p.stopping,
+                    p.stranded,
+                    d.check.node,
+                    p.left_running.len()
+                ),
+                theme.warn,
+            ));
+            for t in p.left_running.iter().take(12) {
+                lines.push(Line::styled(format!("  {t}"), theme.muted));
+            }
+        }
+        (None, None, None) => {
+            lines.push(Line::styled(format!("{elapsed}s · writing…"), theme.muted))
+        }
+    }
+    if !d.check.stranded.is_empty() {
+        lines.push(Line::styled(
+            format!(
+                "{} task(s) stranded: they stay pending until a node satisfies their constraints",
+                d.check.stranded.len()
+            ),
+            theme.danger,
+        ));
+    }
+    let h = (lines.len() as u16 + 3).min(area.height);
+    let title = format!("draining {}", d.check.node);
+    let inner = dialog(
+        frame,
+        area,
+        (90, h),
+        &title,
+        "Esc leaves (the drain goes on)",
+        false,
+        theme,
+    );
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn draw_labels(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    f: &crate::app::maint::LabelForm,
+    theme: &Theme,
+) {
+    let mut lines = Vec::new();
+    let rows = f.rows();
+    if rows.is_empty() {
+        lines.push(Line::styled("no labels yet", theme.muted));
+    }
+    for (i, (k, v, mark)) in rows.iter().enumerate() {
+        let style = match mark {
+            '+' => theme.ok,
+            '~' => theme.warn,
+            '-' => theme.danger.add_modifier(Modifier::CROSSED_OUT),
+            _ => theme.text,
+        };
+        let style = if i == f.selected {
+            style.add_modifier(Modifier::REVERSED)
+        } else {
+            style
+        };
+        lines.push(Line::styled(format!("{mark} {k}={v}"), style));
+    }
+    lines.push(Line::default());
+    for i in app.label_impact(f) {
+        lines.push(Line::styled(
+            format!(
+                "{} ({}): [{}] → [{}]",
+                i.service,
+                i.constraint,
+                i.before.join(", "),
+                i.after.join(", ")
+            ),
+            if i.after.is_empty() {
+                theme.danger
+            } else {
+                theme.warn
+            },
+        ));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("key=value: ", theme.muted),
+        Span::styled(format!("{}█", f.input), theme.accent),
+    ]));
+    if let Some(e) = &f.error {
+        lines.push(Line::styled(e.clone(), theme.danger));
+    }
+    let h = (lines.len() as u16 + 3).min(area.height);
+    let title = format!("labels of {}", f.hostname);
+    let hint = "Enter add · ↑↓ select · Del remove · Enter on empty: review · Esc cancel";
+    let inner = dialog(frame, area, (90, h), &title, hint, false, theme);
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_rebalance(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    use crate::app::maint::RebalanceStep;
+    let mut lines = Vec::new();
+    for item in &app.rebalance {
+        let (text, style) = match &item.state {
+            RebalanceStep::Waiting => ("waiting".to_string(), theme.muted),
+            RebalanceStep::Writing(_) => ("writing…".to_string(), theme.warn),
+            RebalanceStep::Updating { since, .. } => (
+                format!("rolling out ({}s)", app.now.as_second() - since.as_second()),
+                theme.warn,
+            ),
+            RebalanceStep::Done => ("done".to_string(), theme.ok),
+            RebalanceStep::Failed(e) => (format!("failed: {e}"), theme.danger),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<24} ", item.name), theme.text),
+            Span::styled(format!("{text:<22} "), style),
+            Span::styled(format!("was {}", item.spread_before), theme.muted),
+        ]));
+    }
+    let h = (lines.len() as u16 + 3).min(area.height);
+    let inner = dialog(
+        frame,
+        area,
+        (90, h),
+        "rebalance",
+        "Esc leaves (it goes on)",
+        false,
+        theme,
+    );
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_audit(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &Theme) {
+    let a = &app.audit;
+    let mut lines = Vec::new();
+    if a.loading {
+        lines.push(Line::styled("reading…", theme.muted));
+    }
+    if let Some(e) = &a.error {
+        lines.push(Line::styled(
+            format!("cannot read the audit log: {e}"),
+            theme.danger,
+        ));
+    }
+    if !a.loading && a.error.is_none() && a.entries.is_empty() {
+        lines.push(Line::styled("no write recorded yet", theme.muted));
+    }
+    for e in &a.entries {
+        let who = match &e.ssh_client {
+            Some(c) => format!("{} from {c}", e.user),
+            None => e.user.clone(),
+        };
+        let style = if e.result == "ok" || e.result == "no-op" {
+            theme.text
+        } else {
+            theme.danger
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{} ", e.time.get(..19).unwrap_or(&e.time)),
+                theme.muted,
+            ),
+            Span::styled(format!("{who} "), theme.accent),
+            Span::styled(format!("{} {}: {} ", e.kind, e.name, e.action), style),
+            Span::styled(format!("[{}]", e.result), style),
+        ]));
+    }
+    if a.unreadable_lines > 0 {
+        lines.push(Line::styled(
+            format!("{} line(s) could not be read", a.unreadable_lines),
+            theme.warn,
+        ));
+    }
+    let rect_h = area.height.saturating_sub(4);
+    let inner = dialog(
+        frame,
+        area,
+        (area.width.saturating_sub(6), rect_h),
+        "audit log (newest first)",
+        "j/k scroll · Esc close",
+        false,
+        theme,
+    );
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {

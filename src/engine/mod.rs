@@ -12,6 +12,7 @@
 pub mod connect;
 pub mod events;
 pub mod fetch;
+pub mod write;
 
 use std::time::Duration;
 
@@ -22,7 +23,39 @@ pub use connect::{ConnectError, Connection};
 pub use events::{EventKind, SwarmEvent};
 pub use fetch::{FetchError, TaskScope};
 
-use crate::domain::{EngineInfo, Node, Service, Task, Unreadable};
+use crate::domain::{EngineInfo, Node, NodeId, Service, ServiceId, Task, Unreadable};
+
+/// A write the user confirmed. Runs as its own task and reports [`EngineMsg::WriteDone`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteRequest {
+    /// Chosen by the app, to match the answer.
+    pub seq: u64,
+    pub target: WriteTarget,
+    pub change: WriteChange,
+    /// What it does, in words, for the audit log ("availability active → drain").
+    pub action: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteTarget {
+    Node { id: NodeId, name: String },
+    Service { id: ServiceId, name: String },
+}
+
+impl WriteTarget {
+    pub fn name(&self) -> &str {
+        match self {
+            WriteTarget::Node { name, .. } | WriteTarget::Service { name, .. } => name,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteChange {
+    Node(write::NodeChange),
+    /// Force-update a service so Swarm reschedules its tasks.
+    ForceUpdate,
+}
 
 /// What the engine tells the UI.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +94,15 @@ pub enum EngineMsg {
     EventsResumed {
         reason: String,
     },
+    /// A write finished (or was refused).
+    WriteDone {
+        seq: u64,
+        target: WriteTarget,
+        action: String,
+        result: Result<write::WriteOutcome, write::WriteError>,
+    },
+    /// The audit log's newest entries (newest first) and how many lines could not be read.
+    Audit(Result<(Vec<crate::audit::AuditEntry>, usize), String>),
 }
 
 /// What the UI asks of the engine.
@@ -70,6 +112,22 @@ pub enum EngineCmd {
     SetTaskScope(Option<TaskScope>),
     /// Re-read everything now.
     Refresh,
+    /// Also poll every task of these nodes (nodes being drained: their leaving tasks).
+    WatchNodes(Vec<NodeId>),
+    /// Write to the swarm (refused in readonly mode).
+    Write(WriteRequest),
+    /// Read the audit log.
+    ReadAudit,
+}
+
+/// How the engine runs.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    pub timings: Timings,
+    /// Where writes are recorded (none: not recorded).
+    pub audit_log: Option<std::path::PathBuf>,
+    /// Refuse every write, whatever asks for it.
+    pub readonly: bool,
 }
 
 /// Timings of the engine loop.
@@ -110,11 +168,22 @@ impl Drop for EngineHandle {
     }
 }
 
-/// Start the engine for these endpoints (tried in order).
+/// Start the engine for these endpoints (tried in order), with no audit log.
 pub fn spawn(endpoints: Vec<String>, timings: Timings) -> EngineHandle {
+    spawn_with(
+        endpoints,
+        EngineOptions {
+            timings,
+            ..Default::default()
+        },
+    )
+}
+
+/// Start the engine with every option.
+pub fn spawn_with(endpoints: Vec<String>, opts: EngineOptions) -> EngineHandle {
     let (tx, rx) = mpsc::channel(1024);
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(endpoints, timings, tx, cmd_rx));
+    let task = tokio::spawn(run(endpoints, opts, tx, cmd_rx));
     EngineHandle {
         rx,
         cmd: cmd_tx,
@@ -122,13 +191,114 @@ pub fn spawn(endpoints: Vec<String>, timings: Timings) -> EngineHandle {
     }
 }
 
+/// Run a confirmed write as its own task, record it in the audit log, report it.
+fn start_write(
+    conn: Option<&Connection>,
+    opts: &EngineOptions,
+    req: WriteRequest,
+    tx: &mpsc::Sender<EngineMsg>,
+) {
+    let tx = tx.clone();
+    let audit_log = opts.audit_log.clone();
+    let readonly = opts.readonly;
+    let conn = conn.cloned();
+    tokio::spawn(async move {
+        let result = match (&conn, readonly) {
+            (_, true) => Err(write::WriteError::Refused(
+                "swarmdeck runs in readonly mode".into(),
+            )),
+            (None, _) => Err(write::WriteError::Transport(
+                "not connected to a manager".into(),
+            )),
+            (Some(c), false) => match (&req.target, &req.change) {
+                (WriteTarget::Node { id, .. }, WriteChange::Node(change)) => {
+                    write::update_node(&c.docker, id, change).await
+                }
+                (WriteTarget::Service { id, .. }, WriteChange::ForceUpdate) => {
+                    write::force_update_service(&c.docker, id).await
+                }
+                _ => Err(write::WriteError::Refused(
+                    "that change does not apply to that object".into(),
+                )),
+            },
+        };
+        if let Some(path) = audit_log {
+            let entry = audit_entry(&req, conn.as_ref(), &result);
+            let _ = tokio::task::spawn_blocking(move || crate::audit::append(&path, &entry)).await;
+        }
+        let _ = tx
+            .send(EngineMsg::WriteDone {
+                seq: req.seq,
+                target: req.target,
+                action: req.action,
+                result,
+            })
+            .await;
+    });
+}
+
+fn audit_entry(
+    req: &WriteRequest,
+    conn: Option<&Connection>,
+    result: &Result<write::WriteOutcome, write::WriteError>,
+) -> crate::audit::AuditEntry {
+    let (user, ssh_client) = crate::audit::who();
+    let (kind, id) = match &req.target {
+        WriteTarget::Node { id, .. } => ("node", id.0.clone()),
+        WriteTarget::Service { id, .. } => ("service", id.0.clone()),
+    };
+    let none = serde_json::Value::Null;
+    let (before, after, outcome) = match result {
+        Ok(o) if o.noop => (o.before.clone(), o.after.clone(), "no-op".to_string()),
+        Ok(o) => (o.before.clone(), o.after.clone(), "ok".to_string()),
+        Err(write::WriteError::Conflict(m)) => (none.clone(), none, format!("conflict: {m}")),
+        Err(e) => (none.clone(), none, format!("error: {e}")),
+    };
+    crate::audit::AuditEntry {
+        time: jiff::Timestamp::now().to_string(),
+        user,
+        ssh_client,
+        endpoint: conn.map(|c| c.endpoint.clone()).unwrap_or_default(),
+        kind: kind.into(),
+        id,
+        name: req.target.name().to_string(),
+        action: req.action.clone(),
+        before,
+        after,
+        result: outcome,
+    }
+}
+
+/// Read the audit log off the UI task and report it.
+fn start_read_audit(opts: &EngineOptions, tx: &mpsc::Sender<EngineMsg>) {
+    let tx = tx.clone();
+    let path = opts.audit_log.clone();
+    tokio::spawn(async move {
+        let result = match path {
+            None => Err("no audit log: the XDG data directory is unknown".to_string()),
+            Some(p) => {
+                match tokio::task::spawn_blocking(move || crate::audit::read_recent(&p, 500)).await
+                {
+                    Ok(Ok(r)) => Ok(r),
+                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok((Vec::new(), 0)),
+                    Ok(Err(e)) => Err(e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+        };
+        let _ = tx.send(EngineMsg::Audit(result)).await;
+    });
+}
+
 async fn run(
     endpoints: Vec<String>,
-    timings: Timings,
+    opts: EngineOptions,
     tx: mpsc::Sender<EngineMsg>,
     mut cmd_rx: mpsc::UnboundedReceiver<EngineCmd>,
 ) {
+    let timings = opts.timings.clone();
     let mut scope: Option<TaskScope> = None;
+    let mut watched: Vec<NodeId> = Vec::new();
     loop {
         let mut errors = Vec::new();
         let mut conn = None;
@@ -161,7 +331,10 @@ async fn run(
                     _ = sleep_until(until) => break,
                     cmd = cmd_rx.recv() => match cmd {
                         Some(EngineCmd::SetTaskScope(s)) => scope = s,
+                        Some(EngineCmd::WatchNodes(n)) => watched = n,
                         Some(EngineCmd::Refresh) => break,
+                        Some(EngineCmd::Write(req)) => start_write(None, &opts, req, &tx),
+                        Some(EngineCmd::ReadAudit) => start_read_audit(&opts, &tx),
                         None => return,
                     },
                 }
@@ -175,7 +348,7 @@ async fn run(
         if tx.send(msg).await.is_err() {
             return;
         }
-        match session(&conn, &timings, &tx, &mut cmd_rx, &mut scope).await {
+        match session(&conn, &opts, &tx, &mut cmd_rx, &mut scope, &mut watched).await {
             SessionEnd::Quit => return,
             SessionEnd::Lost(reason) => {
                 let msg = EngineMsg::Lost {
@@ -219,11 +392,13 @@ impl Dirty {
 
 async fn session(
     conn: &Connection,
-    timings: &Timings,
+    opts: &EngineOptions,
     tx: &mpsc::Sender<EngineMsg>,
     cmd_rx: &mut mpsc::UnboundedReceiver<EngineCmd>,
     scope: &mut Option<TaskScope>,
+    watched: &mut Vec<NodeId>,
 ) -> SessionEnd {
+    let timings = &opts.timings;
     let docker = &conn.docker;
     let (ev_tx, mut ev_rx) = mpsc::channel(256);
     let watcher = tokio::spawn(events::watch(docker.clone(), ev_tx));
@@ -265,14 +440,14 @@ async fn session(
             _ = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                 due = None;
                 let work = std::mem::take(&mut dirty);
-                if !refresh(docker, &work, scope.as_ref(), tx).await { return SessionEnd::Quit; }
+                if !refresh(docker, &work, scope.as_ref(), watched, tx).await { return SessionEnd::Quit; }
             }
             _ = tasks_tick.tick() => {
                 let work = Dirty { tasks: true, ..Default::default() };
-                if !refresh(docker, &work, scope.as_ref(), tx).await { return SessionEnd::Quit; }
+                if !refresh(docker, &work, scope.as_ref(), watched, tx).await { return SessionEnd::Quit; }
             }
             _ = reconcile_tick.tick() => {
-                if !refresh(docker, &Dirty::all(), scope.as_ref(), tx).await { return SessionEnd::Quit; }
+                if !refresh(docker, &Dirty::all(), scope.as_ref(), watched, tx).await { return SessionEnd::Quit; }
             }
             _ = heartbeat_tick.tick() => {
                 let ok = matches!(timeout(timings.heartbeat.max(Duration::from_secs(2)), docker.ping()).await, Ok(Ok(_)));
@@ -291,10 +466,22 @@ async fn session(
                     dirty.tasks = true;
                     due = Some(Instant::now());
                 }
-                Some(EngineCmd::Refresh) => {
+                                Some(EngineCmd::Refresh) => {
                     dirty = Dirty::all();
                     due = Some(Instant::now());
                 }
+                                Some(EngineCmd::WatchNodes(n)) => {
+                    *watched = n;
+                    dirty.tasks = true;
+                    due = Some(Instant::now());
+                }
+                Some(EngineCmd::Write(req)) => {
+                    start_write(Some(conn), opts, req, tx);
+                    // what the write changed shows at once, not at the next poll
+                    dirty = Dirty::all();
+                    due = Some(Instant::now() + Duration::from_millis(300));
+                }
+                Some(EngineCmd::ReadAudit) => start_read_audit(opts, tx),
                 None => return SessionEnd::Quit,
             },
         }
@@ -317,6 +504,7 @@ async fn refresh(
     docker: &bollard::Docker,
     work: &Dirty,
     scope: Option<&TaskScope>,
+    watched: &[NodeId],
     tx: &mpsc::Sender<EngineMsg>,
 ) -> bool {
     let mut out = Vec::new();
@@ -348,6 +536,12 @@ async fn refresh(
     if work.tasks {
         let mut scopes = vec![TaskScope::Live];
         scopes.extend(scope.cloned());
+        for n in watched {
+            let s = TaskScope::Node(n.clone());
+            if !scopes.contains(&s) {
+                scopes.push(s);
+            }
+        }
         for scope in scopes {
             let result = fetch::tasks(docker, &scope).await;
             push_fetched(&mut out, "tasks", result, |tasks| EngineMsg::Tasks {

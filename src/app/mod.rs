@@ -11,6 +11,8 @@ use crate::domain::quorum::Quorum;
 use crate::domain::{EngineInfo, Node, NodeId, Service, ServiceId, Task, TaskState};
 use crate::engine::{ConnectError, EngineCmd, EngineMsg, FetchError, SwarmEvent, TaskScope};
 use crate::keymap::{Action, Keymap};
+
+pub mod maint;
 use crate::vip::watch::{VipCmd, VipMsg};
 use crate::vip::{NodeAddr, Ownership, VipObservation, VipSpec};
 
@@ -133,16 +135,45 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("tasks", "focus the tasks pane"),
     ("vips", "focus the VIP pane"),
     ("help", "show the keys"),
+    ("audit", "show the audit log of writes"),
+    (
+        "rebalance",
+        "spread tasks again (a write: absent in readonly mode)",
+    ),
     ("quit", "quit swarmdeck"),
     ("q", "quit swarmdeck"),
 ];
 
+/// Commands that write: absent in readonly mode.
+pub const WRITE_COMMANDS: &[&str] = &["rebalance"];
+
 /// Overlays; the top one gets keys first.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Modal {
-    Help { scroll: u16 },
-    Command { input: String },
-    Filter { pane: Pane, input: String },
+    Help {
+        scroll: u16,
+    },
+    Command {
+        input: String,
+    },
+    Filter {
+        pane: Pane,
+        input: String,
+    },
+    /// A write waiting for confirmation (or a refusal that explains itself).
+    Confirm(Box<maint::Confirm>),
+    /// The live progress of a drain.
+    DrainProgress {
+        node: NodeId,
+    },
+    /// The node labels form.
+    Labels(Box<maint::LabelForm>),
+    /// The rebalance plan and its progress.
+    Rebalance,
+    /// The audit log.
+    Audit {
+        scroll: u16,
+    },
 }
 
 /// Selection and scrolling of one pane.
@@ -188,6 +219,18 @@ pub struct App {
     pub outbox: Vec<Outgoing>,
     /// The VIPs being watched (none: the VIP pane is hidden).
     pub vips: Vec<VipState>,
+    /// Readonly mode: no write can start from here.
+    pub readonly: bool,
+    pub write_seq: u64,
+    /// Writes sent and not answered yet.
+    pub in_flight: HashMap<u64, maint::InFlight>,
+    /// Drains being followed.
+    pub drains: HashMap<NodeId, maint::DrainState>,
+    /// Every task of the nodes being drained (the leaving ones too).
+    pub drain_tasks: HashMap<NodeId, Vec<Task>>,
+    /// The rebalance queue (services in order).
+    pub rebalance: Vec<maint::RebalanceItem>,
+    pub audit: maint::AuditView,
     // Derived on update, not per frame.
     pub views: [Vec<usize>; 4],
     pub node_index: HashMap<NodeId, usize>,
@@ -223,6 +266,13 @@ impl App {
             page: 10,
             outbox: Vec::new(),
             vips: Vec::new(),
+            readonly: false,
+            write_seq: 0,
+            in_flight: HashMap::new(),
+            drains: HashMap::new(),
+            drain_tasks: HashMap::new(),
+            rebalance: Vec::new(),
+            audit: maint::AuditView::default(),
             views: Default::default(),
             node_index: HashMap::new(),
             service_index: HashMap::new(),
@@ -278,8 +328,20 @@ impl App {
                 if scope == TaskScope::Live {
                     self.live_tasks = tasks;
                     self.fresh();
-                } else if self.drill.as_ref() == Some(&scope) {
-                    self.scoped_tasks = Some((scope, tasks));
+                } else {
+                    if let TaskScope::Node(id) = &scope
+                        && self.drains.contains_key(id)
+                    {
+                        self.drain_tasks.insert(id.clone(), tasks.clone());
+                        if let Some(d) = self.drains.get_mut(id)
+                            && d.written
+                        {
+                            d.node_tasks_read = true;
+                        }
+                    }
+                    if self.drill.as_ref() == Some(&scope) {
+                        self.scoped_tasks = Some((scope, tasks));
+                    }
                 }
             }
             EngineMsg::Unreadable(fields) => {
@@ -309,6 +371,23 @@ impl App {
                 self.events.push_back(ev);
                 while self.events.len() > 200 {
                     self.events.pop_front();
+                }
+            }
+            EngineMsg::WriteDone {
+                seq,
+                target,
+                action,
+                result,
+            } => self.write_done(seq, &target, &action, &result),
+            EngineMsg::Audit(result) => {
+                self.audit.loading = false;
+                match result {
+                    Ok((entries, bad)) => {
+                        self.audit.entries = entries;
+                        self.audit.unreadable_lines = bad;
+                        self.audit.error = None;
+                    }
+                    Err(e) => self.audit.error = Some(e),
                 }
             }
             EngineMsg::EventsResumed { reason } => {
@@ -472,6 +551,7 @@ impl App {
         self.rebuild_view(Pane::Services);
         self.rebuild_view(Pane::Tasks);
         self.rebuild_view(Pane::Vips);
+        self.rebuild_maint();
     }
 
     fn row_id(&self, pane: Pane, idx: usize) -> String {
@@ -736,7 +816,7 @@ impl App {
                     self.run_command(input.trim());
                 }
                 KeyCode::Tab => {
-                    if let Some(done) = complete(&input) {
+                    if let Some(done) = complete(&self.commands(), &input) {
                         self.set_top(Modal::Command { input: done });
                     }
                 }
@@ -753,6 +833,11 @@ impl App {
                 }
                 _ => {}
             },
+            Modal::Confirm(c) => self.on_confirm_key(*c, key),
+            Modal::DrainProgress { .. } | Modal::Rebalance | Modal::Audit { .. } => {
+                self.on_view_key(modal, key)
+            }
+            Modal::Labels(form) => self.on_labels_key(*form, key),
             Modal::Filter { pane, mut input } => match key.code {
                 KeyCode::Esc => {
                     self.modals.pop();
@@ -804,19 +889,14 @@ impl App {
                 Level::Warn,
                 "no VIP is watched: use --vip ADDR, `vips` in the config file, or a readable keepalived.conf".into(),
             ),
-            "help" => self.modals.push(Modal::Help { scroll: 0 }),
+                        "help" => self.modals.push(Modal::Help { scroll: 0 }),
+            "audit" => self.open_audit(),
+            "rebalance" if !self.readonly => self.open_rebalance(None),
             "q" | "quit" | "q!" => self.quit = true,
-            other => self.notify(
-                Level::Warn,
-                format!(
-                    "unknown command :{other} (try {})",
-                    COMMANDS
-                        .iter()
-                        .map(|(c, _)| format!(":{c}"))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-            ),
+            other => {
+                let known = self.commands().iter().map(|c| format!(":{c}")).collect::<Vec<_>>().join(" ");
+                self.notify(Level::Warn, format!("unknown command :{other} (try {known})"))
+            }
         }
     }
 
@@ -864,6 +944,13 @@ impl App {
                 self.outbox.push(Outgoing::Engine(EngineCmd::Refresh));
                 self.notify(Level::Info, "re-reading the swarm".into());
             }
+            Action::Drain
+            | Action::Activate
+            | Action::Pause
+            | Action::Labels
+            | Action::Promote
+            | Action::Demote
+            | Action::Rebalance => self.maintenance(action),
         }
     }
 
@@ -929,11 +1016,30 @@ impl App {
     }
 }
 
+impl App {
+    /// The commands in force (no write command in readonly mode).
+    pub fn commands(&self) -> Vec<&'static str> {
+        COMMANDS
+            .iter()
+            .map(|(c, _)| *c)
+            .filter(|c| !(self.readonly && WRITE_COMMANDS.contains(c)))
+            .collect()
+    }
+
+    /// Commands a prefix could become (shown beside the command line).
+    pub fn candidates(&self, prefix: &str) -> Vec<&'static str> {
+        self.commands()
+            .into_iter()
+            .filter(|c| c.starts_with(prefix))
+            .collect()
+    }
+}
+
 /// Complete a command-line prefix: the one command it starts, or the longest common prefix.
-pub fn complete(prefix: &str) -> Option<String> {
-    let matches: Vec<&str> = COMMANDS
+pub fn complete(commands: &[&str], prefix: &str) -> Option<String> {
+    let matches: Vec<&str> = commands
         .iter()
-        .map(|(c, _)| *c)
+        .copied()
         .filter(|c| c.starts_with(prefix) && *c != prefix)
         .collect();
     let first = matches.first()?;
@@ -944,15 +1050,6 @@ pub fn complete(prefix: &str) -> Option<String> {
         }
     }
     (common.len() > prefix.len()).then_some(common)
-}
-
-/// Commands a prefix could become (shown under the command line).
-pub fn candidates(prefix: &str) -> Vec<&'static str> {
-    COMMANDS
-        .iter()
-        .map(|(c, _)| *c)
-        .filter(|c| c.starts_with(prefix))
-        .collect()
 }
 
 #[cfg(test)]
@@ -1069,10 +1166,19 @@ mod tests {
 
     #[test]
     fn completion() {
-        assert_eq!(complete("no").as_deref(), Some("nodes"));
-        assert_eq!(complete("s").as_deref(), Some("services"));
-        assert_eq!(complete("nodes"), None);
-        assert_eq!(complete("x"), None);
-        assert_eq!(candidates("q"), vec!["quit", "q"]);
+        let mut app = App::new(Keymap::default(), Timestamp::UNIX_EPOCH);
+        let cmds = app.commands();
+        assert_eq!(complete(&cmds, "no").as_deref(), Some("nodes"));
+        assert_eq!(complete(&cmds, "s").as_deref(), Some("services"));
+        assert_eq!(complete(&cmds, "nodes"), None);
+        assert_eq!(complete(&cmds, "x"), None);
+        assert_eq!(complete(&cmds, "r").as_deref(), Some("rebalance"));
+        assert_eq!(app.candidates("q"), vec!["quit", "q"]);
+        app.readonly = true;
+        assert_eq!(
+            complete(&app.commands(), "r"),
+            None,
+            "no write command in readonly mode"
+        );
     }
 }
