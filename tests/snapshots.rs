@@ -311,3 +311,75 @@ fn vip_split_brain_alarm_in_the_header() {
     let (x, y) = find(&buf, "split brain").expect("alarm in the header");
     assert_eq!(buf[(x, y)].fg, theme.danger.fg.unwrap_or_default());
 }
+
+#[test]
+fn drain_confirmation_dialog() {
+    let mut app = common::populated_app();
+    key(&mut app, KeyCode::Char('j')); // node2
+    key(&mut app, KeyCode::Char('D'));
+    assert!(matches!(
+        app.modals.last(),
+        Some(swarmdeck::app::Modal::Confirm(_))
+    ));
+    snap("drain_confirm", &app);
+    let buf = render(&app, 140, 40);
+    assert!(find(&buf, "drain node2").is_some(), "{}", text(&buf));
+    assert!(find(&buf, "y confirm").is_some());
+}
+
+#[test]
+fn drain_of_the_leader_needs_the_typed_hostname() {
+    let mut app = common::populated_app(); // node1 is the leader
+    key(&mut app, KeyCode::Char('D'));
+    let Some(swarmdeck::app::Modal::Confirm(c)) = app.modals.last() else {
+        panic!("a confirmation")
+    };
+    assert_eq!(c.expect.as_deref(), Some("node1"));
+    type_str(&mut app, "node");
+    snap("drain_confirm_typed", &app);
+    let buf = render(&app, 140, 40);
+    let theme = Theme::builtin_default();
+    let (x, y) = find(&buf, "This is dangerous").expect("typed confirmation asked");
+    assert_eq!(buf[(x, y)].fg, theme.danger.fg.unwrap_or_default());
+}
+
+#[test]
+fn labels_form() {
+    let mut app = common::populated_app();
+    key(&mut app, KeyCode::Char('L'));
+    type_str(&mut app, "site=nowhere");
+    key(&mut app, KeyCode::Enter);
+    snap("labels_form", &app);
+    // fx-pinned (node.labels.site==nowhere) could run on node1 after the change
+    let buf = render(&app, 140, 40);
+    assert!(find(&buf, "+ site=nowhere").is_some(), "{}", text(&buf));
+    assert!(
+        find(&buf, "fx-pinned").is_some(),
+        "the impact names the service: {}",
+        text(&buf)
+    );
+}
+
+#[test]
+fn readonly_has_no_write_keys() {
+    let keymap = Keymap::new(&Default::default(), true).expect("keymap");
+    let mut app = App::new(keymap, common::fixture_now());
+    app.readonly = true;
+    let base = common::populated_app();
+    app.apply(EngineMsg::Connected {
+        endpoint: common::ENDPOINT.into(),
+        info: common::info(),
+    });
+    app.apply(EngineMsg::Nodes(base.nodes.clone()));
+    app.apply(EngineMsg::Services(base.services.clone()));
+    key(&mut app, KeyCode::Char('D'));
+    assert!(app.modals.is_empty(), "D does nothing in readonly mode");
+    key(&mut app, KeyCode::Char('?'));
+    snap("readonly_help", &app);
+    let buf = render(&app, 140, 40);
+    assert!(find(&buf, "READONLY").is_some());
+    assert!(
+        find(&buf, "drain the node").is_none(),
+        "no write action in the help"
+    );
+}

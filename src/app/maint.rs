@@ -695,9 +695,14 @@ impl App {
         // a service being updated is done when its version moved past the write and its
         // update is no longer in progress with every task running
         for item in &mut self.rebalance {
-            if let RebalanceStep::Updating { version, .. } = item.state
+            // Done when the update that started after our write has finished (a few seconds
+            // of clock difference between this host and the manager are allowed for).
+            if let RebalanceStep::Updating { version, since } = item.state
                 && let Some(svc) = self.services.iter().find(|s| s.id == item.service)
                 && svc.version > version
+                && svc
+                    .update_started
+                    .is_some_and(|t| t.as_second() >= since.as_second() - 5)
                 && !matches!(
                     svc.update_state,
                     Some(UpdateState::Updating | UpdateState::RollbackStarted)

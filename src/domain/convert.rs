@@ -104,6 +104,10 @@ impl From<bm::Service> for Service {
             mode,
             image,
             update_state,
+            update_started: update
+                .as_ref()
+                .and_then(|u| u.started_at.as_deref())
+                .and_then(parse_time),
             update_message: update.and_then(|u| u.message).unwrap_or_default(),
             constraints,
             labels: labels(spec.labels),

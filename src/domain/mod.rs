@@ -282,6 +282,8 @@ pub struct Service {
     pub completed: u64,
     pub update_state: Option<UpdateState>,
     pub update_message: String,
+    /// When the current (or last) update started.
+    pub update_started: Option<Timestamp>,
     pub constraints: Vec<String>,
     pub labels: BTreeMap<String, String>,
     /// Per-task reservations (`TaskTemplate.Resources.Reservations`): 0 when none.

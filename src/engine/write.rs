@@ -1,15 +1,20 @@
 //! Writes to nodes and services, done so that nobody's change is lost.
 //!
 //! Every write is read-modify-write on the engine's versioned objects:
-//! 1. inspect the object right before writing (nothing is ever written from stale data);
+//! 1. read the object right before writing (nothing is ever written from stale data);
 //! 2. apply only the user's change to the whole spec just read ([`apply_node_change`]);
 //! 3. send it with the version index of that read;
 //! 4. on "update out of sequence" (someone wrote in between) go back to 1, at most
 //!    [`MAX_ATTEMPTS`] times. If the re-read shows that someone else changed the very thing
 //!    the user is changing, stop with [`WriteError::Conflict`]: nothing is written.
 //!
-//! A spec that bollard cannot fully decode is never written back (the write would silently
-//! drop the field it could not read): the write is refused, naming the field.
+//! A spec that bollard's types cannot fully hold is never written back: the write would
+//! silently drop what they could not read. bollard's typed inspect cannot tell us (serde
+//! ignores unknown keys, and bollard spells some keys differently from the engine, e.g.
+//! `ContainerSpec.Healthcheck`), so the object is read as raw JSON through bollard's own
+//! connection ([`read_raw`]), decoded into bollard's types, encoded again and compared with
+//! what the engine sent ([`spec_differences`]). Any difference refuses the write, naming the
+//! fields; so does a value bollard's strict enums do not know.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -17,8 +22,10 @@ use std::time::Duration;
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
 use bollard::models as bm;
-use bollard::query_parameters::{InspectServiceOptions, UpdateNodeOptions, UpdateServiceOptions};
+use bollard::query_parameters::{UpdateNodeOptions, UpdateServiceOptions};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::domain::{Availability, NodeId, Role, ServiceId};
 
@@ -112,32 +119,219 @@ fn sequence_conflict(e: &BollardError) -> bool {
     matches!(e, BollardError::DockerResponseServerError { message, .. } if out_of_sequence(message))
 }
 
-/// The field serde stopped at, found by decoding the body again with a path tracker.
-fn failing_field<T: DeserializeOwned>(contents: &str) -> Option<String> {
-    let mut de = serde_json::Deserializer::from_str(contents);
-    match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(_) => None,
-        Err(e) => Some(format!("{}: {}", e.path(), e.inner())),
-    }
-}
-
 /// An error of the read before a write.
-fn read_error<T: DeserializeOwned>(what: &str, e: BollardError) -> WriteError {
+fn read_error(e: BollardError) -> WriteError {
     match e {
-        BollardError::JsonDataError {
-            message, contents, ..
-        } => {
-            let field = failing_field::<T>(&contents).unwrap_or(message);
-            WriteError::Refused(format!(
-                "swarmdeck cannot fully read {what} ({field}); writing it back would lose that \
-                 field, so nothing was written"
-            ))
-        }
         BollardError::DockerResponseServerError {
             status_code,
             message,
         } => WriteError::Refused(format!("{status_code}: {message}")),
         other => WriteError::Transport(other.to_string()),
+    }
+}
+
+/// GET one object (`/nodes/ID`, `/services/ID`) as raw JSON, through bollard's own connection
+/// (same transport, negotiated version, timeout and error handling as every other call).
+///
+/// bollard has no public call for a raw GET; its ping is a GET whose body it returns as
+/// text, so a client whose request modifier points ping's request at the object does it.
+pub async fn read_raw(docker: &Docker, path: &str) -> Result<Value, WriteError> {
+    let plain = |seg: &str| {
+        !seg.is_empty()
+            && seg != "."
+            && seg != ".."
+            && seg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    if !path.starts_with('/') || !path[1..].split('/').all(plain) {
+        return Err(WriteError::Refused(format!(
+            "not an object path swarmdeck reads: {path:?}"
+        )));
+    }
+    let target = path.to_string();
+    let raw = docker.clone().with_request_modifier(move |mut req| {
+        let uri = req.uri().to_string();
+        if let Some(base) = uri.strip_suffix("/_ping")
+            && let Ok(new) = format!("{base}{target}").parse()
+        {
+            *req.uri_mut() = new;
+        }
+        req
+    });
+    let body = raw.ping().await.map_err(read_error)?;
+    serde_json::from_str(&body).map_err(|e| {
+        let start: String = body.chars().take(80).collect();
+        WriteError::Refused(format!(
+            "the engine's answer for {path} is not JSON ({e}): {start:?}"
+        ))
+    })
+}
+
+/// Keys bollard spells differently from the engine, inside a spec: (where, engine's, bollard's).
+/// The engine reads JSON keys case-insensitively, so bollard's spelling is written back fine;
+/// reading needs the key renamed first, or serde drops it.
+const NODE_SPEC_ALIASES: &[(&[&str], &str, &str)] = &[];
+const SERVICE_SPEC_ALIASES: &[(&[&str], &str, &str)] = &[(
+    &["TaskTemplate", "ContainerSpec"],
+    "Healthcheck",
+    "HealthCheck",
+)];
+
+/// Rename keys from one spelling to the other (`to_bollard`: engine's → bollard's).
+fn rename_keys(spec: &mut Value, aliases: &[(&[&str], &str, &str)], to_bollard: bool) {
+    for (at, engine, ours) in aliases {
+        let (from, to) = if to_bollard {
+            (*engine, *ours)
+        } else {
+            (*ours, *engine)
+        };
+        let pointer: String = at.iter().map(|seg| format!("/{seg}")).collect();
+        let Some(v) = spec.pointer_mut(&pointer) else {
+            continue;
+        };
+        if let Some(obj) = v.as_object_mut()
+            && !obj.contains_key(to)
+            && let Some(value) = obj.remove(from)
+        {
+            obj.insert(to.to_string(), value);
+        }
+    }
+}
+
+/// Where two specs differ, as paths (`TaskTemplate.ContainerSpec.Healthcheck: missing`).
+/// A null and an absent key are the same; numbers are compared by value (0 and 0.0 are one).
+/// Used to prove that a spec survived bollard's types (read, decoded, encoded again).
+pub fn spec_differences(engine: &Value, ours: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    diff(engine, ours, "", &mut out);
+    out
+}
+
+fn diff(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for k in keys {
+                match (
+                    a.get(k).filter(|v| !v.is_null()),
+                    b.get(k).filter(|v| !v.is_null()),
+                ) {
+                    (Some(x), Some(y)) => diff(x, y, &join(k), out),
+                    (Some(_), None) => out.push(format!("{}: lost", join(k))),
+                    (None, Some(_)) => out.push(format!("{}: added", join(k))),
+                    (None, None) => {}
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (x, y)) in x.iter().zip(y).enumerate() {
+                diff(x, y, &format!("{path}[{i}]"), out);
+            }
+        }
+        (Value::Number(x), Value::Number(y)) => {
+            let same = match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
+                (Some(x), Some(y), _, _) => x == y,
+                (_, _, Some(x), Some(y)) => x == y,
+                _ => x.as_f64() == y.as_f64(),
+            };
+            if !same {
+                out.push(format!("{path}: {x} became {y}"));
+            }
+        }
+        (x, y) if x == y => {}
+        (x, y) => out.push(format!("{path}: {x} became {y}")),
+    }
+}
+
+/// One object as read right before a write.
+#[derive(Debug)]
+struct Read<S> {
+    /// The spec in bollard's types: holds everything the engine sent (checked).
+    spec: S,
+    /// The spec exactly as the engine sent it.
+    raw: Value,
+    version: u64,
+}
+
+/// Decode an object's `Spec` into bollard's type, refusing unless it holds all of it.
+fn decode_spec<S: DeserializeOwned + Serialize>(
+    what: &str,
+    object: &Value,
+    aliases: &[(&[&str], &str, &str)],
+) -> Result<Read<S>, WriteError> {
+    let version = object
+        .pointer("/Version/Index")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| WriteError::Refused(format!("{what} has no version index; not writing")))?;
+    let raw = match object.get("Spec") {
+        Some(spec @ Value::Object(_)) => spec.clone(),
+        _ => {
+            return Err(WriteError::Refused(format!(
+                "{what} has no spec; not writing"
+            )));
+        }
+    };
+    let mut ours = raw.clone();
+    rename_keys(&mut ours, aliases, true);
+    let spec: S = serde_path_to_error::deserialize(&ours).map_err(|e| {
+        WriteError::Refused(format!(
+            "swarmdeck cannot read {what}'s Spec.{} ({}); writing it back would lose it, so \
+             nothing was written",
+            e.path(),
+            e.inner()
+        ))
+    })?;
+    let mut back = to_json(&spec);
+    rename_keys(&mut back, aliases, false);
+    let lost = spec_differences(&raw, &back);
+    if !lost.is_empty() {
+        let shown: Vec<String> = lost.iter().take(6).map(|l| format!("Spec.{l}")).collect();
+        let more = match lost.len().saturating_sub(shown.len()) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        return Err(WriteError::Refused(format!(
+            "swarmdeck cannot fully hold {what}'s spec ({}{more}); writing it back would lose \
+             that, so nothing was written",
+            shown.join(", ")
+        )));
+    }
+    Ok(Read { spec, raw, version })
+}
+
+/// A spec written, as JSON in the engine's spelling and number forms (for
+/// [`WriteOutcome::after`], so that it differs from `before` only where the write changed it).
+fn written_json<S: Serialize>(spec: &S, aliases: &[(&[&str], &str, &str)]) -> Value {
+    let mut v = to_json(spec);
+    rename_keys(&mut v, aliases, false);
+    whole_numbers(&mut v);
+    v
+}
+
+/// bollard encodes its f64 fields as `0.0` where the engine writes `0`: use the engine's form.
+fn whole_numbers(v: &mut Value) {
+    match v {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64()
+                && !n.is_i64()
+                && !n.is_u64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *v = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 
@@ -158,8 +352,8 @@ fn write_error(e: BollardError) -> WriteError {
     }
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+fn to_json<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 /// Pause before the next attempt, a little longer each time.
@@ -314,48 +508,39 @@ pub async fn update_node_with_hook(
     mut between: impl FnMut(u32),
 ) -> Result<WriteOutcome, WriteError> {
     for attempt in 1..=MAX_ATTEMPTS {
-        let node = docker
-            .inspect_node(id.as_str())
-            .await
-            .map_err(|e| read_error::<bm::Node>(&format!("node {id}"), e))?;
-        let name = node
-            .description
-            .as_ref()
-            .and_then(|d| d.hostname.clone())
-            .or_else(|| node.spec.as_ref().and_then(|s| s.name.clone()))
+        let object = read_raw(docker, &format!("/nodes/{id}")).await?;
+        let name = object
+            .pointer("/Description/Hostname")
+            .and_then(Value::as_str)
             .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| id.to_string());
-        let version = node.version.as_ref().and_then(|v| v.index).ok_or_else(|| {
-            WriteError::Refused(format!("node {name} has no version index; not writing"))
-        })?;
-        let Some(spec) = node.spec else {
-            return Err(WriteError::Refused(format!(
-                "node {name} has no spec; not writing"
-            )));
-        };
-        let before = to_json(&spec);
-        let Some(new) = apply_node_change(&name, &spec, change)? else {
+            .map_or_else(|| id.to_string(), str::to_string);
+        let read: Read<bm::NodeSpec> =
+            decode_spec(&format!("node {name}"), &object, NODE_SPEC_ALIASES)?;
+        let Some(new) = apply_node_change(&name, &read.spec, change)? else {
             return Ok(WriteOutcome {
-                after: before.clone(),
-                before,
-                version,
+                after: read.raw.clone(),
+                before: read.raw,
+                version: read.version,
                 attempts: attempt,
                 noop: true,
             });
         };
-        let after = to_json(&new);
+        let after = written_json(&new, NODE_SPEC_ALIASES);
         between(attempt);
         let options = UpdateNodeOptions {
-            version: i64::try_from(version).map_err(|_| {
-                WriteError::Refused(format!("version index {version} of {name} is too large"))
+            version: i64::try_from(read.version).map_err(|_| {
+                WriteError::Refused(format!(
+                    "version index {} of {name} is too large",
+                    read.version
+                ))
             })?,
         };
         match docker.update_node(id.as_str(), new, options).await {
             Ok(()) => {
                 return Ok(WriteOutcome {
-                    before,
+                    before: read.raw,
                     after,
-                    version,
+                    version: read.version,
                     attempts: attempt,
                     noop: false,
                 });
@@ -375,46 +560,37 @@ pub async fn force_update_service(
     id: &ServiceId,
 ) -> Result<WriteOutcome, WriteError> {
     for attempt in 1..=MAX_ATTEMPTS {
-        let inspect = InspectServiceOptions {
-            insert_defaults: false,
-        };
-        let service = docker
-            .inspect_service(id.as_str(), Some(inspect))
-            .await
-            .map_err(|e| read_error::<bm::Service>(&format!("service {id}"), e))?;
-        let version = service.version.as_ref().and_then(|v| v.index);
-        let Some(spec) = service.spec else {
-            return Err(WriteError::Refused(format!(
-                "service {id} has no spec; not writing"
-            )));
-        };
-        let name = spec.name.clone().unwrap_or_else(|| id.to_string());
-        let version = version.ok_or_else(|| {
-            WriteError::Refused(format!("service {name} has no version index; not writing"))
-        })?;
-        let Some(template) = spec.task_template.as_ref() else {
+        let object = read_raw(docker, &format!("/services/{id}")).await?;
+        let name = object
+            .pointer("/Spec/Name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+            .map_or_else(|| id.to_string(), str::to_string);
+        let read: Read<bm::ServiceSpec> =
+            decode_spec(&format!("service {name}"), &object, SERVICE_SPEC_ALIASES)?;
+        let mut new = read.spec;
+        let Some(template) = new.task_template.as_mut() else {
             return Err(WriteError::Refused(format!(
                 "service {name} has no task template; not writing"
             )));
         };
-        let before = to_json(&spec);
-        let mut new = spec.clone();
-        let mut template = template.clone();
         template.force_update = Some(template.force_update.unwrap_or(0).wrapping_add(1));
-        new.task_template = Some(template);
-        let after = to_json(&new);
+        let after = written_json(&new, SERVICE_SPEC_ALIASES);
         let options = UpdateServiceOptions {
-            version: i32::try_from(version).map_err(|_| {
-                WriteError::Refused(format!("version index {version} of {name} is too large"))
+            version: i32::try_from(read.version).map_err(|_| {
+                WriteError::Refused(format!(
+                    "version index {} of {name} is too large",
+                    read.version
+                ))
             })?,
             ..Default::default()
         };
         match docker.update_service(id.as_str(), new, options, None).await {
             Ok(_) => {
                 return Ok(WriteOutcome {
-                    before,
+                    before: read.raw,
                     after,
-                    version,
+                    version: read.version,
                     attempts: attempt,
                     noop: false,
                 });
@@ -675,18 +851,127 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_spec_names_the_field() {
-        let body = r#"{"ID":"x","Version":{"Index":3},"Spec":{"Availability":"hibernate"}}"#;
-        let e = BollardError::JsonDataError {
-            message: "unknown variant".into(),
-            contents: body.into(),
-            column: 0,
-        };
-        let err = read_error::<bm::Node>("node x", e);
+    fn a_value_bollard_cannot_read_refuses_naming_the_field() {
+        let object = serde_json::json!({
+            "ID": "x", "Version": {"Index": 3},
+            "Spec": {"Role": "worker", "Availability": "hibernate"}
+        });
+        let err = decode_spec::<bm::NodeSpec>("node x", &object, NODE_SPEC_ALIASES).unwrap_err();
         let WriteError::Refused(text) = &err else {
             panic!("{err:?}")
         };
         assert!(text.contains("Spec.Availability"), "{text}");
         assert!(text.contains("nothing was written"), "{text}");
+    }
+
+    fn service_object(extra: Value) -> Value {
+        let mut o = serde_json::json!({
+            "ID": "s1", "Version": {"Index": 42},
+            "Spec": {
+                "Name": "web",
+                "Labels": {},
+                "TaskTemplate": {
+                    "ContainerSpec": {
+                        "Image": "busybox",
+                        "Healthcheck": {"Test": ["CMD-SHELL", "true"], "Interval": 5000000000_u64}
+                    },
+                    "ForceUpdate": 0
+                },
+                "Mode": {"Replicated": {"Replicas": 2}},
+                "UpdateConfig": {"Parallelism": 1, "MaxFailureRatio": 0}
+            }
+        });
+        if let Value::Object(extra) = extra {
+            for (k, v) in extra {
+                o["Spec"]["TaskTemplate"][k] = v;
+            }
+        }
+        o
+    }
+
+    #[test]
+    fn a_service_spec_survives_bollard_with_its_healthcheck() {
+        let object = service_object(serde_json::json!({}));
+        let read: Read<bm::ServiceSpec> =
+            decode_spec("service web", &object, SERVICE_SPEC_ALIASES).unwrap();
+        assert_eq!(read.version, 42);
+        assert_eq!(read.raw, object["Spec"]);
+        let hc = read
+            .spec
+            .task_template
+            .as_ref()
+            .and_then(|t| t.container_spec.as_ref())
+            .and_then(|c| c.health_check.as_ref())
+            .expect("the healthcheck is read");
+        assert_eq!(hc.interval, Some(5_000_000_000));
+        // written back in the engine's spelling, and nothing else changed (0 == 0.0)
+        let after = written_json(&read.spec, SERVICE_SPEC_ALIASES);
+        assert!(after["TaskTemplate"]["ContainerSpec"]["Healthcheck"].is_object());
+        assert_eq!(after, object["Spec"], "same spelling, same number forms");
+        assert_eq!(
+            spec_differences(&object["Spec"], &after),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_field_bollard_does_not_know_refuses_the_write() {
+        let object = service_object(serde_json::json!({"FutureThing": {"x": 1}}));
+        let err = decode_spec::<bm::ServiceSpec>("service web", &object, SERVICE_SPEC_ALIASES)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            WriteError::Refused(
+                "swarmdeck cannot fully hold service web's spec (Spec.TaskTemplate.FutureThing: \
+                 lost); writing it back would lose that, so nothing was written"
+                    .into()
+            )
+        );
+        // no version: refused too
+        let mut object = service_object(serde_json::json!({}));
+        object["Version"] = Value::Null;
+        assert!(matches!(
+            decode_spec::<bm::ServiceSpec>("service web", &object, SERVICE_SPEC_ALIASES),
+            Err(WriteError::Refused(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn odd_paths_are_not_requested() {
+        let docker =
+            Docker::connect_with_http("http://192.0.2.1:9", 1, bollard::API_DEFAULT_VERSION)
+                .unwrap();
+        for path in [
+            "/nodes/a?x=1",
+            "/nodes/../info",
+            "nodes/a",
+            "/nodes/",
+            "/nodes/a b",
+        ] {
+            assert!(
+                matches!(read_raw(&docker, path).await, Err(WriteError::Refused(_))),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn differences() {
+        let a = serde_json::json!({"a": 0, "b": [1, {"c": "x"}], "n": null, "f": 0.5});
+        let b = serde_json::json!({"a": 0.0, "b": [1, {"c": "y"}], "e": 1, "f": 0.5});
+        assert_eq!(
+            spec_differences(&a, &b),
+            vec!["b[1].c: \"x\" became \"y\"", "e: added"]
+        );
+        let c = serde_json::json!({"a": 1, "b": [1]});
+        assert_eq!(
+            spec_differences(&a, &c),
+            vec![
+                "a: 0 became 1",
+                "b: [1,{\"c\":\"x\"}] became [1]",
+                "f: lost"
+            ]
+        );
+        assert!(spec_differences(&a, &a).is_empty());
     }
 }
