@@ -16,8 +16,6 @@ use swarmdeck::engine::{self, EngineHandle, Timings};
 use swarmdeck::keymap::Keymap;
 use tokio::time::Instant;
 
-const IMAGE: &str = "swarmdeck/busybox:lab";
-
 /// Services created by a test, removed when it ends.
 struct Services<'a> {
     lab: &'a LabGuard,
@@ -29,18 +27,7 @@ impl<'a> Services<'a> {
         Services { lab, names: vec![] }
     }
     fn create(&mut self, name: &str, args: &[&str]) {
-        let _ = lab::lab(&["docker", "node1", "service", "rm", name]);
-        let mut all = vec![
-            "service",
-            "create",
-            "-d",
-            "--name",
-            name,
-            "--no-resolve-image",
-        ];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&[IMAGE, "sleep", "3600"]);
-        self.lab.docker("node1", &all);
+        self.lab.create_service(name, args);
         self.names.push(name.to_string());
     }
 }

@@ -16,8 +16,6 @@ use swarmdeck::engine::{self, EngineHandle, EngineOptions, Timings};
 use swarmdeck::keymap::{Action, Keymap};
 use tokio::time::Instant;
 
-const IMAGE: &str = "swarmdeck/busybox:lab";
-
 struct Dash {
     app: App,
     engine: EngineHandle,
@@ -133,33 +131,7 @@ impl Drop for Cleanup<'_> {
             let _ = lab::lab(&["docker", "node1", "service", "rm", s]);
         }
         for n in &self.lab.nodes {
-            let _ = lab::lab(&[
-                "docker",
-                "node1",
-                "node",
-                "update",
-                "--availability",
-                "active",
-                &n.name,
-            ]);
-            let _ = lab::lab(&[
-                "docker",
-                "node1",
-                "node",
-                "update",
-                "--label-rm",
-                "zone",
-                &n.name,
-            ]);
-            let _ = lab::lab(&[
-                "docker",
-                "node1",
-                "node",
-                "update",
-                "--label-rm",
-                "other",
-                &n.name,
-            ]);
+            self.lab.reset_node(&n.name, &["zone", "other"]);
         }
         let _ = lab::lab(&["docker", "node1", "node", "demote", "node4"]);
     }
@@ -173,18 +145,7 @@ impl<'a> Cleanup<'a> {
         }
     }
     fn service(&mut self, name: &str, args: &[&str]) {
-        let _ = lab::lab(&["docker", "node1", "service", "rm", name]);
-        let mut all = vec![
-            "service",
-            "create",
-            "-d",
-            "--name",
-            name,
-            "--no-resolve-image",
-        ];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&[IMAGE, "sleep", "3600"]);
-        self.lab.docker("node1", &all);
+        self.lab.create_service(name, args);
         self.services.push(name.to_string());
     }
 }

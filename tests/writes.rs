@@ -55,27 +55,8 @@ impl<'a> NodeReset<'a> {
     }
 }
 
-fn reset_node(_lab: &LabGuard) {
-    let _ = lab::lab(&[
-        "docker",
-        "node1",
-        "node",
-        "update",
-        "--availability",
-        "active",
-        NODE,
-    ]);
-    for label in ["other", "zone", "raced"] {
-        let _ = lab::lab(&[
-            "docker",
-            "node1",
-            "node",
-            "update",
-            "--label-rm",
-            label,
-            NODE,
-        ]);
-    }
+fn reset_node(lab: &LabGuard) {
+    lab.reset_node(NODE, &["other", "zone", "raced"]);
 }
 
 impl Drop for NodeReset<'_> {

@@ -944,13 +944,8 @@ impl App {
                 self.outbox.push(Outgoing::Engine(EngineCmd::Refresh));
                 self.notify(Level::Info, "re-reading the swarm".into());
             }
-            Action::Drain
-            | Action::Activate
-            | Action::Pause
-            | Action::Labels
-            | Action::Promote
-            | Action::Demote
-            | Action::Rebalance => self.maintenance(action),
+            // every write action (see Action::is_write)
+            _ => self.maintenance(action),
         }
     }
 

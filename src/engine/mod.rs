@@ -242,31 +242,12 @@ fn audit_entry(
     conn: Option<&Connection>,
     result: &Result<write::WriteOutcome, write::WriteError>,
 ) -> crate::audit::AuditEntry {
-    let (user, ssh_client) = crate::audit::who();
     let (kind, id) = match &req.target {
-        WriteTarget::Node { id, .. } => ("node", id.0.clone()),
-        WriteTarget::Service { id, .. } => ("service", id.0.clone()),
+        WriteTarget::Node { id, .. } => ("node", id.as_str()),
+        WriteTarget::Service { id, .. } => ("service", id.as_str()),
     };
-    let none = serde_json::Value::Null;
-    let (before, after, outcome) = match result {
-        Ok(o) if o.noop => (o.before.clone(), o.after.clone(), "no-op".to_string()),
-        Ok(o) => (o.before.clone(), o.after.clone(), "ok".to_string()),
-        Err(write::WriteError::Conflict(m)) => (none.clone(), none, format!("conflict: {m}")),
-        Err(e) => (none.clone(), none, format!("error: {e}")),
-    };
-    crate::audit::AuditEntry {
-        time: jiff::Timestamp::now().to_string(),
-        user,
-        ssh_client,
-        endpoint: conn.map(|c| c.endpoint.clone()).unwrap_or_default(),
-        kind: kind.into(),
-        id,
-        name: req.target.name().to_string(),
-        action: req.action.clone(),
-        before,
-        after,
-        result: outcome,
-    }
+    let endpoint = conn.map(|c| c.endpoint.as_str()).unwrap_or_default();
+    crate::audit::AuditEntry::for_write(endpoint, kind, id, req.target.name(), &req.action, result)
 }
 
 /// Read the audit log off the UI task and report it.

@@ -96,6 +96,46 @@ impl LabGuard {
             .find(|n| n.name == name)
             .unwrap_or_else(|| panic!("no lab node {name}"))
     }
+    /// (Re)create a test service running `sleep 3600` from the lab's image, in the background.
+    pub fn create_service(&self, name: &str, args: &[&str]) {
+        let _ = lab(&["docker", "node1", "service", "rm", name]);
+        let mut all = vec![
+            "service",
+            "create",
+            "-d",
+            "--name",
+            name,
+            "--no-resolve-image",
+        ];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["swarmdeck/busybox:lab", "sleep", "3600"]);
+        self.docker("node1", &all);
+    }
+
+    /// Put a node back as the tests expect it: active, without these labels.
+    pub fn reset_node(&self, node: &str, labels: &[&str]) {
+        let _ = lab(&[
+            "docker",
+            "node1",
+            "node",
+            "update",
+            "--availability",
+            "active",
+            node,
+        ]);
+        for label in labels {
+            let _ = lab(&[
+                "docker",
+                "node1",
+                "node",
+                "update",
+                "--label-rm",
+                label,
+                node,
+            ]);
+        }
+    }
+
     /// Run the docker CLI against a node.
     pub fn docker(&self, node: &str, args: &[&str]) -> String {
         let mut all = vec!["docker", node];
