@@ -50,7 +50,8 @@ impl Drop for Services<'_> {
 fn fast() -> Timings {
     Timings {
         task_poll: Duration::from_millis(500),
-        reconcile: Duration::from_secs(5),
+        // no periodic reconcile during a test: counts must follow events and the task poll
+        reconcile: Duration::from_secs(600),
         heartbeat: Duration::from_secs(1),
         heartbeat_failures: 2,
         debounce: Duration::from_millis(50),
@@ -99,6 +100,20 @@ fn key(app: &mut App, code: KeyCode) {
     app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
 }
 
+/// The global service has a running task on every node, per the task poll.
+fn global_task_on_every_node(app: &App, name: &str) -> bool {
+    let Some(svc) = app.services.iter().find(|s| s.name == name) else {
+        return false;
+    };
+    app.nodes.iter().all(|n| {
+        app.live_tasks.iter().any(|t| {
+            t.service_id == svc.id
+                && t.node_id.as_ref() == Some(&n.id)
+                && t.state == TaskState::Running
+        })
+    })
+}
+
 fn service_running(app: &App, name: &str, n: u64) -> bool {
     app.services
         .iter()
@@ -125,6 +140,7 @@ async fn dashboard_reads_nodes_leader_services_and_tasks() {
                 && a.leader().is_some()
                 && service_running(a, "it-web", 3)
                 && service_running(a, "it-agent", 4)
+                && global_task_on_every_node(a, "it-agent")
                 && a.live_tasks
                     .iter()
                     .filter(|t| t.state == TaskState::Running)
@@ -159,22 +175,7 @@ async fn dashboard_reads_nodes_leader_services_and_tasks() {
         "same leader as the docker CLI"
     );
     // the global service runs one task on each node
-    let agent = app
-        .services
-        .iter()
-        .find(|s| s.name == "it-agent")
-        .expect("it-agent")
-        .id
-        .clone();
-    for n in &app.nodes {
-        assert!(
-            app.live_tasks.iter().any(|t| t.service_id == agent
-                && t.node_id.as_ref() == Some(&n.id)
-                && t.state == TaskState::Running),
-            "global task on {}",
-            n.hostname
-        );
-    }
+    assert!(global_task_on_every_node(&app, "it-agent"));
 
     // drill down into it-web: the engine reads its task history
     key(&mut app, KeyCode::Tab);

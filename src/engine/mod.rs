@@ -394,6 +394,7 @@ async fn session(
         t.set_missed_tick_behavior(MissedTickBehavior::Delay);
     }
     let mut failures = 0u32;
+    let mut live_sig: Option<u64> = None;
 
     loop {
         tokio::select! {
@@ -421,14 +422,14 @@ async fn session(
             _ = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                 due = None;
                 let work = std::mem::take(&mut dirty);
-                if !refresh(docker, &work, scope.as_ref(), watched, tx).await { return SessionEnd::Quit; }
+                if !refresh(docker, &work, scope.as_ref(), watched, &mut live_sig, tx).await { return SessionEnd::Quit; }
             }
             _ = tasks_tick.tick() => {
                 let work = Dirty { tasks: true, ..Default::default() };
-                if !refresh(docker, &work, scope.as_ref(), watched, tx).await { return SessionEnd::Quit; }
+                if !refresh(docker, &work, scope.as_ref(), watched, &mut live_sig, tx).await { return SessionEnd::Quit; }
             }
             _ = reconcile_tick.tick() => {
-                if !refresh(docker, &Dirty::all(), scope.as_ref(), watched, tx).await { return SessionEnd::Quit; }
+                if !refresh(docker, &Dirty::all(), scope.as_ref(), watched, &mut live_sig, tx).await { return SessionEnd::Quit; }
             }
             _ = heartbeat_tick.tick() => {
                 let ok = matches!(timeout(timings.heartbeat.max(Duration::from_secs(2)), docker.ping()).await, Ok(Ok(_)));
@@ -481,11 +482,25 @@ impl Drop for AbortOnDrop {
 }
 
 /// Read what is dirty and send it. Returns false when the UI is gone.
+/// A fingerprint of the live tasks' states: when it changes, the services' running counts
+/// (`ServiceStatus`) have changed too, and there is no event for that.
+fn live_signature(tasks: &[Task]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for t in tasks {
+        t.id.hash(&mut h);
+        t.state.as_str().hash(&mut h);
+        t.desired.as_str().hash(&mut h);
+    }
+    h.finish()
+}
+
 async fn refresh(
     docker: &bollard::Docker,
     work: &Dirty,
     scope: Option<&TaskScope>,
     watched: &[NodeId],
+    live_sig: &mut Option<u64>,
     tx: &mpsc::Sender<EngineMsg>,
 ) -> bool {
     let mut out = Vec::new();
@@ -525,6 +540,20 @@ async fn refresh(
         }
         for scope in scopes {
             let result = fetch::tasks(docker, &scope).await;
+            if scope == TaskScope::Live
+                && let Ok(f) = &result
+            {
+                let sig = live_signature(&f.items);
+                if live_sig.replace(sig).is_some_and(|old| old != sig) && !work.services {
+                    // task states moved: the running/desired counts did too
+                    push_fetched(
+                        &mut out,
+                        "services",
+                        fetch::services(docker).await,
+                        EngineMsg::Services,
+                    );
+                }
+            }
             push_fetched(&mut out, "tasks", result, |tasks| EngineMsg::Tasks {
                 scope,
                 tasks,
