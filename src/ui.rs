@@ -447,7 +447,11 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut widths = vec![
         Constraint::Length(name_w.clamp(10, 28)),
         Constraint::Length(7),
-        Constraint::Length(if app.drains.is_empty() { 6 } else { 10 }),
+        Constraint::Length(if app.drains.values().any(|d| d.done_at.is_none()) {
+            10
+        } else {
+            6
+        }),
         Constraint::Length(7),
         Constraint::Length(11),
         Constraint::Length(15),
@@ -903,13 +907,16 @@ fn draw_drain(
             format!("the drain was not written: {e}"),
             theme.danger,
         )),
-        (None, _, Some(done)) => lines.push(Line::styled(
-            format!(
-                "done: no task left running ({}s)",
-                done.as_second() - d.started.as_second()
-            ),
-            theme.ok,
-        )),
+        (None, progress, Some(done)) => {
+            let (moved, stranded) = progress.as_ref().map_or((0, 0), |p| (p.moved, p.stranded));
+            lines.push(Line::styled(
+                format!(
+                    "done in {}s: no task left running · moved {moved} · stranded {stranded}",
+                    done.as_second() - d.started.as_second()
+                ),
+                theme.ok,
+            ));
+        }
         (None, Some(p), None) => {
             lines.push(Line::styled(
                 format!(
