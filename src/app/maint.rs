@@ -236,17 +236,15 @@ impl App {
             lines,
             expect,
             typed: String::new(),
-            write: Some(PendingWrite {
-                target: WriteTarget::Node {
-                    id: id.clone(),
-                    name: node.hostname.clone(),
-                },
-                change: WriteChange::Node(NodeChange::Availability {
+            write: Some(node_write(
+                id.clone(),
+                node.hostname.clone(),
+                NodeChange::Availability {
                     seen: node.availability.clone(),
                     to: Availability::Drain,
-                }),
-                action: format!("availability {} → drain", node.availability),
-            }),
+                },
+                format!("availability {} → drain", node.availability),
+            )),
             then: After::Drain(Box::new(check)),
         })));
     }
@@ -274,17 +272,15 @@ impl App {
             )],
             expect: None,
             typed: String::new(),
-            write: Some(PendingWrite {
-                target: WriteTarget::Node {
-                    id: id.clone(),
-                    name: node.hostname.clone(),
-                },
-                change: WriteChange::Node(NodeChange::Availability {
+            write: Some(node_write(
+                id.clone(),
+                node.hostname.clone(),
+                NodeChange::Availability {
                     seen: node.availability.clone(),
                     to: to.clone(),
-                }),
-                action: format!("availability {} → {to}", node.availability),
-            }),
+                },
+                format!("availability {} → {to}", node.availability),
+            )),
             then: After::Nothing,
         })));
     }
@@ -298,16 +294,16 @@ impl App {
         };
         let to = if promote { Role::Manager } else { Role::Worker };
         let lines = role_lines(&rc);
-        let write = rc.refused.is_none().then(|| PendingWrite {
-            target: WriteTarget::Node {
-                id: id.clone(),
-                name: node.hostname.clone(),
-            },
-            change: WriteChange::Node(NodeChange::Role {
-                seen: node.role.clone(),
-                to: to.clone(),
-            }),
-            action: format!("role {} → {to}", node.role),
+        let write = rc.refused.is_none().then(|| {
+            node_write(
+                id.clone(),
+                node.hostname.clone(),
+                NodeChange::Role {
+                    seen: node.role.clone(),
+                    to: to.clone(),
+                },
+                format!("role {} → {to}", node.role),
+            )
         });
         self.modals.push(Modal::Confirm(Box::new(Confirm {
             title: format!(
@@ -585,18 +581,16 @@ impl App {
                             "no service's constraints use these labels".into(),
                         ));
                     }
-                    let write = PendingWrite {
-                        target: WriteTarget::Node {
-                            id: f.node.clone(),
-                            name: f.hostname.clone(),
-                        },
-                        change: WriteChange::Node(NodeChange::Labels {
+                    let write = node_write(
+                        f.node.clone(),
+                        f.hostname.clone(),
+                        NodeChange::Labels {
                             set: f.set.clone(),
                             remove: f.remove.clone(),
                             seen: f.seen.clone(),
-                        }),
-                        action: format!("labels {}", f.summary()),
-                    };
+                        },
+                        format!("labels {}", f.summary()),
+                    );
                     self.modals.pop();
                     self.modals.push(Modal::Confirm(Box::new(Confirm {
                         title: format!("labels of {}", f.hostname),
@@ -822,6 +816,15 @@ impl App {
             (Some(p), None) => Some(format!("drain {}", p.left_running.len())),
             (None, None) => Some("draining".into()),
         }
+    }
+}
+
+/// A write to one node.
+fn node_write(id: NodeId, name: String, change: NodeChange, action: String) -> PendingWrite {
+    PendingWrite {
+        target: WriteTarget::Node { id, name },
+        change: WriteChange::Node(change),
+        action,
     }
 }
 
