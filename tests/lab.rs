@@ -50,6 +50,7 @@ impl Drop for Services<'_> {
 fn fast() -> Timings {
     Timings {
         task_poll: Duration::from_millis(500),
+        node_poll: Duration::from_secs(1),
         // no periodic reconcile during a test: counts must follow events and the task poll
         reconcile: Duration::from_secs(600),
         heartbeat: Duration::from_secs(1),

@@ -134,6 +134,8 @@ pub struct EngineOptions {
 #[derive(Debug, Clone)]
 pub struct Timings {
     pub task_poll: Duration,
+    /// Nodes are polled too: a manager's reachability changes without a node event.
+    pub node_poll: Duration,
     pub reconcile: Duration,
     pub heartbeat: Duration,
     /// Heartbeat failures in a row before the manager is given up on.
@@ -146,6 +148,7 @@ impl Default for Timings {
     fn default() -> Self {
         Self {
             task_poll: Duration::from_secs(2),
+            node_poll: Duration::from_secs(5),
             reconcile: Duration::from_secs(15),
             heartbeat: Duration::from_secs(2),
             heartbeat_failures: 2,
@@ -388,9 +391,15 @@ async fn session(
     let mut dirty = Dirty::all();
     let mut due = Some(Instant::now());
     let mut tasks_tick = interval(timings.task_poll);
+    let mut nodes_tick = interval(timings.node_poll);
     let mut reconcile_tick = interval(timings.reconcile);
     let mut heartbeat_tick = interval(timings.heartbeat);
-    for t in [&mut tasks_tick, &mut reconcile_tick, &mut heartbeat_tick] {
+    for t in [
+        &mut tasks_tick,
+        &mut nodes_tick,
+        &mut reconcile_tick,
+        &mut heartbeat_tick,
+    ] {
         t.set_missed_tick_behavior(MissedTickBehavior::Delay);
     }
     let mut failures = 0u32;
@@ -426,6 +435,10 @@ async fn session(
             }
             _ = tasks_tick.tick() => {
                 let work = Dirty { tasks: true, ..Default::default() };
+                if !refresh(docker, &work, scope.as_ref(), watched, &mut live_sig, tx).await { return SessionEnd::Quit; }
+            }
+                        _ = nodes_tick.tick() => {
+                let work = Dirty { nodes: true, info: true, ..Default::default() };
                 if !refresh(docker, &work, scope.as_ref(), watched, &mut live_sig, tx).await { return SessionEnd::Quit; }
             }
             _ = reconcile_tick.tick() => {
