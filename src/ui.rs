@@ -812,7 +812,7 @@ fn draw_modals(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Modal::Help { scroll } => draw_help(frame, area, app, *scroll, theme),
             Modal::Confirm(c) => draw_confirm(frame, area, c, theme),
             Modal::DrainProgress { node } => draw_drain(frame, area, app, node, theme),
-            Modal::Labels(f) => draw_labels(frame, area, app, f, theme),
+            Modal::Labels(f) => draw_labels(frame, area, f, theme),
             Modal::Rebalance => draw_rebalance(frame, area, app, theme),
             Modal::Audit { scroll } => draw_audit(frame, area, app, *scroll, theme),
             Modal::Command { .. } | Modal::Filter { .. } => {}
@@ -960,13 +960,7 @@ fn draw_drain(
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
-fn draw_labels(
-    frame: &mut Frame,
-    area: Rect,
-    app: &App,
-    f: &crate::app::maint::LabelForm,
-    theme: &Theme,
-) {
+fn draw_labels(frame: &mut Frame, area: Rect, f: &crate::app::maint::LabelForm, theme: &Theme) {
     let mut lines = Vec::new();
     let rows = f.rows();
     if rows.is_empty() {
@@ -987,21 +981,13 @@ fn draw_labels(
         lines.push(Line::styled(format!("{mark} {k}={v}"), style));
     }
     lines.push(Line::default());
-    for i in app.label_impact(f) {
-        lines.push(Line::styled(
-            format!(
-                "{} ({}): [{}] → [{}]",
-                i.service,
-                i.constraint,
-                i.before.join(", "),
-                i.after.join(", ")
-            ),
-            if i.after.is_empty() {
-                theme.danger
-            } else {
-                theme.warn
-            },
-        ));
+    for i in &f.impact {
+        let style = if i.after.is_empty() {
+            theme.danger
+        } else {
+            theme.warn
+        };
+        lines.push(Line::styled(i.describe(), style));
     }
     lines.push(Line::from(vec![
         Span::styled("key=value: ", theme.muted),

@@ -265,7 +265,7 @@ async fn killing_the_leader_shows_the_new_leader_and_the_down_node() {
 
     // the status command agrees: degraded, exit 1
     let out = Command::new(env!("CARGO_BIN_EXE_swarmdeck"))
-        .args(lab.sockets().iter().flat_map(|s| ["--host", s.as_str()]))
+        .args(lab.host_args())
         .args(["status", "--json"])
         .output()
         .expect("run swarmdeck status");

@@ -79,6 +79,19 @@ impl Dash {
         start.elapsed()
     }
 
+    /// Do `action` to node1 (the holder) and return how long until another node holds the VIP.
+    async fn move_away_from_node1(&mut self, action: &str, limit: Duration) -> Duration {
+        let t0 = Instant::now();
+        lab::lab_ok(&[action, "node1"]);
+        self.until("another node holds the VIP", limit, |a| {
+            a.vips[0].owner().is_some_and(|o| o != "node1")
+        })
+        .await;
+        let took = t0.elapsed();
+        println!("VIP move seen {took:?} after {action} started");
+        took
+    }
+
     fn owner(&self) -> Option<String> {
         self.app.vips[0].owner().map(str::to_string)
     }
@@ -114,11 +127,7 @@ fn owner_is_named_from_outside_and_from_inside_the_nodes() {
     wait_for("node1 holds the VIP", Duration::from_secs(30), || {
         lab::vip_owner().1 == "node1"
     });
-    let hosts: Vec<String> = lab
-        .sockets()
-        .iter()
-        .flat_map(|s| ["--host".to_string(), s.clone()])
-        .collect();
+    let hosts = lab.host_args();
     let mut args: Vec<&str> = hosts.iter().map(String::as_str).collect();
     args.extend(["--vip", VIP, "status", "--json"]);
 
@@ -159,14 +168,9 @@ async fn stopping_keepalived_moves_the_vip_and_it_comes_back() {
         })
     ));
 
-    let t0 = Instant::now();
-    lab::lab_ok(&["stop-vip", "node1"]);
-    d.until("another node holds the VIP", Duration::from_secs(8), |a| {
-        a.vips[0].owner().is_some_and(|o| o != "node1")
-    })
-    .await;
-    let took = t0.elapsed();
-    println!("VIP move seen {took:?} after stop-vip started");
+    let took = d
+        .move_away_from_node1("stop-vip", Duration::from_secs(8))
+        .await;
     assert!(
         took <= Duration::from_secs(5),
         "the move showed after {took:?}"
@@ -208,14 +212,9 @@ async fn power_loss_of_the_holder_moves_the_vip_within_5s() {
         owned_by(a, "node1")
     })
     .await;
-    let t0 = Instant::now();
-    lab::lab_ok(&["kill", "node1"]);
-    d.until("another node holds the VIP", Duration::from_secs(10), |a| {
-        a.vips[0].owner().is_some_and(|o| o != "node1")
-    })
-    .await;
-    let took = t0.elapsed();
-    println!("VIP move seen {took:?} after kill started");
+    let took = d
+        .move_away_from_node1("kill", Duration::from_secs(10))
+        .await;
     assert!(
         took <= Duration::from_secs(5),
         "the move showed after {took:?}"
@@ -306,11 +305,7 @@ fn a_broken_keepalived_conf_is_reported_and_its_good_vips_still_watched() {
         "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        198.51.100.100/24 dev eth0\n        not-an-ip\n    }\n}\nvrrp_instance BROKEN {\n",
     )
     .expect("write conf");
-    let hosts: Vec<String> = lab
-        .sockets()
-        .iter()
-        .flat_map(|s| ["--host".to_string(), s.clone()])
-        .collect();
+    let hosts = lab.host_args();
     let mut args: Vec<&str> = hosts.iter().map(String::as_str).collect();
     let conf_arg = conf.display().to_string();
     args.extend(["--keepalived-conf", &conf_arg, "status", "--json"]);

@@ -75,6 +75,8 @@ pub struct LabelForm {
     /// Selected row of [`LabelForm::rows`].
     pub selected: usize,
     pub error: Option<String>,
+    /// What the pending change would do to placement (recomputed as the form changes).
+    pub impact: Vec<LabelImpact>,
 }
 
 impl LabelForm {
@@ -243,7 +245,6 @@ impl App {
                     seen: node.availability.clone(),
                     to: Availability::Drain,
                 },
-                format!("availability {} → drain", node.availability),
             )),
             then: After::Drain(Box::new(check)),
         })));
@@ -279,7 +280,6 @@ impl App {
                     seen: node.availability.clone(),
                     to: to.clone(),
                 },
-                format!("availability {} → {to}", node.availability),
             )),
             then: After::Nothing,
         })));
@@ -302,7 +302,6 @@ impl App {
                     seen: node.role.clone(),
                     to: to.clone(),
                 },
-                format!("role {} → {to}", node.role),
             )
         });
         self.modals.push(Modal::Confirm(Box::new(Confirm {
@@ -330,6 +329,7 @@ impl App {
             input: String::new(),
             selected: 0,
             error: None,
+            impact: Vec::new(),
         })));
     }
 
@@ -560,20 +560,12 @@ impl App {
                         format!("labels of {}: {}", f.hostname, f.summary()),
                     )];
                     for i in &impact {
-                        lines.push((
-                            if i.after.is_empty() {
-                                Level::Danger
-                            } else {
-                                Level::Warn
-                            },
-                            format!(
-                                "{} ({}): can run on [{}] → [{}]",
-                                i.service,
-                                i.constraint,
-                                i.before.join(", "),
-                                i.after.join(", ")
-                            ),
-                        ));
+                        let level = if i.after.is_empty() {
+                            Level::Danger
+                        } else {
+                            Level::Warn
+                        };
+                        lines.push((level, i.describe()));
                     }
                     if impact.is_empty() {
                         lines.push((
@@ -589,7 +581,6 @@ impl App {
                             remove: f.remove.clone(),
                             seen: f.seen.clone(),
                         },
-                        format!("labels {}", f.summary()),
                     );
                     self.modals.pop();
                     self.modals.push(Modal::Confirm(Box::new(Confirm {
@@ -621,6 +612,7 @@ impl App {
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => f.input.push(c),
             _ => {}
         }
+        f.impact = self.label_impact(&f);
         self.set_top_modal(Modal::Labels(Box::new(f)));
     }
 
@@ -754,6 +746,10 @@ impl App {
     pub(super) fn rebuild_maint(&mut self) {
         let ids: Vec<NodeId> = self.drains.keys().cloned().collect();
         for id in ids {
+            // a finished drain needs no more counting
+            if self.drains[&id].done_at.is_some() || self.drains[&id].failed.is_some() {
+                continue;
+            }
             let progress = {
                 let d = &self.drains[&id];
                 // the live tasks, plus this node's leaving tasks (desired state no longer running)
@@ -820,11 +816,11 @@ impl App {
 }
 
 /// A write to one node.
-fn node_write(id: NodeId, name: String, change: NodeChange, action: String) -> PendingWrite {
+fn node_write(id: NodeId, name: String, change: NodeChange) -> PendingWrite {
     PendingWrite {
         target: WriteTarget::Node { id, name },
+        action: change.action(),
         change: WriteChange::Node(change),
-        action,
     }
 }
 

@@ -231,6 +231,8 @@ pub struct App {
     /// The rebalance queue (services in order).
     pub rebalance: Vec<maint::RebalanceItem>,
     pub audit: maint::AuditView,
+    /// VIP alarms, worst first (derived on update).
+    pub alarms: Vec<(Level, String)>,
     // Derived on update, not per frame.
     pub views: [Vec<usize>; 4],
     pub node_index: HashMap<NodeId, usize>,
@@ -273,6 +275,7 @@ impl App {
             drain_tasks: HashMap::new(),
             rebalance: Vec::new(),
             audit: maint::AuditView::default(),
+            alarms: Vec::new(),
             views: Default::default(),
             node_index: HashMap::new(),
             service_index: HashMap::new(),
@@ -551,6 +554,7 @@ impl App {
         self.rebuild_view(Pane::Services);
         self.rebuild_view(Pane::Tasks);
         self.rebuild_view(Pane::Vips);
+        self.rebuild_alarms();
         self.rebuild_maint();
     }
 
@@ -737,11 +741,17 @@ impl App {
             v.current = Some(obs);
         }
         self.rebuild_view(Pane::Vips);
+        self.rebuild_alarms();
         self.dirty = true;
     }
 
     /// VIP alarms and notes for the header and the pane: (level, text), worst first.
-    pub fn vip_alarms(&self) -> Vec<(Level, String)> {
+    pub fn vip_alarms(&self) -> &[(Level, String)] {
+        &self.alarms
+    }
+
+    /// Recompute [`App::vip_alarms`] (after VIPs or nodes changed).
+    fn rebuild_alarms(&mut self) {
         let mut alarms: Vec<crate::vip::Alarm> = self
             .vips
             .iter()
@@ -751,14 +761,14 @@ impl App {
             })
             .collect();
         alarms.sort();
-        alarms
+        self.alarms = alarms
             .into_iter()
             .map(|a| match a {
                 crate::vip::Alarm::Danger(t) => (Level::Danger, t),
                 crate::vip::Alarm::Warn(t) => (Level::Warn, t),
                 crate::vip::Alarm::Info(t) => (Level::Info, t),
             })
-            .collect()
+            .collect();
     }
 
     /// Whether this node holds a watched VIP.
@@ -1154,7 +1164,7 @@ mod tests {
             },
         );
         assert_eq!(
-            app.vip_alarms()[0],
+            app.vip_alarms()[0].clone(),
             (Level::Danger, "VIP 198.51.100.100: no owner".to_string())
         );
     }

@@ -715,6 +715,17 @@ impl LabelImpact {
     pub fn loses_every_node(&self) -> bool {
         !self.before.is_empty() && self.after.is_empty()
     }
+
+    /// One line: "web (node.labels.zone==eu): can run on [node1, node2] → [node1]".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({}): can run on [{}] → [{}]",
+            self.service,
+            self.constraint,
+            self.before.join(", "),
+            self.after.join(", ")
+        )
+    }
 }
 
 fn satisfying(service: &Service, nodes: &[Node]) -> Vec<String> {

@@ -87,6 +87,13 @@ impl LabGuard {
     pub fn workers(&self) -> Vec<&LabNode> {
         self.nodes.iter().filter(|n| n.role == "worker").collect()
     }
+    /// `--host SOCKET` for every manager, for the swarmdeck binary.
+    pub fn host_args(&self) -> Vec<String> {
+        self.sockets()
+            .into_iter()
+            .flat_map(|s| ["--host".to_string(), s])
+            .collect()
+    }
     pub fn sockets(&self) -> Vec<String> {
         self.managers().iter().map(|n| n.socket.clone()).collect()
     }
