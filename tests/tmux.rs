@@ -78,6 +78,19 @@ impl Drop for Tmux {
     }
 }
 
+/// The line `echo PREFIX$?` printed (PREFIX and digits), not the command line that typed it,
+/// which may wrap so that a line starts with `PREFIX$?`.
+fn exit_line(screen: &str, prefix: &str) -> Option<String> {
+    screen
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            l.strip_prefix(prefix)
+                .is_some_and(|code| !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(str::to_owned)
+}
+
 #[test]
 fn dashboard_in_tmux() {
     let lab = lab::take();
@@ -150,8 +163,15 @@ fn dashboard_in_tmux() {
 
     // quit gives the terminal back
     t.send(&["q"]);
-    let after = t.wait_screen("the process to exit", |s| s.contains("SWARMDECK-EXIT="));
-    assert!(after.contains("SWARMDECK-EXIT=0"), "{after}");
+    // the typed command line also holds "SWARMDECK-EXIT=$?": wait for the line echo printed
+    let after = t.wait_screen("the process to exit", |s| {
+        exit_line(s, "SWARMDECK-EXIT=").is_some()
+    });
+    assert_eq!(
+        exit_line(&after, "SWARMDECK-EXIT=").as_deref(),
+        Some("SWARMDECK-EXIT=0"),
+        "{after}"
+    );
     assert!(!after.contains("nodes ("), "alternate screen left: {after}");
 
     // SIGTERM also gives the terminal back
@@ -172,8 +192,14 @@ fn dashboard_in_tmux() {
         .status()
         .expect("pkill");
     assert!(killed.success(), "the dashboard process was found");
-    let after = t.wait_screen("exit on SIGTERM", |s| s.contains("SWARMDECK-TERM="));
-    assert!(after.contains("SWARMDECK-TERM=0"), "{after}");
+    let after = t.wait_screen("exit on SIGTERM", |s| {
+        exit_line(s, "SWARMDECK-TERM=").is_some()
+    });
+    assert_eq!(
+        exit_line(&after, "SWARMDECK-TERM=").as_deref(),
+        Some("SWARMDECK-TERM=0"),
+        "{after}"
+    );
     assert!(!after.contains("nodes ("), "alternate screen left: {after}");
     let _ = lab::lab(&["docker", "node1", "service", "rm", "tmux-web"]);
 }
