@@ -56,7 +56,7 @@ fn unreachable_endpoints_exit_3_with_every_reason() {
         problems[1]
             .as_str()
             .unwrap_or_default()
-            .contains("unsupported endpoint")
+            .contains("cannot use this endpoint")
     );
 }
 

@@ -34,7 +34,7 @@ pub enum ConnectError {
         endpoint: String,
         managers: Vec<String>,
     },
-    #[error("{endpoint}: unsupported endpoint: {reason}")]
+    #[error("{endpoint}: cannot use this endpoint: {reason}")]
     BadEndpoint { endpoint: String, reason: String },
     #[error("{endpoint}: the engine answered with an error: {message}")]
     Api { endpoint: String, message: String },
@@ -87,8 +87,7 @@ fn client_for(endpoint: &str) -> Result<Docker, ConnectError> {
         || endpoint.starts_with("http://")
         || endpoint.starts_with("https://")
     {
-        let tls = endpoint.starts_with("https://")
-            || std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0");
+        let tls = endpoint.starts_with("https://") || tls_verify_env();
         if tls {
             let dir = std::env::var("DOCKER_CERT_PATH")
                 .map(PathBuf::from)
@@ -121,7 +120,7 @@ fn client_for(endpoint: &str) -> Result<Docker, ConnectError> {
     } else {
         return Err(bad("use unix://, tcp://, https:// or ssh://".into()));
     };
-    docker.map_err(|e| bad(e.to_string()))
+    docker.map_err(|e| bad(explain(endpoint, &e)))
 }
 
 /// Check a unix socket before bollard does, to tell "no socket" from "permission denied".
@@ -146,6 +145,63 @@ async fn probe_unix(endpoint: &str) -> Result<(), ConnectError> {
     }
 }
 
+/// The whole cause of a failed request (bollard's own text often hides it, e.g. "client
+/// error (Connect)"), with a hint when the cause is a TLS set-up an operator can fix.
+pub fn explain(endpoint: &str, err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        let text = e.to_string().trim().to_string();
+        // a cause is often repeated inside its wrapper's text: keep the longer, once
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = e.source();
+    }
+    let reason = parts
+        .join(": ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let tls_on = endpoint.starts_with("https://") || tls_verify_env();
+    match tls_hint(&reason.to_lowercase(), tls_on) {
+        Some(h) => format!("{reason} ({h})"),
+        None => reason,
+    }
+}
+
+/// What an operator can do about a TLS failure, from the words of its cause.
+fn tls_hint(cause: &str, tls_on: bool) -> Option<&'static str> {
+    let has = |w: &str| cause.contains(w);
+    if has("http request to an https server") {
+        return Some(
+            "this endpoint speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem)",
+        );
+    }
+    if !tls_on {
+        return None;
+    }
+    if has("cannot open/read") || has("certpath") || has("no such file") {
+        Some("DOCKER_CERT_PATH must be a directory holding ca.pem, cert.pem and key.pem")
+    } else if has("alert") {
+        Some(
+            "the engine refused this client: check that cert.pem and key.pem in DOCKER_CERT_PATH are signed by the CA the engine trusts",
+        )
+    } else if has("certificate") {
+        Some(
+            "the engine's certificate was not accepted: check that DOCKER_CERT_PATH/ca.pem is the CA that signed it and that it names this host",
+        )
+    } else if has("invalidcontenttype") || has("corrupt message") || has("invalid message") {
+        Some("the endpoint did not answer in TLS: for a plain-HTTP port unset DOCKER_TLS_VERIFY")
+    } else {
+        None
+    }
+}
+
+fn tls_verify_env() -> bool {
+    std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
 /// A working connection to a swarm manager.
 #[derive(Clone)]
 pub struct Connection {
@@ -168,7 +224,7 @@ pub async fn connect(endpoint: &str) -> Result<Connection, ConnectError> {
     let docker = tokio::time::timeout(REQUEST_TIMEOUT, docker.negotiate_version())
         .await
         .map_err(|_| unreachable("no answer within 5 s".into()))?
-        .map_err(|e| unreachable(e.to_string()))?;
+        .map_err(|e| unreachable(explain(&endpoint, &e)))?;
     let info = tokio::time::timeout(REQUEST_TIMEOUT, super::fetch::engine_info(&docker))
         .await
         .map_err(|_| unreachable("no answer within 5 s".into()))?
@@ -249,6 +305,64 @@ mod tests {
             .unwrap();
         assert!(matches!(err, ConnectError::NoSocket { .. }), "{err}");
         assert!(err.to_string().contains("/nonexistent/dir/docker.sock"));
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{text}")]
+    struct Chain {
+        text: &'static str,
+        #[source]
+        source: Option<Box<Chain>>,
+    }
+
+    fn chain(texts: &[&'static str]) -> Chain {
+        let mut cur: Option<Box<Chain>> = None;
+        for t in texts.iter().rev() {
+            cur = Some(Box::new(Chain {
+                text: t,
+                source: cur,
+            }));
+        }
+        *cur.expect("at least one text")
+    }
+
+    #[test]
+    fn a_failure_is_explained_with_its_causes_and_a_hint() {
+        let e = chain(&[
+            "client error (Connect)",
+            "tcp connect error",
+            "Connection refused",
+        ]);
+        assert_eq!(
+            explain("tcp://a:2375", &e),
+            "client error (Connect): tcp connect error: Connection refused"
+        );
+        // a cause already inside its wrapper's text is not repeated; newlines go
+        let e = chain(&["request failed: timed out", "timed out\n"]);
+        assert_eq!(explain("tcp://a:2375", &e), "request failed: timed out");
+        let e = chain(&[
+            "Docker responded with status code 400: Client sent an HTTP request to an HTTPS server.\n",
+        ]);
+        assert!(
+            explain("tcp://a:2376", &e).ends_with("(this endpoint speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem))"),
+            "{}",
+            explain("tcp://a:2376", &e)
+        );
+        // https:// turns TLS on without the environment
+        let e = chain(&[
+            "client error (Connect)",
+            "invalid peer certificate: UnknownIssuer",
+        ]);
+        assert!(
+            explain("https://a:2376", &e)
+                .contains("DOCKER_CERT_PATH/ca.pem is the CA that signed it")
+        );
+        let e = chain(&["connection error: received fatal alert: BadCertificate"]);
+        assert!(explain("https://a:2376", &e).contains("the engine refused this client"));
+        let e = chain(&["Cannot open/read certificate with path: /x/ca.pem"]);
+        assert!(explain("https://a:2376", &e).contains("DOCKER_CERT_PATH must be a directory"));
+        let e = chain(&["received corrupt message of type InvalidContentType"]);
+        assert!(explain("https://a:2376", &e).contains("did not answer in TLS"));
     }
 
     #[tokio::test]

@@ -246,3 +246,15 @@ pub fn vip_owner() -> (String, String) {
     }
     (vip, owner)
 }
+
+/// DOCKER_CERT_PATH for the lab's engines' TLS port, from `lab.sh status`
+/// (`tls=tcp://NODE:2376 cert_path=DIR`).
+pub fn tls_cert_path() -> String {
+    let text = lab_ok(&["status"]);
+    text.lines()
+        .filter(|l| l.starts_with("tls="))
+        .flat_map(str::split_whitespace)
+        .find_map(|f| f.strip_prefix("cert_path="))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("lab.sh status names no TLS cert_path:\n{text}"))
+}

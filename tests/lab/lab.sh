@@ -22,6 +22,7 @@ fi
 readonly BASE_DIR=/var/lib/swarmdeck-lab
 readonly STATE="$BASE_DIR/$LAB_NAME"
 readonly LAB_ENV="$STATE/lab.env"
+readonly TLS_DIR="$STATE/tls"
 readonly PREFIX=198.51.100
 readonly HOST_IP="$PREFIX.1"
 readonly VIP="$PREFIX.100"
@@ -29,7 +30,10 @@ readonly BRIDGE="$LAB_NAME-br"
 readonly IMAGE=swarmdeck/busybox:lab
 readonly IPT_COMMENT="swarmdeck-lab:$LAB_NAME"
 readonly CG_REL="swarmdeck-lab/$LAB_NAME"
-readonly PACKAGES=(docker.io keepalived busybox-static iproute2 iptables)
+readonly PACKAGES=(docker.io keepalived busybox-static iproute2 iptables openssl)
+# Every dockerd also listens on tcp://NODE:2376 with mutual TLS, for the DOCKER_HOST=tcp://
+# + DOCKER_TLS_VERIFY path; the client files are in $TLS_DIR/client (DOCKER_CERT_PATH).
+readonly TLS_PORT=2376
 # Swarm dispatcher heartbeat: 2s (Docker's default is 5s) so a dead node is
 # reported Down ~20s after a kill instead of ~45s. Override: SWARMDECK_LAB_HEARTBEAT=5s
 readonly HEARTBEAT=${SWARMDECK_LAB_HEARTBEAT:-2s}
@@ -368,6 +372,11 @@ dockerd_args() {
 		--exec-root="$nd/exec" \
 		--pidfile="$nd/dockerd.pid" \
 		-H "$(node_host "$i")" \
+		-H "tcp://0.0.0.0:$TLS_PORT" \
+		--tlsverify \
+		--tlscacert="$TLS_DIR/ca.pem" \
+		--tlscert="$TLS_DIR/server-cert.pem" \
+		--tlskey="$TLS_DIR/server-key.pem" \
 		--bridge=none \
 		--iptables=false \
 		--ip6tables=false \
@@ -377,6 +386,32 @@ dockerd_args() {
 		--cgroup-parent="/$CG_REL/node$i" \
 		--swarm-default-advertise-addr="$(node_ip "$i")" \
 		--log-level=info
+}
+
+# make_tls: a lab CA, one server certificate for every node address and the VIP, and a
+# client certificate in $TLS_DIR/client laid out as DOCKER_CERT_PATH expects.
+make_tls() {
+	local n=$1 i san="IP:127.0.0.1,IP:$VIP,DNS:localhost"
+	for ((i = 1; i <= n; i++)); do san+=",IP:$(node_ip "$i"),DNS:node$i"; done
+	rm -rf "$TLS_DIR"
+	mkdir -p "$TLS_DIR/client"
+	(
+		cd "$TLS_DIR" || exit 1
+		umask 077
+		local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+		openssl req -x509 "${ec[@]}" -keyout ca-key.pem -out ca.pem -days 3650 \
+			-subj "/CN=swarmdeck lab $LAB_NAME CA" &&
+			openssl req "${ec[@]}" -keyout server-key.pem -out server.csr -subj "/CN=swarmdeck-lab" &&
+			printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$san" >server.ext &&
+			openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
+				-days 3650 -extfile server.ext -out server-cert.pem &&
+			openssl req "${ec[@]}" -keyout client/key.pem -out client.csr -subj "/CN=swarmdeck-client" &&
+			printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' >client.ext &&
+			openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial \
+				-days 3650 -extfile client.ext -out client/cert.pem &&
+			cp ca.pem client/ca.pem
+	) >"$STATE/tls.log" 2>&1 || die "could not make the lab's TLS certificates (see $STATE/tls.log)"
+	chmod 0755 "$TLS_DIR" "$TLS_DIR/client"
 }
 
 dockerd_up() { LDOCKER_TIMEOUT=5 ldocker "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
@@ -637,7 +672,8 @@ all_nodes_alive() {
 }
 
 lab_healthy() {
-	lab_exists && all_links_up && all_dockerd_up && swarm_healthy && vip_ok && all_images
+	lab_exists && [[ -s $TLS_DIR/client/cert.pem ]] && all_links_up && all_dockerd_up &&
+		swarm_healthy && vip_ok && all_images
 }
 
 # Managers listen on 0.0.0.0:2377 (Docker's default), so the manager port also answers on
@@ -678,6 +714,7 @@ print_status() {
 		echo "${owners[*]}"
 	)
 	echo "vip=$VIP owner=$owner"
+	echo "tls=tcp://NODE:$TLS_PORT cert_path=$TLS_DIR/client"
 	local docker
 	for ((i = 1; i <= n; i++)); do
 		if dockerd_up "$i"; then docker=up; else docker=down; fi
@@ -772,6 +809,7 @@ cmd_up() {
 		setup_node_net "$i"
 	done
 	mv "$LAB_ENV.tmp" "$LAB_ENV"
+	make_tls "$n"
 	for ((i = 1; i <= n; i++)); do start_dockerd "$i"; done
 	for ((i = 1; i <= n; i++)); do
 		dockerd_wait "$i" || die "dockerd on node$i did not come up"
