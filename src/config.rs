@@ -376,6 +376,10 @@ fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), Co
 /// Whether a config endpoint has a scheme swarmdeck can connect with.
 pub fn endpoint_ok(endpoint: &str) -> bool {
     let lower = endpoint.to_ascii_lowercase();
+    if lower.starts_with("ssh://") {
+        return crate::engine::ssh::Target::parse(&crate::engine::connect::normalize(endpoint))
+            .is_ok();
+    }
     ENDPOINT_SCHEMES
         .iter()
         .any(|s| lower.starts_with(s) && lower.len() > s.len())
@@ -626,6 +630,7 @@ mod tests {
             "https://m1:2376",
             "ssh://admin@m1",
             "SSH://admin@m1",
+            "ssh://admin@m1:2222",
             "/var/run/docker.sock",
         ] {
             assert!(endpoint_ok(ok), "{ok}");
@@ -637,6 +642,8 @@ mod tests {
             "",
             "docker.sock",
             "npipe:////./pipe/x",
+            "ssh://admin@m1/path",
+            "ssh://m1:port",
         ] {
             assert!(!endpoint_ok(bad), "{bad}");
         }

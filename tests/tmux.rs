@@ -201,5 +201,39 @@ fn dashboard_in_tmux() {
         "{after}"
     );
     assert!(!after.contains("nodes ("), "alternate screen left: {after}");
+
+    // over ssh to the VIP (events stream and polls through `ssh … docker system dial-stdio`);
+    // quitting ends every ssh process
+    t.send(&["clear", "Enter"]);
+    t.send(&[
+        &format!(
+            "PATH={} {bin} --host ssh://root@198.51.100.100 ; echo SWARMDECK-SSH=$?",
+            lab::path_with_lab_ssh()
+        ),
+        "Enter",
+    ]);
+    let screen = t.wait_screen("the dashboard over ssh", |s| {
+        s.contains("ssh://root@198.51.100.100")
+            && s.contains("node3")
+            && s.contains("tmux-web")
+            && s.contains("live")
+    });
+    assert!(screen.contains("managers 3/3 reachable"), "{screen}");
+    assert!(
+        !lab::lab_ssh_clients().is_empty(),
+        "the dashboard reads through ssh"
+    );
+    t.send(&["q"]);
+    let after = t.wait_screen("exit over ssh", |s| {
+        exit_line(s, "SWARMDECK-SSH=").is_some()
+    });
+    assert_eq!(
+        exit_line(&after, "SWARMDECK-SSH=").as_deref(),
+        Some("SWARMDECK-SSH=0"),
+        "{after}"
+    );
+    lab::wait_for("no ssh process left", Duration::from_secs(10), || {
+        lab::lab_ssh_clients().is_empty()
+    });
     let _ = lab::lab(&["docker", "node1", "service", "rm", "tmux-web"]);
 }

@@ -67,16 +67,18 @@ pub fn resolve_endpoints(
     }
 }
 
-/// Accept `/path/to.sock` as shorthand for `unix:///path/to.sock`.
+/// Accept `/path/to.sock` as shorthand for `unix:///path/to.sock`, and a scheme in any case.
 pub fn normalize(endpoint: &str) -> String {
     if endpoint.starts_with('/') {
-        format!("unix://{endpoint}")
-    } else {
-        endpoint.to_string()
+        return format!("unix://{endpoint}");
+    }
+    match endpoint.split_once("://") {
+        Some((scheme, rest)) => format!("{}://{rest}", scheme.to_ascii_lowercase()),
+        None => endpoint.to_string(),
     }
 }
 
-fn client_for(endpoint: &str) -> Result<Docker, ConnectError> {
+fn client_for(endpoint: &str) -> Result<(Docker, Option<super::ssh::SshLog>), ConnectError> {
     let bad = |reason: String| ConnectError::BadEndpoint {
         endpoint: endpoint.to_string(),
         reason,
@@ -111,16 +113,16 @@ fn client_for(endpoint: &str) -> Result<Docker, ConnectError> {
             Docker::connect_with_http(endpoint, REQUEST_TIMEOUT.as_secs(), API_DEFAULT_VERSION)
         }
     } else if endpoint.starts_with("ssh://") {
-        Docker::connect_with_ssh(
-            endpoint,
-            REQUEST_TIMEOUT.as_secs(),
-            API_DEFAULT_VERSION,
-            None,
-        )
+        let target = super::ssh::Target::parse(endpoint).map_err(bad)?;
+        return super::ssh::docker(target, REQUEST_TIMEOUT.as_secs(), API_DEFAULT_VERSION)
+            .map(|(docker, log)| (docker, Some(log)))
+            .map_err(|e| bad(explain(endpoint, &e)));
     } else {
         return Err(bad("use unix://, tcp://, https:// or ssh://".into()));
     };
-    docker.map_err(|e| bad(explain(endpoint, &e)))
+    docker
+        .map(|d| (d, None))
+        .map_err(|e| bad(explain(endpoint, &e)))
 }
 
 /// Check a unix socket before bollard does, to tell "no socket" from "permission denied".
@@ -216,15 +218,30 @@ pub async fn connect(endpoint: &str) -> Result<Connection, ConnectError> {
     if endpoint.starts_with("unix://") {
         probe_unix(&endpoint).await?;
     }
-    let docker = client_for(&endpoint)?;
+    let (docker, ssh_log) = client_for(&endpoint)?;
     let unreachable = |reason: String| ConnectError::Unreachable {
         endpoint: endpoint.clone(),
         reason,
     };
-    let docker = tokio::time::timeout(REQUEST_TIMEOUT, docker.negotiate_version())
-        .await
-        .map_err(|_| unreachable("no answer within 5 s".into()))?
-        .map_err(|e| unreachable(explain(&endpoint, &e)))?;
+    let negotiated = match tokio::time::timeout(REQUEST_TIMEOUT, docker.negotiate_version()).await {
+        Err(_) => Err("no answer within 5 s".to_string()),
+        Ok(r) => r.map_err(|e| explain(&endpoint, &e)),
+    };
+    let docker = match (negotiated, ssh_log) {
+        (Ok(d), _) => d,
+        // ssh's own words say why: "Permission denied (publickey)", "docker: not found"…
+        (Err(reason), Some(log)) => {
+            let said = log.last_words(Duration::from_secs(1)).await;
+            return Err(unreachable(if said.is_empty() {
+                reason
+            } else if said.starts_with("ssh:") {
+                format!("{said} ({reason})")
+            } else {
+                format!("ssh: {said} ({reason})")
+            }));
+        }
+        (Err(reason), None) => return Err(unreachable(reason)),
+    };
     let info = tokio::time::timeout(REQUEST_TIMEOUT, super::fetch::engine_info(&docker))
         .await
         .map_err(|_| unreachable("no answer within 5 s".into()))?
@@ -275,6 +292,7 @@ mod tests {
         );
         assert_eq!(resolve_endpoints(&[], &[], None), vec![DEFAULT_SOCKET]);
         assert_eq!(normalize("/run/x.sock"), "unix:///run/x.sock");
+        assert_eq!(normalize("SSH://Admin@M1"), "ssh://Admin@M1");
     }
 
     #[test]

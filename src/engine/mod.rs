@@ -12,6 +12,7 @@
 pub mod connect;
 pub mod events;
 pub mod fetch;
+pub mod ssh;
 pub mod write;
 
 use std::time::Duration;

@@ -258,3 +258,37 @@ pub fn tls_cert_path() -> String {
         .map(str::to_owned)
         .unwrap_or_else(|| panic!("lab.sh status names no TLS cert_path:\n{text}"))
 }
+
+/// A directory with an `ssh` that uses the lab's ssh client settings (its key, its pinned host
+/// key), to put first in PATH; from `lab.sh status` (`ssh=… config=FILE path=DIR`).
+pub fn ssh_path() -> String {
+    let text = lab_ok(&["status"]);
+    text.lines()
+        .filter(|l| l.starts_with("ssh="))
+        .flat_map(str::split_whitespace)
+        .find_map(|f| f.strip_prefix("path="))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("lab.sh status names no ssh path:\n{text}"))
+}
+
+/// PATH with the lab's `ssh` first.
+pub fn path_with_lab_ssh() -> String {
+    format!(
+        "{}:{}",
+        ssh_path(),
+        std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into())
+    )
+}
+
+/// ssh client processes to the lab's addresses (a connection, or a master left running).
+pub fn lab_ssh_clients() -> Vec<String> {
+    let out = Command::new("pgrep")
+        .args(["-a", "-x", "ssh"])
+        .output()
+        .expect("pgrep");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("198.51.100."))
+        .map(str::to_owned)
+        .collect()
+}

@@ -23,6 +23,7 @@ readonly BASE_DIR=/var/lib/swarmdeck-lab
 readonly STATE="$BASE_DIR/$LAB_NAME"
 readonly LAB_ENV="$STATE/lab.env"
 readonly TLS_DIR="$STATE/tls"
+readonly SSH_DIR="$STATE/ssh"
 readonly PREFIX=198.51.100
 readonly HOST_IP="$PREFIX.1"
 readonly VIP="$PREFIX.100"
@@ -30,10 +31,13 @@ readonly BRIDGE="$LAB_NAME-br"
 readonly IMAGE=swarmdeck/busybox:lab
 readonly IPT_COMMENT="swarmdeck-lab:$LAB_NAME"
 readonly CG_REL="swarmdeck-lab/$LAB_NAME"
-readonly PACKAGES=(docker.io keepalived busybox-static iproute2 iptables openssl)
+readonly PACKAGES=(docker.io keepalived busybox-static iproute2 iptables openssl openssh-server openssh-client)
 # Every dockerd also listens on tcp://NODE:2376 with mutual TLS, for the DOCKER_HOST=tcp://
 # + DOCKER_TLS_VERIFY path; the client files are in $TLS_DIR/client (DOCKER_CERT_PATH).
 readonly TLS_PORT=2376
+# Every node also runs an sshd (root, the lab's key only) whose sessions get the node's socket
+# as DOCKER_HOST, so ssh://root@NODE reaches that node's engine as on a real manager. The
+# client side: $SSH_DIR/ssh_config, or the `ssh` wrapper in $SSH_DIR/bin that uses it.
 # Swarm dispatcher heartbeat: 2s (Docker's default is 5s) so a dead node is
 # reported Down ~20s after a kill instead of ~45s. Override: SWARMDECK_LAB_HEARTBEAT=5s
 readonly HEARTBEAT=${SWARMDECK_LAB_HEARTBEAT:-2s}
@@ -264,7 +268,7 @@ node_pids() {
 		while IFS= read -r p; do
 			comm=$(cat "/proc/$p/comm" 2>/dev/null || true)
 			case $comm in
-			dockerd | containerd* | runc | keepalived | docker-proxy | docker-init) echo "$p" ;;
+			dockerd | containerd* | runc | keepalived | sshd | docker-proxy | docker-init) echo "$p" ;;
 			esac
 		done < <(pids_cmdline_with "$(node_dir "$i")/")
 	} | sort -un | grep -vxF -f <(self_pids) | only_running || true
@@ -412,6 +416,73 @@ make_tls() {
 			cp ca.pem client/ca.pem
 	) >"$STATE/tls.log" 2>&1 || die "could not make the lab's TLS certificates (see $STATE/tls.log)"
 	chmod 0755 "$TLS_DIR" "$TLS_DIR/client"
+}
+
+# make_ssh: host and client keys, sshd_config for the nodes' sshd, and the client config
+# (known host key pinned, the lab's identity) with an `ssh` wrapper that uses it.
+make_ssh() {
+	rm -rf "$SSH_DIR"
+	mkdir -p "$SSH_DIR/bin"
+	ssh-keygen -q -t ed25519 -N '' -C "swarmdeck lab $LAB_NAME host" -f "$SSH_DIR/host_ed25519" &&
+		ssh-keygen -q -t ed25519 -N '' -C "swarmdeck lab $LAB_NAME client" -f "$SSH_DIR/client_ed25519" ||
+		die "could not make the lab's ssh keys"
+	cp "$SSH_DIR/client_ed25519.pub" "$SSH_DIR/authorized_keys"
+	printf '%s.* %s\n' "$PREFIX" "$(cut -d' ' -f1-2 "$SSH_DIR/host_ed25519.pub")" >"$SSH_DIR/known_hosts"
+	cat >"$SSH_DIR/sshd_config" <<-EOF
+		# swarmdeck lab: sshd of every node (ListenAddress, PidFile and SetEnv are per node)
+		Port 22
+		HostKey $SSH_DIR/host_ed25519
+		AuthorizedKeysFile $SSH_DIR/authorized_keys
+		PermitRootLogin prohibit-password
+		AllowUsers root
+		PubkeyAuthentication yes
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		UsePAM no
+		StrictModes no
+		PrintMotd no
+		PermitUserEnvironment no
+		AllowTcpForwarding no
+		X11Forwarding no
+	EOF
+	cat >"$SSH_DIR/ssh_config" <<-EOF
+		# swarmdeck lab: ssh -F $SSH_DIR/ssh_config root@198.51.100.11
+		Host $PREFIX.*
+		  User root
+		  IdentityFile $SSH_DIR/client_ed25519
+		  IdentitiesOnly yes
+		  UserKnownHostsFile $SSH_DIR/known_hosts
+		  StrictHostKeyChecking yes
+		  BatchMode yes
+		  ConnectTimeout 5
+	EOF
+	printf '#!/bin/sh\n# the lab'"'"'s ssh client settings, for tools that run plain `ssh`\nexec /usr/bin/ssh -F %s "$@"\n' \
+		"$SSH_DIR/ssh_config" >"$SSH_DIR/bin/ssh"
+	chmod 0755 "$SSH_DIR" "$SSH_DIR/bin" "$SSH_DIR/bin/ssh"
+}
+
+sshd_alive() { pid_alive_as "$(node_dir "$1")/sshd.pid" sshd; }
+
+start_sshd() {
+	local i=$1 nd ns
+	nd=$(node_dir "$i")
+	ns=$(node_ns "$i")
+	sshd_alive "$i" && return 0
+	# sshd's privilege separation directory, as the openssh-server package makes it
+	mkdir -p /run/sshd
+	chmod 0755 /run/sshd
+	rm -f "$nd/sshd.pid"
+	printf '\n==== %s starting sshd (node%s) ====\n' "$(date -Is)" "$i" >>"$nd/sshd.log"
+	(
+		cg_enter "$(cg_node "$i")/sshd"
+		exec setsid nsenter --uts="$nd/uts" --net="/run/netns/$ns" -- \
+			env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			/usr/sbin/sshd -D -e -f "$SSH_DIR/sshd_config" \
+			-o ListenAddress=0.0.0.0 \
+			-o "PidFile=$nd/sshd.pid" \
+			-o "SetEnv=DOCKER_HOST=$(node_host "$i")"
+	) </dev/null >>"$nd/sshd.log" 2>&1 9>&- &
+	wait_for 15 "sshd on node$i" sshd_alive "$i"
 }
 
 dockerd_up() { LDOCKER_TIMEOUT=5 ldocker "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
@@ -665,14 +736,22 @@ all_links_up() {
 	for ((i = 1; i <= $(total_nodes); i++)); do [[ $(link_state "$i") == up ]] || return 1; done
 }
 
+all_sshd_up() {
+	local i
+	for ((i = 1; i <= $(total_nodes); i++)); do sshd_alive "$i" || return 1; done
+}
+
 all_nodes_alive() {
 	local i
 	all_links_up && all_dockerd_up || return 1
-	for ((i = 1; i <= $(total_nodes); i++)); do keepalived_alive "$i" || return 1; done
+	for ((i = 1; i <= $(total_nodes); i++)); do
+		keepalived_alive "$i" && sshd_alive "$i" || return 1
+	done
 }
 
 lab_healthy() {
-	lab_exists && [[ -s $TLS_DIR/client/cert.pem ]] && all_links_up && all_dockerd_up &&
+	lab_exists && [[ -s $TLS_DIR/client/cert.pem && -s $SSH_DIR/ssh_config ]] && all_links_up &&
+		all_dockerd_up && all_sshd_up &&
 		swarm_healthy && vip_ok && all_images
 }
 
@@ -715,6 +794,7 @@ print_status() {
 	)
 	echo "vip=$VIP owner=$owner"
 	echo "tls=tcp://NODE:$TLS_PORT cert_path=$TLS_DIR/client"
+	echo "ssh=ssh://root@NODE config=$SSH_DIR/ssh_config path=$SSH_DIR/bin"
 	local docker
 	for ((i = 1; i <= n; i++)); do
 		if dockerd_up "$i"; then docker=up; else docker=down; fi
@@ -810,6 +890,7 @@ cmd_up() {
 	done
 	mv "$LAB_ENV.tmp" "$LAB_ENV"
 	make_tls "$n"
+	make_ssh
 	for ((i = 1; i <= n; i++)); do start_dockerd "$i"; done
 	for ((i = 1; i <= n; i++)); do
 		dockerd_wait "$i" || die "dockerd on node$i did not come up"
@@ -830,6 +911,7 @@ cmd_up() {
 	for ((i = 1; i <= n; i++)); do write_keepalived_conf "$i"; done
 	for ((i = 1; i <= n; i++)); do
 		start_keepalived "$i" || die "keepalived did not start on node$i; see $(node_dir "$i")/keepalived.log"
+		start_sshd "$i" || die "sshd did not start on node$i; see $(node_dir "$i")/sshd.log"
 	done
 	wait_for "$T_SWARM" "swarm with $managers manager(s) and $workers worker(s) Ready and a leader" swarm_healthy ||
 		die "swarm did not become healthy"
@@ -955,7 +1037,8 @@ shim_sockets() {
 }
 
 # Host-wide directories the lab brings into being: /run/netns (a bind mount
-# made by `ip netns add`) and /run/docker/plugins (made by every dockerd).
+# made by `ip netns add`), /run/docker/plugins (made by every dockerd) and
+# /run/sshd (sshd's privilege separation directory).
 # Removed only while empty and unused.
 cleanup_run_dirs() {
 	if [[ -d /run/netns && -z $(ls -A /run/netns 2>/dev/null) ]]; then
@@ -967,6 +1050,9 @@ cleanup_run_dirs() {
 	if [[ -d /run/containerd ]] && ! pgrep -x containerd >/dev/null 2>&1; then
 		rmdir /run/containerd/s 2>/dev/null || true
 		rmdir /run/containerd 2>/dev/null || true
+	fi
+	if [[ -d /run/sshd ]] && ! pgrep -x sshd >/dev/null 2>&1; then
+		rmdir /run/sshd 2>/dev/null || true
 	fi
 	if [[ -d /run/docker ]] && ! pgrep -x dockerd >/dev/null 2>&1; then
 		rmdir /run/docker/plugins 2>/dev/null || true
@@ -1039,6 +1125,7 @@ cmd_restore() {
 		dockerd_wait "$i" || die "dockerd on node$i did not answer"
 	fi
 	start_keepalived "$i" || die "keepalived did not start on node$i; see $(node_dir "$i")/keepalived.log"
+	start_sshd "$i" || die "sshd did not start on node$i; see $(node_dir "$i")/sshd.log"
 	log "node$i restored"
 }
 
