@@ -428,6 +428,10 @@ make_ssh() {
 		die "could not make the lab's ssh keys"
 	cp "$SSH_DIR/client_ed25519.pub" "$SSH_DIR/authorized_keys"
 	printf '%s.* %s\n' "$PREFIX" "$(cut -d' ' -f1-2 "$SSH_DIR/host_ed25519.pub")" >"$SSH_DIR/known_hosts"
+	# Without PAM, sshd refuses a locked account ("!" in shadow) even with a key; with PAM it
+	# does not. PAM only when root is locked, so the fewest host modules are involved.
+	local use_pam=no
+	[[ $(getent shadow root | cut -d: -f2) == '!'* ]] && use_pam=yes
 	cat >"$SSH_DIR/sshd_config" <<-EOF
 		# swarmdeck lab: sshd of every node (ListenAddress, PidFile and SetEnv are per node)
 		Port 22
@@ -438,7 +442,7 @@ make_ssh() {
 		PubkeyAuthentication yes
 		PasswordAuthentication no
 		KbdInteractiveAuthentication no
-		UsePAM no
+		UsePAM $use_pam
 		StrictModes no
 		PrintMotd no
 		PermitUserEnvironment no
