@@ -1023,10 +1023,12 @@ do_down() {
 # containerd 1.6 puts shim sockets in /run/containerd/s/<sha256 of
 # "<containerd address>/<namespace>/<container id>">; a SIGKILLed shim leaves
 # its socket behind. List the ones that belong to this lab.
+# shim_sockets [NODE-DIR...]: of these nodes (default: every node).
 shim_sockets() {
 	[[ -d /run/containerd/s ]] || return 0
-	local nd id h
-	for nd in "$STATE"/node*; do
+	local nd id h dirs=("$@")
+	((${#dirs[@]})) || dirs=("$STATE"/node*)
+	for nd in "${dirs[@]}"; do
 		[[ -d $nd ]] || continue
 		for id in "$nd"/data/containers/* "$nd"/exec/containerd/daemon/io.containerd.runtime.v2.task/*/*; do
 			[[ -e $id ]] || continue
@@ -1044,6 +1046,15 @@ shim_sockets() {
 # made by `ip netns add`), /run/docker/plugins (made by every dockerd) and
 # /run/sshd (sshd's privilege separation directory).
 # Removed only while empty and unused.
+# live_process NAME: a process of that name runs (zombies, killed but not yet reaped, do not count)
+live_process() {
+	local p
+	for p in $(pgrep -x "$1" 2>/dev/null); do
+		[[ $(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null) =~ ^[^ZX]$ ]] && return 0
+	done
+	return 1
+}
+
 cleanup_run_dirs() {
 	if [[ -d /run/netns && -z $(ls -A /run/netns 2>/dev/null) ]]; then
 		if grep -qE '^[^ ]+ [^ ]+ [^ ]+ [^ ]+ /run/netns ' /proc/self/mountinfo; then
@@ -1051,14 +1062,14 @@ cleanup_run_dirs() {
 		fi
 		rmdir /run/netns 2>/dev/null || true
 	fi
-	if [[ -d /run/containerd ]] && ! pgrep -x containerd >/dev/null 2>&1; then
+	if [[ -d /run/containerd ]] && ! live_process containerd; then
 		rmdir /run/containerd/s 2>/dev/null || true
 		rmdir /run/containerd 2>/dev/null || true
 	fi
-	if [[ -d /run/sshd ]] && ! pgrep -x sshd >/dev/null 2>&1; then
+	if [[ -d /run/sshd ]] && ! live_process sshd; then
 		rmdir /run/sshd 2>/dev/null || true
 	fi
-	if [[ -d /run/docker ]] && ! pgrep -x dockerd >/dev/null 2>&1; then
+	if [[ -d /run/docker ]] && ! live_process dockerd; then
 		rmdir /run/docker/plugins 2>/dev/null || true
 		rmdir /run/docker 2>/dev/null || true
 	fi
@@ -1105,6 +1116,10 @@ cmd_kill() {
 		echo 1 >"$cg/cgroup.kill"
 	fi
 	kill_until_gone "$T_KILL" node_pids "$i" || die "could not kill every process of node$i"
+	# The SIGKILLed shims leave their sockets in the host-wide /run/containerd/s; the
+	# restarted node forgets those tasks, so only now are they known to be ours.
+	local sock
+	while IFS= read -r sock; do rm -f "$sock"; done < <(shim_sockets "$(node_dir "$i")")
 	# A powered-off machine holds no addresses: drop the VIP keepalived had
 	# configured (it cannot be used anyway with the link down), as a reboot would.
 	ip -n "$(node_ns "$i")" addr del "$VIP/24" dev eth0 2>/dev/null || true

@@ -56,6 +56,11 @@ nothing_left() {
 	grep -qF "$STATE" /proc/self/mountinfo && leftovers+=" mounts"
 	iptables -w -S | grep -qF "swarmdeck-lab:$NAME" && leftovers+=" iptables"
 	[[ -e $STATE ]] && leftovers+=" statedir"
+	# host-wide: killed shims' sockets, sshd's run dir (when no containerd / sshd runs)
+	if ! pgrep -x containerd >/dev/null && [[ -n $(ls -A /run/containerd/s 2>/dev/null) ]]; then
+		leftovers+=" shim-sockets"
+	fi
+	[[ -d /run/sshd ]] && ! pgrep -x sshd >/dev/null && leftovers+=" /run/sshd"
 	[[ -z $leftovers ]] || echo "left:$leftovers" >&2
 	[[ -z $leftovers ]]
 }
