@@ -238,14 +238,7 @@ impl App {
             lines,
             expect,
             typed: String::new(),
-            write: Some(node_write(
-                id.clone(),
-                node.hostname.clone(),
-                NodeChange::Availability {
-                    seen: node.availability.clone(),
-                    to: Availability::Drain,
-                },
-            )),
+            write: Some(availability_write(id, &node, Availability::Drain)),
             then: After::Drain(Box::new(check)),
         })));
     }
@@ -273,14 +266,7 @@ impl App {
             )],
             expect: None,
             typed: String::new(),
-            write: Some(node_write(
-                id.clone(),
-                node.hostname.clone(),
-                NodeChange::Availability {
-                    seen: node.availability.clone(),
-                    to: to.clone(),
-                },
-            )),
+            write: Some(availability_write(id, &node, to.clone())),
             then: After::Nothing,
         })));
     }
@@ -822,6 +808,18 @@ fn node_write(id: NodeId, name: String, change: NodeChange) -> PendingWrite {
         action: change.action(),
         change: WriteChange::Node(change),
     }
+}
+
+/// Set a node's availability from what the user saw.
+fn availability_write(id: &NodeId, node: &crate::domain::Node, to: Availability) -> PendingWrite {
+    node_write(
+        id.clone(),
+        node.hostname.clone(),
+        NodeChange::Availability {
+            seen: node.availability.clone(),
+            to,
+        },
+    )
 }
 
 fn role_lines(rc: &RoleCheck) -> Vec<(Level, String)> {

@@ -250,25 +250,24 @@ pub fn vip_owner() -> (String, String) {
 /// DOCKER_CERT_PATH for the lab's engines' TLS port, from `lab.sh status`
 /// (`tls=tcp://NODE:2376 cert_path=DIR`).
 pub fn tls_cert_path() -> String {
-    let text = lab_ok(&["status"]);
-    text.lines()
-        .filter(|l| l.starts_with("tls="))
-        .flat_map(str::split_whitespace)
-        .find_map(|f| f.strip_prefix("cert_path="))
-        .map(str::to_owned)
-        .unwrap_or_else(|| panic!("lab.sh status names no TLS cert_path:\n{text}"))
+    status_field("tls=", "cert_path=")
 }
 
 /// A directory with an `ssh` that uses the lab's ssh client settings (its key, its pinned host
 /// key), to put first in PATH; from `lab.sh status` (`ssh=… config=FILE path=DIR`).
 pub fn ssh_path() -> String {
+    status_field("ssh=", "path=")
+}
+
+/// The value of `key` on the `lab.sh status` line that starts with `line`.
+fn status_field(line: &str, key: &str) -> String {
     let text = lab_ok(&["status"]);
     text.lines()
-        .filter(|l| l.starts_with("ssh="))
+        .filter(|l| l.starts_with(line))
         .flat_map(str::split_whitespace)
-        .find_map(|f| f.strip_prefix("path="))
+        .find_map(|f| f.strip_prefix(key))
         .map(str::to_owned)
-        .unwrap_or_else(|| panic!("lab.sh status names no ssh path:\n{text}"))
+        .unwrap_or_else(|| panic!("lab.sh status has no {line}… {key}…:\n{text}"))
 }
 
 /// PATH with the lab's `ssh` first.
