@@ -43,9 +43,6 @@ pub struct Config {
     pub readonly: bool,
 }
 
-/// Endpoint schemes the config accepts (besides absolute socket paths).
-pub const ENDPOINT_SCHEMES: &[&str] = &["unix://", "tcp://", "http://", "https://", "ssh://"];
-
 /// Why the config could not be used. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -108,12 +105,48 @@ fn show_invalid(
         return format!("{path}: {message}");
     }
     let gutter = line.to_string().len();
-    let pad = " ".repeat(column.saturating_sub(1));
+    let (source_line, marker_column, width) = excerpt(source_line, column, width);
+    let pad = " ".repeat(marker_column.saturating_sub(1));
     let marks = "^".repeat(width.max(1));
     format!(
         "{path}:{line}:{column}: {message}\n{:gutter$} |\n{line} | {source_line}\n{:gutter$} | {pad}{marks}",
         "", ""
     )
+}
+
+/// At most this many characters of the offending line are quoted.
+const EXCERPT: usize = 120;
+
+/// The part of a long line around `column` (1-based) that an error quotes, with `…` where it
+/// was cut and control characters made visible; returns the excerpt, the marker's column in
+/// it and the marker's width.
+fn excerpt(line: &str, column: usize, width: usize) -> (String, usize, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    let (from, to) = if chars.len() <= EXCERPT {
+        (0, chars.len())
+    } else {
+        let from = column.saturating_sub(1).saturating_sub(EXCERPT / 3);
+        let from = from.min(chars.len().saturating_sub(EXCERPT));
+        (from, (from + EXCERPT).min(chars.len()))
+    };
+    let mut out = String::new();
+    let mut marker = column.saturating_sub(from);
+    if from > 0 {
+        out.push('…');
+        marker += 1;
+    }
+    for c in &chars[from..to] {
+        out.push(if c.is_control() && *c != '\t' {
+            '\u{fffd}'
+        } else {
+            *c
+        });
+    }
+    if to < chars.len() {
+        out.push('…');
+    }
+    let width = width.min((to + 1).saturating_sub(column.max(from + 1)).max(1));
+    (out, marker.max(1), width)
 }
 
 /// Where the config file lives by default:
@@ -214,6 +247,17 @@ impl Doc<'_> {
             .trim_end()
             .replace("expected a map", "expected a table")
             .replace("expected a sequence", "expected a list");
+        // a TOML date-time reaches serde as a map with a private key
+        let is_datetime = span.as_ref().is_some_and(|sp| {
+            self.text
+                .get(sp.clone())
+                .is_some_and(|t| t.trim().parse::<toml::value::Datetime>().is_ok())
+        });
+        let msg = if is_datetime {
+            msg.replace("invalid type: map", "invalid type: a date-time")
+        } else {
+            msg
+        };
         let msg = msg.as_str();
         let root = DeTable::parse(self.text).ok();
         let path = match (&root, &span) {
@@ -314,7 +358,7 @@ fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), Co
     }
 
     for (i, endpoint) in config.endpoints.iter().enumerate() {
-        if !endpoint_ok(endpoint) {
+        if let Err(why) = crate::endpoint::parse(endpoint) {
             let span = get(root, "endpoints")
                 .and_then(|v| v.get_ref().as_array())
                 .and_then(|a| a.get(i))
@@ -323,15 +367,61 @@ fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), Co
                 span,
                 Some(format!("endpoints[{i}]")),
                 format!(
-                    "`endpoints`: {endpoint:?} is not an endpoint; use unix:///path/to/docker.sock, \
-                     tcp://host:2376, http://host:2375, https://host:2376, ssh://user@host \
-                     or an absolute socket path"
+                    "`endpoints`: {} is not an endpoint: {why}",
+                    crate::endpoint::quote(endpoint)
                 ),
             ));
         }
     }
 
-    // Keys: the same check the keymap makes, but here it can point at the line.
+    for (i, addr) in config.vips.iter().enumerate() {
+        if let Some(why) = crate::vip::unusable_vip(*addr) {
+            let span = get(root, "vips")
+                .and_then(|v| v.get_ref().as_array())
+                .and_then(|a| a.get(i))
+                .map(Spanned::span);
+            return Err(doc.error(
+                span,
+                Some(format!("vips[{i}]")),
+                format!("`vips`: {addr} is {why}; a VIP is a unicast address a node holds"),
+            ));
+        }
+    }
+
+    // Keys: the same checks the keymap makes, but here they can point at the line.
+    let key_value = |action: Action| {
+        get(root, "keys")
+            .and_then(|v| v.get_ref().as_table())
+            .and_then(|t| {
+                t.iter()
+                    .find(|(k, _)| k.get_ref().as_ref() == action.name())
+                    .map(|(_, v)| v)
+            })
+    };
+    // the span of keys.<action>, or of its item `index` when it is a list
+    let key_span = |action: Action, index: usize| {
+        key_value(action).map(|v| match v.get_ref() {
+            DeValue::Array(items) => items.get(index).map_or_else(|| v.span(), Spanned::span),
+            _ => v.span(),
+        })
+    };
+    for (action, list) in &config.keys {
+        // the same key twice for one action is harmless (the keymap keeps it once)
+        let keys = list.keys();
+        let item = |i: usize| match list {
+            KeyList::One(_) => format!("keys.{action}"),
+            KeyList::Many(_) => format!("keys.{action}[{i}]"),
+        };
+        for (i, key) in keys.iter().enumerate() {
+            if *key == KeyBinding::ctrl_c() && *action != Action::Quit {
+                return Err(doc.error(
+                    key_span(*action, i),
+                    Some(item(i)),
+                    format!("`{}`: {}", item(i), KeyBinding::CTRL_C_RESERVED),
+                ));
+            }
+        }
+    }
     let defaults = Keymap::default();
     let mut owner: BTreeMap<String, Action> = BTreeMap::new();
     let bound = |a: Action| -> Vec<KeyBinding> {
@@ -373,17 +463,9 @@ fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), Co
     Ok(())
 }
 
-/// Whether a config endpoint has a scheme swarmdeck can connect with.
+/// Whether a config endpoint is one swarmdeck can connect with ([`crate::endpoint`]).
 pub fn endpoint_ok(endpoint: &str) -> bool {
-    let lower = endpoint.to_ascii_lowercase();
-    if lower.starts_with("ssh://") {
-        return crate::engine::ssh::Target::parse(&crate::engine::connect::normalize(endpoint))
-            .is_ok();
-    }
-    ENDPOINT_SCHEMES
-        .iter()
-        .any(|s| lower.starts_with(s) && lower.len() > s.len())
-        || Path::new(endpoint).is_absolute()
+    crate::endpoint::parse(endpoint).is_ok()
 }
 
 fn get<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Option<&'a Spanned<DeValue<'i>>> {

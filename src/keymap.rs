@@ -198,6 +198,17 @@ pub struct KeyBinding {
 }
 
 impl KeyBinding {
+    /// Ctrl-c: it always quits, from anywhere; no config can take it away or rebind it.
+    pub fn ctrl_c() -> Self {
+        KeyBinding {
+            code: KeyCode::Char('c'),
+            mods: KeyModifiers::CONTROL,
+        }
+    }
+
+    pub const CTRL_C_RESERVED: &'static str =
+        "Ctrl-c always quits and cannot be bound to another action";
+
     /// Normalise a terminal key event: shift is part of a character, and Shift-Tab is BackTab.
     pub fn from_event(ev: &KeyEvent) -> Self {
         let mut mods =
@@ -377,8 +388,24 @@ impl Keymap {
     /// Errors name the conflicting keys.
     pub fn new(overrides: &BTreeMap<Action, KeyList>, readonly: bool) -> Result<Self, String> {
         let mut map = Keymap::default();
+        let ctrl_c = KeyBinding::ctrl_c();
         for (action, keys) in overrides {
-            map.bindings.insert(*action, keys.keys());
+            let mut list: Vec<KeyBinding> = Vec::new();
+            for k in keys.keys() {
+                if k == ctrl_c && *action != Action::Quit {
+                    return Err(format!("{action}: {}", KeyBinding::CTRL_C_RESERVED));
+                }
+                if !list.contains(&k) {
+                    list.push(k);
+                }
+            }
+            map.bindings.insert(*action, list);
+        }
+        // one way out that no config can remove
+        if let Some(quit) = map.bindings.get_mut(&Action::Quit)
+            && !quit.contains(&ctrl_c)
+        {
+            quit.push(ctrl_c);
         }
         if readonly {
             map.bindings.retain(|a, _| !a.is_write());
@@ -506,12 +533,52 @@ mod tests {
             km.action(&key(KeyCode::Char('q'), KeyModifiers::NONE)),
             None
         );
-        assert!(km.help_rows().iter().any(|(k, d)| k == "x" && *d == "quit"));
+        assert!(
+            km.help_rows()
+                .iter()
+                .any(|(k, d)| k == "x, Ctrl-c" && *d == "quit")
+        );
 
         let mut o = BTreeMap::new();
         o.insert(Action::Quit, KeyList::One("j".parse().unwrap()));
         let err = Keymap::new(&o, false).unwrap_err();
         assert!(err.contains("j is bound to both"), "{err}");
+    }
+
+    #[test]
+    fn ctrl_c_always_quits() {
+        let ctrl_c = key(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        // no keys for quit: Ctrl-c stays
+        let mut o = BTreeMap::new();
+        o.insert(Action::Quit, KeyList::Many(vec![]));
+        let km = Keymap::new(&o, false).unwrap();
+        assert_eq!(km.action(&ctrl_c), Some(Action::Quit));
+        assert_eq!(
+            km.action(&key(KeyCode::Char('q'), KeyModifiers::NONE)),
+            None
+        );
+        // other keys for quit: Ctrl-c too
+        o.insert(Action::Quit, KeyList::One("x".parse().unwrap()));
+        assert_eq!(
+            Keymap::new(&o, false).unwrap().action(&ctrl_c),
+            Some(Action::Quit)
+        );
+        // Ctrl-c for another action is refused, whatever quit has
+        let mut o = BTreeMap::new();
+        o.insert(Action::Help, KeyList::One("ctrl-c".parse().unwrap()));
+        let err = Keymap::new(&o, false).unwrap_err();
+        assert!(err.contains("Ctrl-c always quits"), "{err}");
+        // a key listed twice for the same action is the same key
+        let mut o = BTreeMap::new();
+        o.insert(
+            Action::Quit,
+            KeyList::Many(vec!["q".parse().unwrap(), "q".parse().unwrap()]),
+        );
+        let km = Keymap::new(&o, false).unwrap();
+        assert_eq!(
+            km.keys_text(Action::Quit),
+            Keymap::default().keys_text(Action::Quit)
+        );
     }
 
     #[test]

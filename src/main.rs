@@ -5,50 +5,65 @@ use clap::Parser;
 use jiff::Timestamp;
 
 use swarmdeck::app::{App, Level};
-use swarmdeck::cli::{Cli, Command};
+use swarmdeck::cli::{Cli, Command, exit};
 use swarmdeck::engine::connect::resolve_endpoints;
 use swarmdeck::keymap::Keymap;
 use swarmdeck::theme::Theme;
 use swarmdeck::{config, lab, status, tui, vip};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are not errors; everything else is a usage error, with
+            // its own exit code (clap's own is 2, which `status` uses for "no quorum")
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
     match real_main(cli) {
         Ok(code) => code,
         Err(e) => {
             swarmdeck::term::restore();
             eprintln!("swarmdeck: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(exit::INTERNAL)
         }
     }
+}
+
+/// A config error: said on stderr, with its own exit code.
+fn config_error(what: impl std::fmt::Display) -> ExitCode {
+    eprintln!("swarmdeck: bad config: {what}");
+    ExitCode::from(exit::CONFIG)
 }
 
 fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
     let (cfg, _cfg_path) = match config::load(cli.config.as_deref()) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("swarmdeck: bad config: {e}");
-            return Ok(ExitCode::from(2));
-        }
+        Err(e) => return Ok(config_error(e)),
     };
     let readonly = cli.readonly || cfg.readonly;
     let keymap = match Keymap::new(&cfg.keys, readonly) {
         Ok(k) => k,
-        Err(e) => {
-            eprintln!("swarmdeck: bad config: [keys]: {e}");
-            return Ok(ExitCode::from(2));
-        }
+        Err(e) => return Ok(config_error(format!("[keys]: {e}"))),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let mut endpoints = resolve_endpoints(
+    let mut endpoints = match resolve_endpoints(
         &cli.hosts,
         &cfg.endpoints,
         std::env::var("DOCKER_HOST").ok(),
-    );
+    ) {
+        Ok(e) => e,
+        Err(e) => return Ok(config_error(e)),
+    };
     let mut vip_flags = cli.vips.clone();
 
     match cli.command {

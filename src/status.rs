@@ -51,6 +51,8 @@ pub struct NodeReport {
     pub address: String,
     pub engine_version: String,
     pub running_tasks: usize,
+    /// The node's labels (`Spec.Labels`).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -146,15 +148,17 @@ impl Report {
             has_quorum: q.has_quorum,
             even: q.even,
         });
+        // what could not be read is not healthy: it may hide a down node or a lost manager
         for u in &snap.unreadable {
-            r.warnings.push(format!("unreadable field {u}"));
+            r.problems.push(format!("unreadable field {u}"));
         }
         let running = crate::domain::running_per_node(&snap.tasks);
         for n in &snap.nodes {
             if n.is_down() {
                 r.problems
-                    .push(format!("node {} is {}", n.hostname, n.state));
+                    .push(format!("node {} is {}", node_name(n), n.state));
             }
+            r.problems.extend(unknown_node_fields(n));
             r.nodes.push(NodeReport {
                 id: n.id.0.clone(),
                 hostname: n.hostname.clone(),
@@ -166,9 +170,20 @@ impl Report {
                 address: n.address().to_string(),
                 engine_version: n.engine_version.clone(),
                 running_tasks: running.get(&n.id).copied().unwrap_or(0),
+                labels: n.labels.clone(),
             });
         }
         for s in &snap.services {
+            if s.mode == crate::domain::ServiceMode::Unknown {
+                r.problems.push(format!(
+                    "service {}: its mode is unknown (Spec.Mode missing or unreadable)",
+                    if s.name.is_empty() {
+                        s.id.as_str()
+                    } else {
+                        &s.name
+                    }
+                ));
+            }
             if s.is_degraded() {
                 r.problems.push(format!(
                     "service {} has {}/{} tasks running",
@@ -265,8 +280,11 @@ impl Report {
         }
     }
 
-    /// A human-readable summary.
+    /// A human-readable summary. Every string that came from the engine, a node or a file
+    /// is made printable first ([`crate::text::printable`]): a hostname holding escape
+    /// sequences or a newline must neither drive the terminal nor forge a line.
     pub fn text(&self) -> String {
+        use crate::text::printable as p;
         let mut out = String::new();
         let health = match self.health {
             Health::Healthy => "HEALTHY",
@@ -277,18 +295,19 @@ impl Report {
         out.push_str(&format!("swarm: {health}\n"));
         if let Some(ep) = &self.endpoint {
             out.push_str(&format!(
-                "endpoint: {ep} (engine {}, API {})\n",
-                self.engine_version.as_deref().unwrap_or("?"),
-                self.api_version.as_deref().unwrap_or("?")
+                "endpoint: {} (engine {}, API {})\n",
+                p(ep),
+                p(self.engine_version.as_deref().unwrap_or("?")),
+                p(self.api_version.as_deref().unwrap_or("?"))
             ));
         }
         if let Some(c) = &self.cluster_id {
-            out.push_str(&format!("cluster: {c}\n"));
+            out.push_str(&format!("cluster: {}\n", p(c)));
         }
         if let Some(q) = &self.quorum {
             out.push_str(&format!(
                 "leader: {}\nquorum: {}/{} managers reachable, majority {}, tolerates {} more failure(s){}\n",
-                self.leader.as_deref().unwrap_or("none"),
+                p(self.leader.as_deref().unwrap_or("none")),
                 q.reachable,
                 q.managers,
                 q.majority,
@@ -296,41 +315,48 @@ impl Report {
                 if q.even { ", even manager count" } else { "" }
             ));
         }
-        for p in &self.problems {
-            out.push_str(&format!("problem: {p}\n"));
+        for pr in &self.problems {
+            out.push_str(&format!("problem: {}\n", p(pr)));
         }
         for w in &self.warnings {
-            out.push_str(&format!("warning: {w}\n"));
+            out.push_str(&format!("warning: {}\n", p(w)));
         }
         if !self.nodes.is_empty() {
             out.push_str(&format!(
-                "\n{:<16} {:<8} {:<7} {:<8} {:<12} {:<16} {:>5}\n",
+                "\n{:<16} {:<8} {:<7} {:<8} {:<12} {:<16} {:>5}  LABELS\n",
                 "HOSTNAME", "ROLE", "AVAIL", "STATE", "MANAGER", "ADDRESS", "TASKS"
             ));
             for n in &self.nodes {
                 let name = if n.leader {
-                    format!("{} *", n.hostname)
+                    format!("{} *", p(&n.hostname))
                 } else {
-                    n.hostname.clone()
+                    p(&n.hostname).into_owned()
                 };
+                let labels = n
+                    .labels
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", p(k), p(v)))
+                    .collect::<Vec<_>>()
+                    .join(",");
                 out.push_str(&format!(
-                    "{:<16} {:<8} {:<7} {:<8} {:<12} {:<16} {:>5}\n",
+                    "{:<16} {:<8} {:<7} {:<8} {:<12} {:<16} {:>5}  {}\n",
                     name,
-                    n.role,
-                    n.availability,
-                    n.state,
-                    n.reachability.as_deref().unwrap_or("-"),
-                    n.address,
-                    n.running_tasks
+                    p(&n.role),
+                    p(&n.availability),
+                    p(&n.state),
+                    p(n.reachability.as_deref().unwrap_or("-")),
+                    p(&n.address),
+                    n.running_tasks,
+                    labels
                 ));
             }
         }
         for v in &self.vips {
             out.push_str(&format!(
                 "vip: {} {} ({}), port {} {}\n",
-                v.addr,
-                v.state,
-                v.detail,
+                p(&v.addr),
+                p(&v.state),
+                p(&v.detail),
                 v.port,
                 match v.port_open {
                     Some(true) => "open",
@@ -352,12 +378,64 @@ impl Report {
                 };
                 out.push_str(&format!(
                     "{:<24} {:<15} {:>9}  {}\n",
-                    s.name, s.mode, replicas, s.image
+                    p(&s.name),
+                    p(&s.mode),
+                    replicas,
+                    p(&s.image)
                 ));
             }
         }
         out
     }
+}
+
+/// A node as messages name it: its hostname, else its id.
+fn node_name(n: &crate::domain::Node) -> String {
+    if n.hostname.is_empty() {
+        format!("{} (no hostname)", n.id.short())
+    } else {
+        n.hostname.clone()
+    }
+}
+
+/// One problem for each field of a node that the engine left out or that we cannot read:
+/// a node whose state is unknown cannot be counted as up.
+fn unknown_node_fields(n: &crate::domain::Node) -> Vec<String> {
+    fn seen(raw: &str) -> String {
+        if raw.is_empty() {
+            "missing or unreadable".into()
+        } else {
+            format!("{raw:?} is not a value swarmdeck knows")
+        }
+    }
+    let name = node_name(n);
+    let mut out = Vec::new();
+    let mut field = |what: &str, path: &str, raw: &str| {
+        out.push(format!(
+            "node {name}: {what} unknown ({path} {})",
+            seen(raw)
+        ));
+    };
+    if let crate::domain::NodeState::Unknown(raw) = &n.state {
+        field("state", "Status.State", raw);
+    }
+    if let crate::domain::Availability::Unknown(raw) = &n.availability {
+        field("availability", "Spec.Availability", raw);
+    }
+    if let crate::domain::Role::Unknown(raw) = &n.role {
+        field("role", "Spec.Role", raw);
+    }
+    if let Some(crate::domain::Reachability::Unknown(raw)) =
+        n.manager.as_ref().map(|m| &m.reachability)
+    {
+        field("manager reachability", "ManagerStatus.Reachability", raw);
+    }
+    if n.hostname.is_empty() {
+        out.push(format!(
+            "node {name}: hostname unknown (Description.Hostname missing or unreadable)"
+        ));
+    }
+    out
 }
 
 /// Connect to the first reachable manager and judge the swarm.

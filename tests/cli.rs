@@ -11,13 +11,17 @@ fn swarmdeck(args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn bad_config_names_file_key_and_line_and_exits_2() {
+fn bad_config_names_file_key_and_line_and_exits_78() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/invalid_configs/unknown_top_level_key.toml"
     );
     let out = swarmdeck(&["--config", path, "status"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        out.status.code(),
+        Some(78),
+        "a config error, not \"no quorum\" (2)"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown_top_level_key.toml:"), "{err}");
     assert!(err.contains("bad config"), "{err}");
@@ -27,7 +31,7 @@ fn bad_config_names_file_key_and_line_and_exits_2() {
 #[test]
 fn missing_config_file_is_an_error() {
     let out = swarmdeck(&["--config", "/nonexistent/swarmdeck.toml", "status"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/swarmdeck.toml"));
 }
 
@@ -37,7 +41,7 @@ fn unreachable_endpoints_exit_3_with_every_reason() {
         "--host",
         "unix:///nonexistent/a.sock",
         "--host",
-        "ftp://x",
+        "tcp://127.0.0.1:1",
         "status",
         "--json",
     ]);
@@ -56,7 +60,7 @@ fn unreachable_endpoints_exit_3_with_every_reason() {
         problems[1]
             .as_str()
             .unwrap_or_default()
-            .contains("cannot use this endpoint")
+            .contains("tcp://127.0.0.1:1: unreachable")
     );
 }
 
@@ -97,4 +101,157 @@ fn permission_denied_says_root_or_docker_group() {
         text.contains("permission denied") && text.contains("docker group"),
         "{text}"
     );
+}
+
+fn config_file(text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new()
+        .suffix(".toml")
+        .tempfile()
+        .expect("temp file");
+    std::io::Write::write_all(&mut f, text.as_bytes()).expect("write config");
+    f
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[test]
+fn usage_errors_have_their_own_exit_code() {
+    for args in [
+        &["status", "--jsn"][..],
+        &["--no-such-flag"],
+        &["stauts"],
+        &["--fps", "0", "status"],
+        &["--vip", "not-an-ip", "status"],
+    ] {
+        let out = swarmdeck(args);
+        assert_eq!(out.status.code(), Some(64), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // --help and --version are not errors
+    assert_eq!(swarmdeck(&["--help"]).status.code(), Some(0));
+    assert_eq!(swarmdeck(&["status", "--help"]).status.code(), Some(0));
+    assert_eq!(swarmdeck(&["--version"]).status.code(), Some(0));
+}
+
+#[test]
+fn help_lists_every_exit_code() {
+    for args in [&["--help"][..], &["status", "--help"]] {
+        let out = swarmdeck(args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        for code in ["0 ", "1 ", "2 ", "3 ", "64 ", "70 ", "78 ", "128+N"] {
+            assert!(
+                text.lines().any(|l| l.trim_start().starts_with(code)),
+                "{args:?} lists exit code {code}: {text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn config_errors_in_keys_exit_78_with_file_and_line() {
+    for (text, line, says) in [
+        ("[keys]\nhelp = \"ctrl-c\"\n", ":2:", "Ctrl-c always quits"),
+        ("[keys]\nquit = \"j\"\n", ":2:", "also bound to `down`"),
+        ("theme = 1979-05-27T07:32:00Z\n", ":1:", "a date-time"),
+        ("vips = [\"0.0.0.0\"]\n", ":1:", "unspecified"),
+        (
+            "vips = [\"10.0.0.1\", \"255.255.255.255\"]\n",
+            ":1:",
+            "broadcast",
+        ),
+        ("vips = [\"224.0.0.1\"]\n", ":1:", "multicast"),
+    ] {
+        let f = config_file(text);
+        let path = f.path().to_str().expect("utf-8 path");
+        let out = swarmdeck(&["--config", path, "status"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(78), "{text}: {err}");
+        assert!(err.contains(&format!("{path}{line}")), "{text}: {err}");
+        assert!(err.contains(says), "{text}: {err}");
+    }
+}
+
+#[test]
+fn harmless_key_lists_are_accepted() {
+    // no keys for quit (Ctrl-c still quits); the same key twice (it is kept once)
+    for text in ["[keys]\nquit = []\n", "[keys]\nquit = [\"q\", \"q\"]\n"] {
+        let f = config_file(text);
+        let out = swarmdeck(&[
+            "--config",
+            f.path().to_str().expect("utf-8 path"),
+            "--host",
+            "unix:///nonexistent/a.sock",
+            "status",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{text} is accepted: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_long_bad_line_is_quoted_in_part() {
+    let f = config_file(&format!("theme = {}\n", "x".repeat(10_000_000)));
+    let out = swarmdeck(&["--config", f.path().to_str().expect("utf-8 path"), "status"]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = stderr(&out);
+    assert!(err.len() < 2_000, "{} bytes on stderr", err.len());
+    assert!(err.contains(":1:9:") && err.contains('…'), "{err}");
+}
+
+/// Every endpoint string that is not an endpoint is refused where it is read: a config
+/// error with its line, a usage error naming --host, a config error naming DOCKER_HOST.
+#[test]
+fn bad_endpoints_are_refused_where_they_are_written() {
+    let bad = [
+        "tcp://[::1",
+        "http://x:99999",
+        "tcp://:2375",
+        "tcp://h:-1",
+        "tcp://a b:1",
+        "tcp://",
+        "unix://",
+        "unix://relative.sock",
+        "ftp://x",
+        "x:2375",
+        "ssh://root@[::1",
+        "ssh://host/path",
+        "ssh://-oProxyCommand=x",
+        "tcp://h:1/path",
+    ];
+    for ep in bad {
+        let f = config_file(&format!(
+            "# endpoints\nendpoints = [\n  \"unix:///a.sock\",\n  {ep:?},\n]\n"
+        ));
+        let path = f.path().to_str().expect("utf-8 path");
+        let out = swarmdeck(&["--config", path, "status"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(78), "config {ep}: {err}");
+        assert!(
+            err.contains(&format!("{path}:4:3: `endpoints`:")),
+            "config {ep}: {err}"
+        );
+        assert!(err.contains("is not an endpoint"), "config {ep}: {err}");
+        assert!(out.stdout.is_empty());
+
+        let out = swarmdeck(&["--host", ep, "status"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(64), "--host {ep}: {err}");
+        assert!(err.contains("'--host <ENDPOINT>'"), "--host {ep}: {err}");
+
+        let out = Command::new(env!("CARGO_BIN_EXE_swarmdeck"))
+            .arg("status")
+            .env("DOCKER_HOST", ep)
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .output()
+            .expect("run swarmdeck");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(78), "DOCKER_HOST={ep}: {err}");
+        assert!(err.contains("DOCKER_HOST="), "DOCKER_HOST={ep}: {err}");
+    }
 }

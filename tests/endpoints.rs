@@ -222,9 +222,9 @@ fn ssh_through_the_vip_with_failover_and_its_errors() {
         text(&out)
     );
 
-    // a malformed ssh endpoint is refused before anything runs
+    // a malformed ssh endpoint is refused before anything runs: a usage error (64)
     let out = status(&via_lab_ssh, &["--host", "ssh://root@198.51.100.100/x"]);
-    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(64), "{}", text(&out));
     assert!(text(&out).contains("has no path"), "{}", text(&out));
 
     // every ssh process ended with the run that started it

@@ -370,3 +370,39 @@ async fn a_worker_endpoint_names_the_managers() {
     )
     .await;
 }
+
+/// A node label is the one engine string anybody can fill with escape sequences (the engine
+/// refuses them in hostnames and service names): `status` shows it made visible, never raw.
+#[test]
+fn status_shows_an_escape_laden_node_label_made_visible() {
+    let lab = lab::take();
+    let evil = "\u{1b}[2J\u{1b}]0;PWNED\u{7}";
+    lab.docker(
+        "node1",
+        &[
+            "node",
+            "update",
+            "--label-add",
+            &format!("sd-evil={evil}"),
+            "node2",
+        ],
+    );
+    let mut text = String::new();
+    wait_for("the label in status", Duration::from_secs(30), || {
+        let out = Command::new(env!("CARGO_BIN_EXE_swarmdeck"))
+            .args(["--host", &lab.sockets()[0], "status"])
+            .output()
+            .expect("run swarmdeck status");
+        text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.contains("sd-evil=")
+    });
+    lab.reset_node("node2", &["sd-evil"]);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("sd-evil=\\x1b[2J\\x1b]0;PWNED\\x07"),
+        "{text}"
+    );
+}

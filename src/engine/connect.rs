@@ -8,6 +8,7 @@ use bollard::{API_DEFAULT_VERSION, Docker};
 use thiserror::Error;
 
 use crate::domain::EngineInfo;
+use crate::endpoint::{Endpoint, TcpScheme};
 
 /// How long one request to the engine may take before we call the endpoint unreachable.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -49,33 +50,32 @@ fn managers_text(m: &[String]) -> String {
 }
 
 /// Where to connect, in order: `--host` flags, then `endpoints` from the config file, then
-/// `DOCKER_HOST`, then the local socket.
+/// `DOCKER_HOST`, then the local socket. Flags and the config file are checked where they are
+/// read; a `DOCKER_HOST` that is not an endpoint is an error that names it.
 pub fn resolve_endpoints(
     cli: &[String],
     config: &[String],
     docker_host: Option<String>,
-) -> Vec<String> {
+) -> Result<Vec<String>, String> {
     if !cli.is_empty() {
-        return cli.to_vec();
+        return Ok(cli.to_vec());
     }
     if !config.is_empty() {
-        return config.to_vec();
+        return Ok(config.to_vec());
     }
     match docker_host {
-        Some(h) if !h.trim().is_empty() => vec![h],
-        _ => vec![DEFAULT_SOCKET.to_string()],
+        Some(h) if !h.trim().is_empty() => match crate::endpoint::parse(&h) {
+            Ok(e) => Ok(vec![e.to_string()]),
+            Err(why) => Err(format!("DOCKER_HOST={}: {why}", crate::endpoint::quote(&h))),
+        },
+        _ => Ok(vec![DEFAULT_SOCKET.to_string()]),
     }
 }
 
-/// Accept `/path/to.sock` as shorthand for `unix:///path/to.sock`, and a scheme in any case.
+/// The canonical form of an endpoint (`/path/to.sock` → `unix:///path/to.sock`, the scheme in
+/// lower case); a string that is no endpoint is returned as it is, for the error to name it.
 pub fn normalize(endpoint: &str) -> String {
-    if endpoint.starts_with('/') {
-        return format!("unix://{endpoint}");
-    }
-    match endpoint.split_once("://") {
-        Some((scheme, rest)) => format!("{}://{rest}", scheme.to_ascii_lowercase()),
-        None => endpoint.to_string(),
-    }
+    crate::endpoint::parse(endpoint).map_or_else(|_| endpoint.to_string(), |e| e.to_string())
 }
 
 fn client_for(endpoint: &str) -> Result<(Docker, Option<super::ssh::SshLog>), ConnectError> {
@@ -83,42 +83,46 @@ fn client_for(endpoint: &str) -> Result<(Docker, Option<super::ssh::SshLog>), Co
         endpoint: endpoint.to_string(),
         reason,
     };
-    let docker = if endpoint.starts_with("unix://") {
-        Docker::connect_with_unix(endpoint, REQUEST_TIMEOUT.as_secs(), API_DEFAULT_VERSION)
-    } else if endpoint.starts_with("tcp://")
-        || endpoint.starts_with("http://")
-        || endpoint.starts_with("https://")
-    {
-        let tls = endpoint.starts_with("https://") || tls_verify_env();
-        if tls {
-            let dir = std::env::var("DOCKER_CERT_PATH")
-                .map(PathBuf::from)
-                .ok()
-                .or_else(|| {
-                    std::env::var("HOME")
-                        .ok()
-                        .map(|h| PathBuf::from(h).join(".docker"))
-                })
-                .ok_or_else(|| bad("no certificate directory: set DOCKER_CERT_PATH".into()))?;
-            let addr = endpoint.replacen("tcp://", "https://", 1);
-            Docker::connect_with_ssl(
-                &addr,
-                &dir.join("key.pem"),
-                &dir.join("cert.pem"),
-                &dir.join("ca.pem"),
-                REQUEST_TIMEOUT.as_secs(),
-                API_DEFAULT_VERSION,
-            )
-        } else {
-            Docker::connect_with_http(endpoint, REQUEST_TIMEOUT.as_secs(), API_DEFAULT_VERSION)
+    let parsed = crate::endpoint::parse(endpoint).map_err(|why| bad(why.to_string()))?;
+    let docker = match parsed {
+        Endpoint::Unix(_) => {
+            Docker::connect_with_unix(endpoint, REQUEST_TIMEOUT.as_secs(), API_DEFAULT_VERSION)
         }
-    } else if endpoint.starts_with("ssh://") {
-        let target = super::ssh::Target::parse(endpoint).map_err(bad)?;
-        return super::ssh::docker(target, REQUEST_TIMEOUT.as_secs(), API_DEFAULT_VERSION)
-            .map(|(docker, log)| (docker, Some(log)))
-            .map_err(|e| bad(explain(endpoint, &e)));
-    } else {
-        return Err(bad("use unix://, tcp://, https:// or ssh://".into()));
+        Endpoint::Tcp { scheme, host, port } => {
+            let tls = scheme == TcpScheme::Https || tls_verify_env();
+            let port = port.unwrap_or(if tls { 2376 } else { 2375 });
+            if tls {
+                let dir = std::env::var("DOCKER_CERT_PATH")
+                    .map(PathBuf::from)
+                    .ok()
+                    .or_else(|| {
+                        std::env::var("HOME")
+                            .ok()
+                            .map(|h| PathBuf::from(h).join(".docker"))
+                    })
+                    .ok_or_else(|| bad("no certificate directory: set DOCKER_CERT_PATH".into()))?;
+                Docker::connect_with_ssl(
+                    &format!("https://{host}:{port}"),
+                    &dir.join("key.pem"),
+                    &dir.join("cert.pem"),
+                    &dir.join("ca.pem"),
+                    REQUEST_TIMEOUT.as_secs(),
+                    API_DEFAULT_VERSION,
+                )
+            } else {
+                Docker::connect_with_http(
+                    &format!("tcp://{host}:{port}"),
+                    REQUEST_TIMEOUT.as_secs(),
+                    API_DEFAULT_VERSION,
+                )
+            }
+        }
+        Endpoint::Ssh { user, host, port } => {
+            let target = super::ssh::Target { user, host, port };
+            return super::ssh::docker(target, REQUEST_TIMEOUT.as_secs(), API_DEFAULT_VERSION)
+                .map(|(docker, log)| (docker, Some(log)))
+                .map_err(|e| bad(explain(endpoint, &e)));
+        }
     };
     docker
         .map(|d| (d, None))
@@ -284,13 +288,21 @@ mod tests {
     fn endpoint_order() {
         let cli = vec!["unix:///a".to_string()];
         let cfg = vec!["tcp://b:2375".to_string()];
-        assert_eq!(resolve_endpoints(&cli, &cfg, Some("unix:///c".into())), cli);
-        assert_eq!(resolve_endpoints(&[], &cfg, Some("unix:///c".into())), cfg);
+        let r = |c: &[String], f: &[String], d: Option<&str>| {
+            resolve_endpoints(c, f, d.map(str::to_string))
+        };
+        assert_eq!(r(&cli, &cfg, Some("unix:///c")), Ok(cli.clone()));
+        assert_eq!(r(&[], &cfg, Some("unix:///c")), Ok(cfg.clone()));
+        assert_eq!(r(&[], &[], Some("unix:///c")), Ok(vec!["unix:///c".into()]));
         assert_eq!(
-            resolve_endpoints(&[], &[], Some("unix:///c".into())),
-            vec!["unix:///c"]
+            r(&[], &[], Some("/c.sock")),
+            Ok(vec!["unix:///c.sock".into()])
         );
-        assert_eq!(resolve_endpoints(&[], &[], None), vec![DEFAULT_SOCKET]);
+        assert_eq!(r(&[], &[], None), Ok(vec![DEFAULT_SOCKET.to_string()]));
+        // a bad DOCKER_HOST is named, unless something before it is used
+        let err = r(&[], &[], Some("tcp://")).unwrap_err();
+        assert!(err.starts_with("DOCKER_HOST=\"tcp://\": "), "{err}");
+        assert_eq!(r(&cli, &[], Some("tcp://")), Ok(cli.clone()));
         assert_eq!(normalize("/run/x.sock"), "unix:///run/x.sock");
         assert_eq!(normalize("SSH://Admin@M1"), "ssh://Admin@M1");
     }
@@ -381,6 +393,19 @@ mod tests {
         assert!(explain("https://a:2376", &e).contains("DOCKER_CERT_PATH must be a directory"));
         let e = chain(&["received corrupt message of type InvalidContentType"]);
         assert!(explain("https://a:2376", &e).contains("did not answer in TLS"));
+    }
+
+    #[tokio::test]
+    async fn ssh_to_an_ipv6_address_reaches_ssh() {
+        // the brackets used to be lost on the way to the transport: "empty host"
+        let err = connect("ssh://root@[::1]:1").await.err().unwrap();
+        let text = err.to_string();
+        assert!(matches!(err, ConnectError::Unreachable { .. }), "{text}");
+        assert!(text.contains("ssh"), "ssh's own words: {text}");
+        assert!(
+            !text.contains("parse") && !text.contains("port number"),
+            "{text}"
+        );
     }
 
     #[tokio::test]

@@ -16,6 +16,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bollard::{BollardRequest, ClientVersion, Docker};
+
+use crate::endpoint::{Endpoint, Host};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -31,51 +33,17 @@ const KEEP_STDERR: usize = 2048;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub user: Option<String>,
-    pub host: String,
+    pub host: Host,
     pub port: Option<u16>,
 }
 
 impl Target {
+    /// Parse an `ssh://` endpoint (with the one endpoint parser, [`crate::endpoint`]).
     pub fn parse(endpoint: &str) -> Result<Target, String> {
-        let rest = endpoint
-            .strip_prefix("ssh://")
-            .ok_or_else(|| "an ssh endpoint starts with ssh://".to_string())?;
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        if rest.contains(['/', '?', '#']) {
-            return Err("an ssh endpoint has no path: use ssh://[user@]host[:port]".into());
+        match crate::endpoint::parse(endpoint)? {
+            Endpoint::Ssh { user, host, port } => Ok(Target { user, host, port }),
+            _ => Err("an ssh endpoint starts with ssh://".into()),
         }
-        let (user, hostport) = match rest.rsplit_once('@') {
-            Some((u, h)) if !u.is_empty() => (Some(u.to_string()), h),
-            Some(_) => return Err("the user before @ is empty".into()),
-            None => (None, rest),
-        };
-        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (h, after) = v6
-                .split_once(']')
-                .ok_or_else(|| "an IPv6 address needs its closing ]".to_string())?;
-            (h, after.strip_prefix(':'))
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (hostport, None),
-            }
-        };
-        if host.is_empty() || host.starts_with('-') || host.contains(char::is_whitespace) {
-            return Err(format!("{host:?} is not a host name"));
-        }
-        let port = port
-            .map(|p| {
-                p.parse::<u16>()
-                    .ok()
-                    .filter(|p| *p > 0)
-                    .ok_or_else(|| format!("{p:?} is not a port"))
-            })
-            .transpose()?;
-        Ok(Target {
-            user,
-            host: host.to_string(),
-            port,
-        })
     }
 
     /// The arguments of `ssh` for one connection.
@@ -94,9 +62,15 @@ impl Target {
             args.extend(["-p".into(), p.to_string()]);
         }
         args.extend(
-            ["--", &self.host, "docker", "system", "dial-stdio"]
-                .iter()
-                .map(|s| s.to_string()),
+            [
+                "--",
+                self.host.bare().as_str(),
+                "docker",
+                "system",
+                "dial-stdio",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
         );
         args
     }
@@ -172,7 +146,8 @@ pub fn docker(
                     .map_err(bollard::errors::Error::from)
             }
         },
-        // the address is not used to connect: every connection is an ssh process
+        // the address is not used to connect: every connection is an ssh process; it must
+        // still be a URL, so an IPv6 host keeps its brackets
         Some(format!("http://{}", target.host)),
         timeout_secs,
         version,
@@ -284,7 +259,7 @@ mod tests {
             t,
             Target {
                 user: Some("root".into()),
-                host: "198.51.100.11".into(),
+                host: Host::V4("198.51.100.11".parse().unwrap()),
                 port: None
             }
         );
@@ -307,11 +282,12 @@ mod tests {
         );
         let t = Target::parse("ssh://mgr-1:2222/").unwrap();
         assert_eq!(
-            (t.user, t.host.as_str(), t.port),
-            (None, "mgr-1", Some(2222))
+            (t.user, t.host.bare(), t.port),
+            (None, "mgr-1".to_string(), Some(2222))
         );
         let t = Target::parse("ssh://admin@[2001:db8::1]:22").unwrap();
-        assert_eq!(t.host, "2001:db8::1");
+        assert_eq!(t.host.bare(), "2001:db8::1");
+        assert!(t.ssh_args().contains(&"2001:db8::1".to_string()));
         assert_eq!(t.port, Some(22));
         assert!(
             Target::parse("ssh://mgr-1")
@@ -329,6 +305,16 @@ mod tests {
             "ssh://[::1",
         ] {
             assert!(Target::parse(bad).is_err(), "{bad} refused");
+        }
+    }
+
+    #[tokio::test]
+    async fn ipv6_targets_make_a_client() {
+        // the client's URL keeps the brackets: "http://::1" is no URL ("empty host")
+        for ep in ["ssh://root@[::1]:1", "ssh://root@[2001:db8::1]"] {
+            let t = Target::parse(ep).unwrap();
+            let made = docker(t, 5, bollard::API_DEFAULT_VERSION);
+            assert!(made.is_ok(), "{ep}: {:?}", made.err());
         }
     }
 

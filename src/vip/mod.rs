@@ -103,6 +103,35 @@ pub fn from_keepalived(parsed: &keepalived::Parsed, port: u16) -> Vec<VipSpec> {
 /// Every VIP to watch, in order: `--vip` flags, `vips` in the config file, then the keepalived
 /// configuration (`--keepalived-conf`, `keepalived_conf`, or the default file when it exists).
 /// Returns the VIPs and the problems found on the way (file and line), which never stop the rest.
+/// Why an address cannot be a keepalived VIP (nothing can hold it as its own address), or
+/// `None` when it can: unspecified (`0.0.0.0`, `::`), broadcast, multicast, loopback.
+pub fn unusable_vip(addr: IpAddr) -> Option<&'static str> {
+    match addr {
+        IpAddr::V4(a) if a.is_unspecified() => Some("the unspecified address (0.0.0.0)"),
+        IpAddr::V4(a) if a.is_broadcast() => Some("the broadcast address"),
+        IpAddr::V4(a) if a.is_multicast() => Some("a multicast address"),
+        IpAddr::V4(a) if a.is_loopback() => Some("a loopback address"),
+        IpAddr::V6(a) if a.is_unspecified() => Some("the unspecified address (::)"),
+        IpAddr::V6(a) if a.is_multicast() => Some("a multicast address"),
+        IpAddr::V6(a) if a.is_loopback() => Some("the loopback address"),
+        _ => None,
+    }
+}
+
+/// `--vip ADDR`: an IP address that can be a VIP.
+pub fn parse_vip_flag(text: &str) -> Result<IpAddr, String> {
+    let addr: IpAddr = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{} is not an IP address", crate::endpoint::quote(text)))?;
+    match unusable_vip(addr) {
+        Some(why) => Err(format!(
+            "{addr} is {why}; a VIP is a unicast address a node holds"
+        )),
+        None => Ok(addr),
+    }
+}
+
 pub fn resolve(
     cli: &[IpAddr],
     cfg: &crate::config::Config,
@@ -142,6 +171,17 @@ pub fn resolve(
         );
         specs.extend(from_keepalived(&parsed, port));
     }
+    // --vip and the config file refuse these; keepalived.conf can still name one
+    specs.retain(|s| match unusable_vip(s.addr) {
+        Some(why) => {
+            problems.push(format!(
+                "VIP {} ({}) is not watched: it is {why}",
+                s.addr, s.source
+            ));
+            false
+        }
+        None => true,
+    });
     (merge(specs), problems)
 }
 
