@@ -21,3 +21,4 @@ pub mod theme;
 pub mod tui;
 pub mod ui;
 pub mod vip;
+pub mod widget;
