@@ -121,6 +121,33 @@ impl From<bm::Service> for Service {
 impl From<bm::Task> for Task {
     fn from(t: bm::Task) -> Self {
         let status = t.status.unwrap_or_default();
+        let container = status.container_status.clone().unwrap_or_default();
+        let cspec = t
+            .spec
+            .and_then(|s| s.container_spec)
+            .unwrap_or_default();
+        let configs = cspec
+            .configs
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| {
+                (
+                    c.config_name.unwrap_or_default(),
+                    c.file.and_then(|f| f.name).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let secrets = cspec
+            .secrets
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| {
+                (
+                    c.secret_name.unwrap_or_default(),
+                    c.file.and_then(|f| f.name).unwrap_or_default(),
+                )
+            })
+            .collect();
         Task {
             id: TaskId(t.id.unwrap_or_default()),
             service_id: ServiceId(t.service_id.unwrap_or_default()),
@@ -132,6 +159,12 @@ impl From<bm::Task> for Task {
             message: status.message.unwrap_or_default(),
             error: status.err.unwrap_or_default(),
             created: t.created_at.as_deref().and_then(parse_time),
+            updated: t.updated_at.as_deref().and_then(parse_time),
+            image: cspec.image.unwrap_or_default(),
+            container_id: container.container_id.unwrap_or_default(),
+            exit_code: container.exit_code,
+            configs,
+            secrets,
         }
     }
 }

@@ -317,6 +317,16 @@ pub struct Task {
     pub message: String,
     pub error: String,
     pub created: Option<Timestamp>,
+    /// When the task was last updated.
+    pub updated: Option<Timestamp>,
+    /// `Spec.ContainerSpec.Image` (with the digest the engine pinned).
+    pub image: String,
+    /// `Status.ContainerStatus`: the container's id and exit code, once it has them.
+    pub container_id: String,
+    pub exit_code: Option<i64>,
+    /// The configs and secrets the task mounts: (name, target path).
+    pub configs: Vec<(String, String)>,
+    pub secrets: Vec<(String, String)>,
 }
 
 /// What the engine we talk to says about itself and the swarm (`GET /info` + `/version`).

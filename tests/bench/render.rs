@@ -71,6 +71,7 @@ fn cluster(now: Timestamp) -> (Vec<Node>, Vec<Service>, Vec<Task>) {
             message: "started".into(),
             error: String::new(),
             created: Some(now),
+            ..Default::default()
         })
         .collect();
     (nodes, services, tasks)

@@ -1,0 +1,459 @@
+//! The swarm as last read: nodes, services, tasks, VIPs, the connection, and what is derived
+//! from them (indexes, quorum, running tasks per node, VIP alarms). Engine and VIP messages
+//! update it ([`Store::apply`], [`Store::apply_vip`]) and say what changed ([`Changed`]);
+//! views only read it. UI state (selection, filters, popups) is not here.
+
+use std::collections::{HashMap, VecDeque};
+
+use jiff::Timestamp;
+
+use crate::domain::quorum::Quorum;
+use crate::domain::{EngineInfo, Node, NodeId, Service, ServiceId, Task, TaskId, TaskState};
+use crate::engine::{ConnectError, EngineMsg, FetchError, SwarmEvent, TaskScope};
+use crate::vip::watch::VipMsg;
+use crate::vip::{NodeAddr, Ownership, VipObservation, VipSpec};
+
+/// Data older than this is shown as stale.
+pub const STALE_AFTER_SECS: i64 = 6;
+/// Holder changes within this window that count as flipping (split brain).
+pub const FLIP_WINDOW_SECS: i64 = 15;
+/// How many holder changes within the window count as flipping.
+pub const FLIPS: usize = 3;
+
+/// Where the connection stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnState {
+    Connecting { endpoint: String },
+    Connected { endpoint: String },
+    Failed { errors: Vec<ConnectError> },
+    Lost { endpoint: String, reason: String },
+}
+
+/// How bad something is (notices, alarms, dialog lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Danger,
+}
+
+/// A move of a VIP from one holder to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VipMove {
+    pub at: Timestamp,
+    pub from: String,
+    pub to: String,
+    /// From one node straight to another (not through "no owner" or an alarm).
+    pub node_to_node: bool,
+}
+
+/// Everything known about one VIP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VipState {
+    pub spec: VipSpec,
+    pub current: Option<VipObservation>,
+    /// When the current holder (or lack of one) was first seen.
+    pub since: Option<Timestamp>,
+    /// Moves, oldest first.
+    pub history: VecDeque<VipMove>,
+    /// A split brain seen once, not yet confirmed by the next look (a normal preemption
+    /// has both nodes hold the VIP for a moment).
+    pub split_seen: bool,
+}
+
+impl VipState {
+    pub fn new(spec: VipSpec) -> Self {
+        VipState {
+            spec,
+            current: None,
+            since: None,
+            history: VecDeque::new(),
+            split_seen: false,
+        }
+    }
+
+    pub fn owner(&self) -> Option<&str> {
+        self.current.as_ref().and_then(|o| o.ownership.owner())
+    }
+}
+
+/// What a message changed, for the views to refresh only what they show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Changed {
+    pub nodes: bool,
+    pub services: bool,
+    /// The live tasks.
+    pub tasks: bool,
+    /// A scoped task history (drill-down, drain, task detail).
+    pub scoped: bool,
+    pub vips: bool,
+    /// Connection, engine info, freshness, fetch errors.
+    pub conn: bool,
+}
+
+impl Changed {
+    pub const ALL: Changed = Changed {
+        nodes: true,
+        services: true,
+        tasks: true,
+        scoped: true,
+        vips: true,
+        conn: true,
+    };
+
+    pub fn any(self) -> bool {
+        self != Changed::default()
+    }
+
+    /// Anything a list of swarm objects may show.
+    pub fn data(self) -> bool {
+        self.nodes || self.services || self.tasks || self.scoped || self.vips
+    }
+}
+
+impl std::ops::BitOrAssign for Changed {
+    fn bitor_assign(&mut self, o: Changed) {
+        self.nodes |= o.nodes;
+        self.services |= o.services;
+        self.tasks |= o.tasks;
+        self.scoped |= o.scoped;
+        self.vips |= o.vips;
+        self.conn |= o.conn;
+    }
+}
+
+/// The swarm as last read.
+#[derive(Debug)]
+pub struct Store {
+    pub conn: ConnState,
+    pub info: Option<EngineInfo>,
+    pub nodes: Vec<Node>,
+    pub services: Vec<Service>,
+    /// Tasks that should be running, cluster-wide (polled).
+    pub live_tasks: Vec<Task>,
+    /// Task histories read for a scope (the drill-down, a draining node, a task's service).
+    pub scoped: HashMap<TaskScope, Vec<Task>>,
+    /// The last successful read of the swarm.
+    pub updated_at: Option<Timestamp>,
+    pub fetch_error: Option<FetchError>,
+    pub events: VecDeque<SwarmEvent>,
+    /// The VIPs being watched (none: the VIP pane is hidden).
+    pub vips: Vec<VipState>,
+    // Derived on update, not per frame.
+    pub node_index: HashMap<NodeId, usize>,
+    pub service_index: HashMap<ServiceId, usize>,
+    pub running_per_node: HashMap<NodeId, usize>,
+    pub quorum: Quorum,
+    /// VIP alarms, worst first.
+    pub alarms: Vec<(Level, String)>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store {
+            conn: ConnState::Connecting {
+                endpoint: String::new(),
+            },
+            info: None,
+            nodes: Vec::new(),
+            services: Vec::new(),
+            live_tasks: Vec::new(),
+            scoped: HashMap::new(),
+            updated_at: None,
+            fetch_error: None,
+            events: VecDeque::new(),
+            vips: Vec::new(),
+            node_index: HashMap::new(),
+            service_index: HashMap::new(),
+            running_per_node: HashMap::new(),
+            quorum: Quorum::new(0, 0),
+            alarms: Vec::new(),
+        }
+    }
+}
+
+impl Store {
+    /// Take an engine message's data; `now` stamps freshness. Messages that are not data
+    /// (writes, the audit log, notices) change nothing here.
+    pub fn apply(&mut self, msg: &EngineMsg, now: Timestamp) -> Changed {
+        let mut changed = Changed::default();
+        match msg {
+            EngineMsg::Connecting { endpoint } => {
+                if !matches!(self.conn, ConnState::Lost { .. } | ConnState::Failed { .. }) {
+                    self.conn = ConnState::Connecting {
+                        endpoint: endpoint.clone(),
+                    };
+                }
+                changed.conn = true;
+            }
+            EngineMsg::Connected { endpoint, info } => {
+                self.conn = ConnState::Connected {
+                    endpoint: endpoint.clone(),
+                };
+                self.info = Some(info.clone());
+                self.fetch_error = None;
+                changed.conn = true;
+            }
+            EngineMsg::ConnectFailed { errors } => {
+                self.conn = ConnState::Failed {
+                    errors: errors.clone(),
+                };
+                changed.conn = true;
+            }
+            EngineMsg::Lost { endpoint, reason } => {
+                self.conn = ConnState::Lost {
+                    endpoint: endpoint.clone(),
+                    reason: reason.clone(),
+                };
+                changed.conn = true;
+            }
+            EngineMsg::Info(info) => {
+                self.info = Some(info.clone());
+                changed.conn = true;
+            }
+            EngineMsg::Nodes(nodes) => {
+                self.nodes = nodes.clone();
+                self.fresh(now);
+                changed.nodes = true;
+                changed.conn = true;
+            }
+            EngineMsg::Services(services) => {
+                self.services = services.clone();
+                self.fresh(now);
+                changed.services = true;
+                changed.conn = true;
+            }
+            EngineMsg::Tasks { scope, tasks } => {
+                if *scope == TaskScope::Live {
+                    self.live_tasks = tasks.clone();
+                    self.fresh(now);
+                    changed.tasks = true;
+                    changed.conn = true;
+                } else {
+                    self.scoped.insert(scope.clone(), tasks.clone());
+                    changed.scoped = true;
+                }
+            }
+            EngineMsg::FetchFailed { error, .. } => {
+                self.fetch_error = Some(error.clone());
+                changed.conn = true;
+            }
+            EngineMsg::Event(ev) => {
+                self.events.push_back(ev.clone());
+                while self.events.len() > 200 {
+                    self.events.pop_front();
+                }
+            }
+            _ => {}
+        }
+        if changed.nodes || changed.services || changed.tasks {
+            self.rebuild();
+        }
+        if changed.nodes {
+            self.rebuild_alarms();
+        }
+        changed
+    }
+
+    /// The data is as fresh as `now` (a list was read, changed or not).
+    pub fn fresh(&mut self, now: Timestamp) {
+        self.updated_at = Some(now);
+        self.fetch_error = None;
+    }
+
+    /// Forget a scope's history (nobody shows it any more).
+    pub fn drop_scope(&mut self, scope: &TaskScope) {
+        self.scoped.remove(scope);
+    }
+
+    fn rebuild(&mut self) {
+        self.node_index = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
+        self.service_index = self
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        self.running_per_node = crate::domain::running_per_node(&self.live_tasks);
+        self.quorum = Quorum::from_nodes(&self.nodes);
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    /// Seconds since the last successful read.
+    pub fn age_secs(&self, now: Timestamp) -> Option<i64> {
+        self.updated_at
+            .map(|t| (now.as_second() - t.as_second()).max(0))
+    }
+
+    pub fn is_stale(&self, now: Timestamp) -> bool {
+        self.age_secs(now).is_some_and(|a| a > STALE_AFTER_SECS)
+    }
+
+    pub fn leader(&self) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.is_leader())
+    }
+
+    pub fn node(&self, id: &NodeId) -> Option<&Node> {
+        self.node_index.get(id).and_then(|i| self.nodes.get(*i))
+    }
+
+    pub fn service(&self, id: &ServiceId) -> Option<&Service> {
+        self.service_index.get(id).and_then(|i| self.services.get(*i))
+    }
+
+    /// A node's hostname, or its short id when it is not (or no longer) known.
+    pub fn node_name(&self, id: &NodeId) -> String {
+        self.node(id)
+            .map_or_else(|| id.short().to_string(), |n| n.hostname.clone())
+    }
+
+    /// A service's name, or its short id.
+    pub fn service_name(&self, id: &ServiceId) -> String {
+        self.service(id)
+            .map_or_else(|| id.short().to_string(), |s| s.name.clone())
+    }
+
+    /// A task by id, wherever it was read (live or a history).
+    pub fn task(&self, id: &TaskId) -> Option<&Task> {
+        self.live_tasks
+            .iter()
+            .chain(self.scoped.values().flatten())
+            .find(|t| &t.id == id)
+    }
+
+    /// A task as the docker CLI names it: `service.slot`, or `service.node` for global ones.
+    pub fn task_name(&self, t: &Task) -> String {
+        let svc = self.service_name(&t.service_id);
+        match t.slot {
+            Some(slot) if slot > 0 => format!("{svc}.{slot}"),
+            _ => format!("{svc}.{}", t.node_id.as_ref().map_or("?", |n| n.short())),
+        }
+    }
+
+    pub fn task_on_down_node(&self, t: &Task) -> bool {
+        t.state == TaskState::Running
+            && t.node_id
+                .as_ref()
+                .and_then(|n| self.node(n))
+                .is_some_and(|n| n.is_down())
+    }
+
+    // ---------------------------------------------------------------- VIPs
+
+    /// Start watching these VIPs (the VIP pane appears).
+    pub fn set_vips(&mut self, specs: Vec<VipSpec>) {
+        self.vips = specs.into_iter().map(VipState::new).collect();
+        self.rebuild_alarms();
+    }
+
+    /// The nodes' addresses, for the VIP watcher.
+    pub fn node_addrs(&self) -> Vec<NodeAddr> {
+        crate::vip::node_addrs(&self.nodes)
+    }
+
+    /// Whether this node holds a watched VIP.
+    pub fn holds_vip(&self, hostname: &str) -> bool {
+        self.vips.iter().any(|v| v.owner() == Some(hostname))
+    }
+
+    /// What the VIP watcher saw: the holder, its moves, and split brain confirmed only when
+    /// seen on two looks in a row (or when the holder keeps flipping between nodes).
+    pub fn apply_vip(&mut self, msg: VipMsg) -> Changed {
+        let VipMsg::Observed(observations) = msg;
+        for mut obs in observations {
+            let Some(v) = self.vips.iter_mut().find(|v| v.spec.addr == obs.addr) else {
+                continue;
+            };
+            // A split brain counts once it is seen on two looks in a row.
+            if matches!(obs.ownership, Ownership::SplitBrain { .. }) && !v.split_seen {
+                v.split_seen = true;
+                if let Some(cur) = &mut v.current {
+                    cur.at = obs.at;
+                    cur.reachable = obs.reachable;
+                }
+                continue;
+            }
+            v.split_seen = matches!(obs.ownership, Ownership::SplitBrain { .. });
+            let label = obs.ownership.label();
+            let before = v.current.as_ref().map(|o| o.ownership.label());
+            if before.as_deref() != Some(label.as_str()) {
+                if let Some(from) = before {
+                    let node_to_node = v.owner().is_some() && obs.ownership.owner().is_some();
+                    v.history.push_back(VipMove {
+                        at: obs.at,
+                        from,
+                        to: label.clone(),
+                        node_to_node,
+                    });
+                    while v.history.len() > 50 {
+                        v.history.pop_front();
+                    }
+                }
+                v.since = Some(obs.at);
+            }
+            // A holder that keeps changing straight from node to node is two nodes answering
+            // in turn (the MAC flips): split brain. A failover and a failback are two moves.
+            let recent: Vec<&VipMove> = v
+                .history
+                .iter()
+                .filter(|m| {
+                    m.node_to_node && obs.at.as_second() - m.at.as_second() <= FLIP_WINDOW_SECS
+                })
+                .collect();
+            if recent.len() >= FLIPS && !matches!(obs.ownership, Ownership::SplitBrain { .. }) {
+                let mut holders: Vec<String> = Vec::new();
+                for m in &recent {
+                    for h in [&m.from, &m.to] {
+                        if !holders.contains(h) {
+                            holders.push(h.clone());
+                        }
+                    }
+                }
+                obs.ownership = Ownership::SplitBrain {
+                    why: format!(
+                        "the holder changed {} times in {FLIP_WINDOW_SECS} s (its MAC flips between nodes)",
+                        recent.len()
+                    ),
+                    holders,
+                };
+            }
+            v.current = Some(obs);
+        }
+        self.rebuild_alarms();
+        Changed {
+            vips: true,
+            ..Changed::default()
+        }
+    }
+
+    /// VIP alarms and notes for the header and the pane: (level, text), worst first.
+    pub fn vip_alarms(&self) -> &[(Level, String)] {
+        &self.alarms
+    }
+
+    fn rebuild_alarms(&mut self) {
+        let mut alarms: Vec<crate::vip::Alarm> = self
+            .vips
+            .iter()
+            .filter_map(|v| {
+                let obs = v.current.as_ref()?;
+                crate::vip::alarm(v.spec.addr, &obs.ownership, &self.nodes)
+            })
+            .collect();
+        alarms.sort();
+        self.alarms = alarms
+            .into_iter()
+            .map(|a| match a {
+                crate::vip::Alarm::Danger(t) => (Level::Danger, t),
+                crate::vip::Alarm::Warn(t) => (Level::Warn, t),
+                crate::vip::Alarm::Info(t) => (Level::Info, t),
+            })
+            .collect();
+    }
+}

@@ -1,0 +1,141 @@
+//! The `:` command line, on the bottom line: a command with Tab completion and the
+//! candidates listed beside it.
+
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+
+use super::{AppCmd, Ctx, DrawCtx, Outcome, View};
+use crate::keymap::Keymap;
+use crate::store::Level;
+use crate::widget::{InputResult, TextInput};
+
+/// The command line's commands, for completion and the help screen.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("nodes", "focus the nodes pane"),
+    ("services", "focus the services pane"),
+    ("tasks", "focus the tasks pane"),
+    ("vips", "focus the VIP pane"),
+    ("help", "show the keys"),
+    ("audit", "show the audit log of writes"),
+    (
+        "rebalance",
+        "spread tasks again (a write: absent in readonly mode)",
+    ),
+    ("quit", "quit swarmdeck"),
+    ("q", "quit swarmdeck"),
+];
+
+/// Commands that write: absent in readonly mode.
+pub const WRITE_COMMANDS: &[&str] = &["rebalance"];
+
+/// The commands in force (no write command in readonly mode).
+pub fn commands(readonly: bool) -> Vec<&'static str> {
+    COMMANDS
+        .iter()
+        .map(|(c, _)| *c)
+        .filter(|c| !(readonly && WRITE_COMMANDS.contains(c)))
+        .collect()
+}
+
+/// Commands a prefix could become (shown beside the command line).
+pub fn candidates(readonly: bool, prefix: &str) -> Vec<&'static str> {
+    commands(readonly)
+        .into_iter()
+        .filter(|c| c.starts_with(prefix))
+        .collect()
+}
+
+/// Complete a command-line prefix: the one command it starts, or the longest common prefix.
+pub fn complete(commands: &[&str], prefix: &str) -> Option<String> {
+    let matches: Vec<&str> = commands
+        .iter()
+        .copied()
+        .filter(|c| c.starts_with(prefix) && *c != prefix)
+        .collect();
+    let first = matches.first()?;
+    let mut common = first.to_string();
+    for m in &matches[1..] {
+        while !m.starts_with(&common) {
+            common.pop();
+        }
+    }
+    (common.len() > prefix.len()).then_some(common)
+}
+
+#[derive(Default)]
+pub struct CommandLine {
+    input: TextInput,
+    readonly: bool,
+}
+
+impl CommandLine {
+    pub fn new(readonly: bool) -> Self {
+        CommandLine {
+            input: TextInput::new().with_max_len(200),
+            readonly,
+        }
+    }
+}
+
+impl View for CommandLine {
+    fn context(&self) -> &'static str {
+        "command"
+    }
+
+    fn key(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) -> Outcome {
+        match key.code {
+            KeyCode::Esc => Outcome::Close,
+            KeyCode::Enter => {
+                cx.fx
+                    .app
+                    .push(AppCmd::Command(self.input.text().trim().to_string()));
+                Outcome::Close
+            }
+            KeyCode::Tab => {
+                if let Some(done) = complete(&commands(self.readonly), self.input.text()) {
+                    self.input.set_text(done);
+                }
+                Outcome::Handled
+            }
+            KeyCode::Backspace if self.input.is_empty() => Outcome::Close,
+            _ => {
+                let _: InputResult = self.input.key(key);
+                Outcome::Handled
+            }
+        }
+    }
+
+    fn paste(&mut self, text: &str, cx: &mut Ctx<'_>) -> Outcome {
+        if let Err(why) = self.input.paste(text) {
+            cx.fx.notify(Level::Warn, why);
+        }
+        Outcome::Handled
+    }
+
+    fn draw(&self, _frame: &mut Frame, _area: Rect, _cx: &DrawCtx<'_>) {}
+
+    fn hints(&self, _keymap: &Keymap) -> Vec<(String, String)> {
+        vec![
+            ("Enter".into(), "run".into()),
+            ("Tab".into(), "complete".into()),
+            ("Esc".into(), "cancel".into()),
+        ]
+    }
+
+    fn prompt_line(&self, cx: &DrawCtx<'_>, width: u16) -> Option<Line<'_>> {
+        let theme = cx.theme;
+        let extra = format!("   {}", candidates(self.readonly, self.input.text()).join(" "));
+        let room = width.saturating_sub(1).min(self.input.text().chars().count() as u16 + 24);
+        let mut spans = vec![Span::styled(":", theme.accent)];
+        spans.extend(
+            self.input
+                .line(room.max(1), theme.accent, theme.accent.add_modifier(Modifier::REVERSED), true)
+                .spans,
+        );
+        spans.push(Span::styled(extra, theme.muted));
+        Some(Line::from(spans))
+    }
+}

@@ -1,0 +1,177 @@
+//! Views: every pane and every popup is one module with its own state, keys, drawing and
+//! hints, behind the [`View`] trait.
+//!
+//! - **Panes** ([`pane`]) are the lists of the main screen (nodes, services, tasks, VIPs),
+//!   each an instance of the one generic [`list::ListPane`]. They are registered in
+//!   [`pane::registry`]: adding a pane is one new file plus one line there.
+//! - **Popups** sit on a stack owned by the app ([`crate::app::App::popups`]); the top one
+//!   gets keys first and answers with an [`Outcome`]: ignored (the key goes on to the focused
+//!   pane, then to the global keys), handled, close, push another popup, or replace itself
+//!   (multi-screen flows: confirm → progress; edit → validate → plan → conflict). The stack is
+//!   borrowed, never cloned: views are not `Clone`.
+//! - Views read the swarm from the [`Store`] and never change it; what they want done
+//!   (engine commands, writes, notices, focus changes) goes into [`Effects`] and the app
+//!   carries it out. A write's result comes back to the view that asked
+//!   ([`View::write_done`]).
+
+pub mod audit;
+pub mod command;
+pub mod confirm;
+pub mod drain;
+pub mod filter;
+pub mod help;
+pub mod labels;
+pub mod list;
+pub mod pane;
+pub mod rebalance;
+pub mod task_detail;
+
+use jiff::Timestamp;
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+
+use crate::app::ops::{Ops, PendingWrite};
+use crate::engine::write::{WriteError, WriteOutcome};
+use crate::engine::{EngineCmd, TaskScope};
+use crate::keymap::{Action, Keymap};
+use crate::store::{Changed, Level, Store};
+use crate::theme::Theme;
+
+/// How a view answered a key (or a paste).
+pub enum Outcome {
+    /// Not this view's key: it goes on (popup → focused pane → global keys).
+    Ignored,
+    Handled,
+    /// Close this popup.
+    Close,
+    /// Open another popup on top of this one.
+    Push(Box<dyn View>),
+    /// Replace this popup with another (the next step of a flow).
+    Replace(Box<dyn View>),
+}
+
+/// What the app is asked to do, besides the view's own state.
+#[derive(Debug)]
+pub enum AppCmd {
+    Quit,
+    /// Focus the pane with this context name ("nodes", "services"…).
+    Focus(&'static str),
+    /// Drill into a node's or service's task history.
+    Drill(TaskScope),
+    /// Run a command-line command.
+    Command(String),
+    /// Set the filter of the pane with this context name.
+    SetFilter(&'static str, String),
+    /// Send a confirmed write; its result comes back to the view that asked, with `follow`
+    /// saying what the app follows afterwards (a drain's progress…).
+    Write(PendingWrite),
+    /// Start the rebalance queue with these services.
+    StartRebalance(Vec<crate::maint::check::Unbalanced>),
+    /// Refresh the whole swarm now.
+    Refresh,
+}
+
+/// What views want done; the app carries it out after the call.
+#[derive(Debug, Default)]
+pub struct Effects {
+    pub engine: Vec<EngineCmd>,
+    pub notices: Vec<(Level, String)>,
+    pub app: Vec<AppCmd>,
+}
+
+impl Effects {
+    pub fn notify(&mut self, level: Level, text: impl Into<String>) {
+        self.notices.push((level, text.into()));
+    }
+}
+
+/// What a view can read and ask for while it handles a key.
+pub struct Ctx<'a> {
+    pub store: &'a Store,
+    pub ops: &'a Ops,
+    pub keymap: &'a Keymap,
+    pub now: Timestamp,
+    pub readonly: bool,
+    /// Rows a page moves.
+    pub page: usize,
+    /// The task scope the tasks pane follows without a drill-down (the selected node or
+    /// service), and the drill-down when there is one.
+    pub follow: Option<TaskScope>,
+    pub drill: Option<TaskScope>,
+    pub fx: &'a mut Effects,
+}
+
+impl Ctx<'_> {
+    /// The action a key means in this view's context (its own table, then the global one).
+    pub fn action(&self, view: &'static str, key: &KeyEvent) -> Option<Action> {
+        self.keymap.action_in(view, key)
+    }
+}
+
+/// What a view can read while it draws.
+pub struct DrawCtx<'a> {
+    pub store: &'a Store,
+    pub ops: &'a Ops,
+    pub keymap: &'a Keymap,
+    pub theme: &'a Theme,
+    pub now: Timestamp,
+    pub readonly: bool,
+    pub follow: Option<&'a TaskScope>,
+    pub drill: Option<&'a TaskScope>,
+}
+
+/// A pane or a popup.
+pub trait View {
+    /// The keymap context (`[keys.<context>]` in the config file) and the view's name.
+    fn context(&self) -> &'static str;
+    /// Answer a key.
+    fn key(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) -> Outcome;
+    /// Answer a bracketed paste: the focused input takes it, or says why not.
+    fn paste(&mut self, _text: &str, _cx: &mut Ctx<'_>) -> Outcome {
+        Outcome::Ignored
+    }
+    /// Draw into `area` (a popup places itself inside it). Pure: reads, never changes state.
+    fn draw(&self, frame: &mut Frame, area: Rect, cx: &DrawCtx<'_>);
+    /// (key, word) pairs for the footer while this view is on top.
+    fn hints(&self, keymap: &Keymap) -> Vec<(String, String)>;
+    /// The actions this view answers, for the help screen.
+    fn actions(&self) -> &'static [Action] {
+        &[]
+    }
+    /// The swarm data changed.
+    fn changed(&mut self, _what: Changed, _cx: &mut Ctx<'_>) {}
+    /// A write this view asked for finished.
+    fn write_done(
+        &mut self,
+        _result: &Result<WriteOutcome, WriteError>,
+        _cx: &mut Ctx<'_>,
+    ) -> Outcome {
+        Outcome::Handled
+    }
+    /// A one-line prompt (`:` or `/`) that must stay visible at any terminal height.
+    fn prompt_line(&self, _cx: &DrawCtx<'_>, _width: u16) -> Option<ratatui::text::Line<'_>> {
+        None
+    }
+    /// The cursor position of the prompt line (column in it), when it has one.
+    fn prompt_cursor(&self) -> Option<u16> {
+        None
+    }
+}
+
+/// Footer hints from the keymap: the first key of each action, in this view's context.
+pub fn hints_for(
+    keymap: &Keymap,
+    context: &'static str,
+    actions: &[(Action, &str)],
+) -> Vec<(String, String)> {
+    actions
+        .iter()
+        .filter_map(|(a, word)| {
+            Some((
+                keymap.keys_in(context, *a).first()?.to_string(),
+                (*word).to_string(),
+            ))
+        })
+        .collect()
+}
