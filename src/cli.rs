@@ -91,10 +91,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Bring up the built-in lab (if it is not up) and open the dashboard on it.
-    Demo,
+    /// Bring up the built-in lab (if it is not up), deploy the demo workload (what is missing
+    /// of it: a replicated, a global, a job, a pending and a crash-looping service) and open
+    /// the dashboard on it.
+    Demo {
+        /// Remove the demo workload (every service labelled swarmdeck.demo=true) and exit,
+        /// without opening the dashboard; exit 1 if the lab is not up.
+        #[arg(long)]
+        clean: bool,
+    },
     /// Manage the built-in lab: up [N] [--workers M], down, status, kill NODE, restore NODE,
-    /// stop-vip NODE, start-vip NODE (see docs/lab.md).
+    /// stop-vip NODE, start-vip NODE, workload, workload-rm (see docs/lab.md).
     Lab {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,

@@ -2,7 +2,7 @@
 //! binary can bring it up anywhere (the script lives at tests/lab/lab.sh).
 
 use std::path::PathBuf;
-use std::process::{Command, ExitStatus};
+use std::process::{Command, ExitStatus, Output};
 
 use anyhow::{Context, bail};
 
@@ -29,6 +29,23 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitStatus> {
     Ok(status)
 }
 
+/// Run `lab.sh ARGS…` with its output captured.
+fn output(args: &[&str]) -> anyhow::Result<Output> {
+    let path = script_path()?;
+    let out = Command::new("bash")
+        .arg(&path)
+        .args(args)
+        .output()
+        .context("running bash");
+    let _ = std::fs::remove_dir_all(path.parent().unwrap_or(&path));
+    out
+}
+
+/// A script's exit status as a process exit code (1 if it was ended by a signal).
+fn exit_code(status: ExitStatus) -> u8 {
+    u8::try_from(status.code().unwrap_or(1)).unwrap_or(1)
+}
+
 /// What `lab.sh status` says of the running lab.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabStatus {
@@ -38,13 +55,7 @@ pub struct LabStatus {
 
 /// The running lab's manager sockets and VIP, from `lab.sh status`.
 pub fn status() -> anyhow::Result<LabStatus> {
-    let path = script_path()?;
-    let out = Command::new("bash")
-        .arg(&path)
-        .arg("status")
-        .output()
-        .context("running bash")?;
-    let _ = std::fs::remove_dir_all(path.parent().unwrap_or(&path));
+    let out = output(&["status"])?;
     if !out.status.success() {
         bail!(
             "the lab is not up:\n{}",
@@ -56,6 +67,31 @@ pub fn status() -> anyhow::Result<LabStatus> {
         managers: parse_status_sockets(&text),
         vip: parse_status_vip(&text),
     })
+}
+
+/// `swarmdeck demo`: deploy the demo workload (`lab.sh workload`: only what is missing of it,
+/// without waiting for it to converge), which prints one line saying what it created. A
+/// warning for the dashboard if that failed.
+pub fn deploy_demo() -> anyhow::Result<Option<String>> {
+    let st = run(&["workload".to_string()])?;
+    Ok((!st.success()).then(|| {
+        "the demo workload was not fully deployed (the reason is in the terminal after you quit)"
+            .to_string()
+    }))
+}
+
+/// `swarmdeck demo --clean`: remove the demo workload (`lab.sh workload-rm`: every service
+/// labelled `swarmdeck.demo=true`). The exit code: 0 once removed (or if there was none), 1 if
+/// the lab is not up, else the script's.
+pub fn clean_demo() -> anyhow::Result<u8> {
+    if !output(&["status"])?.status.success() {
+        eprintln!(
+            "swarmdeck: the lab is not up, so there is no demo workload to remove \
+             (`swarmdeck demo` brings up both)"
+        );
+        return Ok(1);
+    }
+    Ok(exit_code(run(&["workload-rm".to_string()])?))
 }
 
 /// The VIP of `lab.sh status` output (first line `vip=ADDR owner=…`).

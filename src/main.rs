@@ -65,6 +65,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Err(e) => return Ok(config_error(e)),
     };
     let mut vip_flags = cli.vips.clone();
+    let mut demo_warning = None;
 
     match cli.command {
         Some(Command::Status { json }) => {
@@ -87,11 +88,13 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             let st = lab::run(&args)?;
             return Ok(ExitCode::from(st.code().unwrap_or(1).clamp(0, 255) as u8));
         }
-        Some(Command::Demo) => {
+        Some(Command::Demo { clean: true }) => return Ok(ExitCode::from(lab::clean_demo()?)),
+        Some(Command::Demo { clean: false }) => {
             let st = lab::run(&["up".to_string()])?;
             if !st.success() {
                 anyhow::bail!("the lab did not come up (see the messages above)");
             }
+            demo_warning = lab::deploy_demo()?;
             let lab = lab::status()?;
             if cli.hosts.is_empty() {
                 endpoints = lab.managers;
@@ -111,6 +114,9 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut app = App::new(keymap, Timestamp::now());
     app.readonly = readonly;
     if let Some(w) = warning {
+        app.notify(Level::Warn, w);
+    }
+    if let Some(w) = demo_warning {
         app.notify(Level::Warn, w);
     }
     let (vips, problems) = vip::resolve(

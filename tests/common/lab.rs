@@ -216,6 +216,9 @@ pub fn take() -> LabGuard {
                 && text.contains("Leader")
         },
     );
+    // A demo workload (`swarmdeck demo` on this lab, or a test that could not remove it)
+    // would change what the tests count: remove it, and wait until none of it runs.
+    lab_ok(&["workload-rm"]);
     guard
 }
 

@@ -783,6 +783,143 @@ init_swarm() {
 	for i in "${pids[@]}"; do wait "$i"; done
 }
 
+# ------------------------------------------------------------------ demo workload
+# What `swarmdeck demo` shows: a few services from the lab's image, each with the service
+# label (and container label) swarmdeck.demo=true, so they can be found and removed.
+
+readonly DEMO_LABEL=swarmdeck.demo=true
+readonly DEMO_SERVICES=(demo-web demo-agent demo-migrate demo-pinned demo-crashy)
+
+# demo_manager: the index of the first manager that answers as one (node ls needs a manager
+# of a swarm with quorum, as service create and rm do).
+demo_manager() {
+	local i
+	for ((i = 1; i <= LAB_MANAGERS; i++)); do
+		if LDOCKER_TIMEOUT=10 ldocker "$i" node ls -q >/dev/null 2>&1; then
+			echo "$i"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# demo_what NAME: what the newcomer sees of it, for the one line `workload` prints
+demo_what() {
+	case $1 in
+	demo-web) echo "demo-web (3 replicas)" ;;
+	demo-agent) echo "demo-agent (global)" ;;
+	demo-migrate) echo "demo-migrate (job, 3 runs)" ;;
+	demo-pinned) echo "demo-pinned (pending: no node fits)" ;;
+	demo-crashy) echo "demo-crashy (crash loop)" ;;
+	esac
+}
+
+# demo_create I NAME: create demo service NAME through manager I, without waiting for it
+demo_create() {
+	local i=$1 name=$2
+	local -a args=(service create --detach --quiet --name "$name" --no-resolve-image
+		--label "$DEMO_LABEL" --container-label "$DEMO_LABEL" --stop-grace-period 1s)
+	case $name in
+	demo-web)
+		# busybox's wget segfaults in this static build: the health check asks with nc
+		args+=(--replicas 3
+			--health-cmd "printf 'GET / HTTP/1.0\r\n\r\n' | nc 127.0.0.1 8080 | grep -q '200 OK'"
+			--health-interval 5s --health-timeout 3s --health-retries 3
+			"$IMAGE" httpd -f -p 8080 -h /www) ;;
+	demo-agent) args+=(--mode global "$IMAGE" sleep infinity) ;;
+	demo-migrate)
+		args+=(--mode replicated-job --replicas 3 --max-concurrent 1
+			"$IMAGE" sh -c 'echo migrating; sleep 3; echo done') ;;
+	demo-pinned) args+=(--replicas 1 --constraint node.labels.demo-gpu==true "$IMAGE" sleep infinity) ;;
+	demo-crashy)
+		args+=(--replicas 1 --restart-condition any --restart-delay 3s
+			"$IMAGE" sh -c 'echo starting; sleep 4; echo "out of coffee" >&2; exit 1') ;;
+	*) die "no demo service '$name'" ;;
+	esac
+	ldocker "$i" "${args[@]}" >/dev/null
+}
+
+# demo_label I NAME: the swarmdeck.demo label of service NAME ("" if it has none); fails if
+# there is no such service
+demo_label() {
+	ldocker "$1" service inspect --format "{{index .Spec.Labels \"${DEMO_LABEL%%=*}\"}}" "$2" 2>/dev/null
+}
+
+# list A B C -> "A, B, C"
+comma_list() {
+	local s
+	s=$(printf '%s, ' "$@")
+	printf '%s' "${s%, }"
+}
+
+cmd_workload() {
+	(($# == 0)) || die "workload: unexpected argument '$1'"
+	need_root
+	lab_exists || die "lab '$LAB_NAME' is not up (run: $PROG up)"
+	take_lock
+	local m name label rc=0
+	m=$(demo_manager) || die "no manager of the swarm answers (see: $PROG status)"
+	local -a created=() there=() foreign=()
+	for name in "${DEMO_SERVICES[@]}"; do
+		if label=$(demo_label "$m" "$name"); then
+			if [[ $label == "${DEMO_LABEL#*=}" ]]; then
+				there+=("$name")
+			else
+				warn "a service '$name' that is not the demo's (no label $DEMO_LABEL) exists; left alone"
+				foreign+=("$name")
+			fi
+		elif demo_create "$m" "$name"; then
+			created+=("$(demo_what "$name")")
+		else
+			warn "could not create $name"
+			rc=1
+		fi
+	done
+	local line="demo workload:"
+	if ((${#created[@]})); then
+		line+=" created $(comma_list "${created[@]}")"
+	else
+		line+=" nothing to create"
+	fi
+	if ((${#there[@]})); then line+="; already there: $(comma_list "${there[@]}")"; fi
+	if ((${#foreign[@]})); then line+="; left alone: $(comma_list "${foreign[@]}")"; fi
+	echo "$line; remove: swarmdeck demo --clean or $PROG workload-rm"
+	return "$rc"
+}
+
+# no running container of the demo on any node whose dockerd answers
+demo_containers_gone() {
+	local i
+	for ((i = 1; i <= $(total_nodes); i++)); do
+		dockerd_up "$i" || continue
+		[[ -z $(ldocker "$i" ps -q --filter "label=$DEMO_LABEL" 2>/dev/null) ]] || return 1
+	done
+}
+
+cmd_workload_rm() {
+	(($# == 0)) || die "workload-rm: unexpected argument '$1'"
+	need_root
+	lab_exists || die "lab '$LAB_NAME' is not up: there is no demo workload to remove"
+	take_lock
+	local m
+	m=$(demo_manager) || die "no manager of the swarm answers (see: $PROG status)"
+	local out
+	out=$(ldocker "$m" service ls --filter "label=$DEMO_LABEL" --format '{{.Name}}') ||
+		die "could not list the demo's services"
+	local -a names=()
+	[[ -z $out ]] || mapfile -t names <<<"$out"
+	if ((${#names[@]})); then
+		ldocker "$m" service rm "${names[@]}" >/dev/null || die "could not remove: ${names[*]}"
+	fi
+	# quick (stop grace period 1s), and afterwards nothing of the demo runs
+	wait_for 60 "the demo's containers to stop" demo_containers_gone || return 1
+	if ((${#names[@]})); then
+		echo "demo workload: removed ${names[*]}"
+	else
+		echo "demo workload: nothing to remove"
+	fi
+}
+
 # ------------------------------------------------------------------ commands
 
 print_status() {
@@ -1219,6 +1356,11 @@ Usage: $PROG COMMAND [ARGS]
   exec NODE CMD...      run CMD in NODE's network namespace
                         (DOCKER_HOST set to the node's socket)
   docker NODE ARGS...   run the docker CLI against NODE
+  workload              deploy the demo workload (what is missing of it): services
+                        demo-web, demo-agent, demo-migrate, demo-pinned and
+                        demo-crashy, labelled $DEMO_LABEL; does not wait
+  workload-rm           remove every service labelled $DEMO_LABEL and wait
+                        until none of their containers runs
   help                  this text
 
 NODE is node1, node2, ... (or just 1, 2, ...). Managers are node1..nodeN,
@@ -1246,6 +1388,8 @@ main() {
 	env) cmd_env "$@" ;;
 	exec) cmd_exec "$@" ;;
 	docker) cmd_docker "$@" ;;
+	workload) cmd_workload "$@" ;;
+	workload-rm) cmd_workload_rm "$@" ;;
 	help | -h | --help) usage ;;
 	*)
 		usage >&2

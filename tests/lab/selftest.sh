@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end check of tests/lab/lab.sh (root; takes about a minute on 2 cores).
 # Builds the lab, runs services, kills and restores the leader, moves the VIP,
-# fakes a split brain, tears down and checks nothing is left, recovers from a
+# fakes a split brain, deploys the demo workload, tears down and checks nothing
+# is left (the demo workload neither), recovers from a
 # crash, and leaves the default lab (3 managers) UP at the end.
 # Usage: tests/lab/selftest.sh   (honours SWARMDECK_LAB; lab.sh's progress
 # goes to stderr). Ends with the line "N passed, N failed"; exit 1 on failure.
@@ -103,6 +104,9 @@ check "split brain shows two owners" vip_owner_is node1,node2
 "$LAB" exec node2 ip addr del 198.51.100.100/24 dev eth0
 
 "$LAB" docker node1 service rm st1 sg1 >/dev/null
+# the demo workload goes with the lab: nothing of it is left after down, none after up
+check "workload (the demo's services)" "$LAB" workload
+eventually 60 "demo-web runs 3 tasks" service_running node1 demo-web 3
 check "down" "$LAB" down
 check "nothing left after down" nothing_left
 check "down again (nothing up) exits 0" "$LAB" down
@@ -110,6 +114,8 @@ check "status exits 1 when down" bash -c "! '$LAB' status 2>/dev/null"
 
 check "up 3 --workers 1" "$LAB" up 3 --workers 1
 check "node4 is a worker" bash -c "'$LAB' status | grep -q '^node4 role=worker .*docker=up'"
+check "no demo workload after down and up" \
+	bash -c "[[ -z \$('$LAB' docker node1 service ls -q --filter label=swarmdeck.demo=true) ]]"
 # crash: SIGKILL the daemons behind lab.sh's back (by pid), then up must recover
 mapfile -t pids < <(pgrep -f "$STATE/" || true)
 ((${#pids[@]})) && kill -9 "${pids[@]}"
