@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::keymap::{Action, KeyBinding, KeyList, Keymap};
+use crate::keymap::{Action, KeyBinding, KeyList, KeyTable, Keymap};
 
 /// The config file's contents.
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
@@ -24,9 +24,10 @@ pub struct Config {
     /// `--host` flags win over them; `DOCKER_HOST` and the local socket come after.
     #[serde(default)]
     pub endpoints: Vec<String>,
-    /// Key overrides: each action named here gets exactly these keys.
+    /// Key overrides: each action named here gets exactly these keys; `[keys.<view>]`
+    /// tables override in that view only.
     #[serde(default)]
-    pub keys: BTreeMap<Action, KeyList>,
+    pub keys: KeyTable,
     /// keepalived virtual IPs to watch, besides those found in the keepalived configuration.
     /// `--vip` flags come first.
     #[serde(default)]
@@ -405,7 +406,7 @@ fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), Co
             _ => v.span(),
         })
     };
-    for (action, list) in &config.keys {
+    for (action, list) in &config.keys.global {
         // the same key twice for one action is harmless (the keymap keeps it once)
         let keys = list.keys();
         let item = |i: usize| match list {
@@ -427,12 +428,13 @@ fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), Co
     let bound = |a: Action| -> Vec<KeyBinding> {
         config
             .keys
+            .global
             .get(&a)
             .map_or_else(|| defaults.keys(a).to_vec(), KeyList::keys)
     };
     // Overridden actions last, so a clash is reported at the line that caused it.
     let mut order: Vec<Action> = Action::ALL.to_vec();
-    order.sort_by_key(|a| config.keys.contains_key(a));
+    order.sort_by_key(|a| config.keys.global.contains_key(a));
     for action in order {
         for key in bound(action) {
             let name = key.to_string();
@@ -447,7 +449,7 @@ fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), Co
                             .find(|(k, _)| k.get_ref().as_ref() == action.name())
                             .map(|(_, v)| v.span())
                     });
-                let hint = if config.keys.contains_key(&other) {
+                let hint = if config.keys.global.contains_key(&other) {
                     String::new()
                 } else {
                     format!(" (its default; give `{other}` other keys too)")
@@ -594,9 +596,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.theme.as_deref(), Some("light"));
         assert_eq!(c.endpoints.len(), 3);
-        assert_eq!(c.keys[&Action::Quit], KeyList::One("x".parse().unwrap()));
+        assert_eq!(c.keys.global[&Action::Quit], KeyList::One("x".parse().unwrap()));
         assert_eq!(
-            c.keys[&Action::Down].keys(),
+            c.keys.global[&Action::Down].keys(),
             vec![
                 "j".parse::<KeyBinding>().unwrap(),
                 "ctrl-n".parse().unwrap()
@@ -862,6 +864,7 @@ mod tests {
         for action in Action::ALL {
             let keys = config
                 .keys
+                .global
                 .get(action)
                 .map(KeyList::keys)
                 .unwrap_or_default();

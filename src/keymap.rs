@@ -44,7 +44,35 @@ pub enum Action {
     Rebalance,
 }
 
+/// The views that have their own key table (`[keys.<view>]` in the config file). Keys not
+/// bound there come from the global table (`[keys]`).
+pub const CONTEXTS: &[&str] = &[
+    "nodes",
+    "services",
+    "tasks",
+    "vips",
+    "audit",
+    "task",
+    "help",
+    "labels",
+    "confirm",
+    "drain",
+    "rebalance",
+    "command",
+    "filter",
+];
+
 impl Action {
+    /// The context an action belongs to: "global" (everywhere), or the one view it acts in.
+    pub fn home(self) -> &'static str {
+        if self.is_write() { "nodes" } else { "global" }
+    }
+
+    /// The action with this config name.
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.iter().copied().find(|a| a.name() == name)
+    }
+
     /// Every action, in help-screen order.
     pub const ALL: &'static [Action] = &[
         Action::Help,
@@ -112,7 +140,7 @@ impl Action {
             Action::Bottom => "last row",
             Action::PageUp => "page up",
             Action::PageDown => "page down",
-            Action::Enter => "drill down: node or service → its tasks",
+            Action::Enter => "open: node or service → its tasks; task → its details",
             Action::Back => "back (leave drill-down, clear filter)",
             Action::Filter => "filter the focused pane",
             Action::Command => "command line (:nodes :services :tasks :q)",
@@ -357,10 +385,65 @@ impl KeyList {
     }
 }
 
+/// The `[keys]` table of the config file: global overrides, and per-view tables
+/// (`[keys.nodes]`, `[keys.help]`…) that apply in that view only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyTable {
+    pub global: BTreeMap<Action, KeyList>,
+    pub views: BTreeMap<String, BTreeMap<Action, KeyList>>,
+}
+
+impl From<BTreeMap<Action, KeyList>> for KeyTable {
+    fn from(global: BTreeMap<Action, KeyList>) -> Self {
+        KeyTable {
+            global,
+            views: BTreeMap::new(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyTable {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = KeyTable;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table of actions and views")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<KeyTable, A::Error> {
+                let mut table = KeyTable::default();
+                while let Some(name) = map.next_key::<String>()? {
+                    if let Some(action) = Action::from_name(&name) {
+                        table.global.insert(action, map.next_value()?);
+                    } else if CONTEXTS.contains(&name.as_str()) {
+                        table.views.insert(name, map.next_value()?);
+                    } else {
+                        let actions: Vec<String> =
+                            Action::ALL.iter().map(|a| format!("`{a}`")).collect();
+                        let views: Vec<String> = CONTEXTS.iter().map(|c| format!("`{c}`")).collect();
+                        return Err(serde::de::Error::custom(format!(
+                            "unknown action or view `{name}` in [keys]; expected an action ({}) or a view table ({})",
+                            actions.join(", "),
+                            views.join(", ")
+                        )));
+                    }
+                }
+                Ok(table)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
 /// The resolved keymap.
 #[derive(Debug, Clone)]
 pub struct Keymap {
     bindings: BTreeMap<Action, Vec<KeyBinding>>,
+    /// Per-view overrides: in that view, these actions have exactly these keys.
+    views: BTreeMap<String, BTreeMap<Action, Vec<KeyBinding>>>,
 }
 
 impl Default for Keymap {
@@ -379,27 +462,40 @@ impl Default for Keymap {
                 (*a, keys)
             })
             .collect();
-        Keymap { bindings }
+        Keymap {
+            bindings,
+            views: BTreeMap::new(),
+        }
     }
 }
 
 impl Keymap {
     /// Defaults with the user's overrides. `readonly` removes every write action.
     /// Errors name the conflicting keys.
-    pub fn new(overrides: &BTreeMap<Action, KeyList>, readonly: bool) -> Result<Self, String> {
+    pub fn new(table: &KeyTable, readonly: bool) -> Result<Self, String> {
         let mut map = Keymap::default();
         let ctrl_c = KeyBinding::ctrl_c();
-        for (action, keys) in overrides {
-            let mut list: Vec<KeyBinding> = Vec::new();
+        let list = |action: Action, keys: &KeyList| -> Result<Vec<KeyBinding>, String> {
+            let mut out: Vec<KeyBinding> = Vec::new();
             for k in keys.keys() {
-                if k == ctrl_c && *action != Action::Quit {
+                if k == ctrl_c && action != Action::Quit {
                     return Err(format!("{action}: {}", KeyBinding::CTRL_C_RESERVED));
                 }
-                if !list.contains(&k) {
-                    list.push(k);
+                if !out.contains(&k) {
+                    out.push(k);
                 }
             }
-            map.bindings.insert(*action, list);
+            Ok(out)
+        };
+        for (action, keys) in &table.global {
+            map.bindings.insert(*action, list(*action, keys)?);
+        }
+        for (view, actions) in &table.views {
+            let mut t = BTreeMap::new();
+            for (action, keys) in actions {
+                t.insert(*action, list(*action, keys)?);
+            }
+            map.views.insert(view.clone(), t);
         }
         // one way out that no config can remove
         if let Some(quit) = map.bindings.get_mut(&Action::Quit)
@@ -409,16 +505,70 @@ impl Keymap {
         }
         if readonly {
             map.bindings.retain(|a, _| !a.is_write());
+            for t in map.views.values_mut() {
+                t.retain(|a, _| !a.is_write());
+            }
         }
-        let mut seen: BTreeMap<String, Action> = BTreeMap::new();
-        for (action, keys) in &map.bindings {
-            for k in keys {
-                if let Some(other) = seen.insert(k.to_string(), *action) {
-                    return Err(format!("key {k} is bound to both {other} and {action}"));
+        map.check()?;
+        Ok(map)
+    }
+
+    /// Every key means one action in each context (its own table and the global one).
+    fn check(&self) -> Result<(), String> {
+        for ctx in std::iter::once("global").chain(CONTEXTS.iter().copied()) {
+            let mut seen: BTreeMap<String, Action> = BTreeMap::new();
+            for action in Action::ALL {
+                for k in self.keys_in(ctx, *action) {
+                    if let Some(other) = seen.insert(k.to_string(), *action)
+                        && other != *action
+                    {
+                        let place = if ctx == "global" {
+                            String::new()
+                        } else {
+                            format!(" in [keys.{ctx}]")
+                        };
+                        return Err(format!("key {k} is bound to both {other} and {action}{place}"));
+                    }
                 }
             }
         }
-        Ok(map)
+        Ok(())
+    }
+
+    /// The action a key means in view `ctx`: its own table first, then the global one.
+    pub fn action_in(&self, ctx: &str, ev: &KeyEvent) -> Option<Action> {
+        let key = KeyBinding::from_event(ev);
+        Action::ALL
+            .iter()
+            .copied()
+            .find(|a| self.keys_in(ctx, *a).contains(&key))
+    }
+
+    /// The keys of an action in view `ctx`.
+    pub fn keys_in(&self, ctx: &str, action: Action) -> &[KeyBinding] {
+        match self.views.get(ctx).and_then(|t| t.get(&action)) {
+            Some(keys) => keys,
+            None => self.keys(action),
+        }
+    }
+
+    /// (keys, description) for the help screen of view `ctx`: the global actions and the
+    /// view's own, with the keys in force there.
+    pub fn help_rows_in(&self, ctx: &str, own: &[Action]) -> Vec<(String, &'static str)> {
+        Action::ALL
+            .iter()
+            .filter(|a| a.home() == "global" || own.contains(a))
+            .filter(|a| !self.keys_in(ctx, **a).is_empty())
+            .map(|a| {
+                let text = self
+                    .keys_in(ctx, *a)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                (text, a.description())
+            })
+            .collect()
     }
 
     pub fn action(&self, ev: &KeyEvent) -> Option<Action> {
@@ -524,7 +674,7 @@ mod tests {
     fn overrides_replace_and_conflicts_are_refused() {
         let mut o = BTreeMap::new();
         o.insert(Action::Quit, KeyList::One("x".parse().unwrap()));
-        let km = Keymap::new(&o, false).unwrap();
+        let km = Keymap::new(&KeyTable::from(o.clone()), false).unwrap();
         assert_eq!(
             km.action(&key(KeyCode::Char('x'), KeyModifiers::NONE)),
             Some(Action::Quit)
@@ -541,8 +691,52 @@ mod tests {
 
         let mut o = BTreeMap::new();
         o.insert(Action::Quit, KeyList::One("j".parse().unwrap()));
-        let err = Keymap::new(&o, false).unwrap_err();
+        let err = Keymap::new(&KeyTable::from(o.clone()), false).unwrap_err();
         assert!(err.contains("j is bound to both"), "{err}");
+    }
+
+    #[test]
+    fn view_tables_override_in_their_view_only() {
+        let mut views = BTreeMap::new();
+        let mut nodes = BTreeMap::new();
+        nodes.insert(Action::Drain, KeyList::One("x".parse().unwrap()));
+        views.insert("nodes".to_string(), nodes);
+        let mut help = BTreeMap::new();
+        help.insert(Action::Down, KeyList::One("n".parse().unwrap()));
+        views.insert("help".to_string(), help);
+        let table = KeyTable {
+            global: BTreeMap::new(),
+            views,
+        };
+        let km = Keymap::new(&table, false).unwrap();
+        let x = key(KeyCode::Char('x'), KeyModifiers::NONE);
+        let n = key(KeyCode::Char('n'), KeyModifiers::NONE);
+        let j = key(KeyCode::Char('j'), KeyModifiers::NONE);
+        assert_eq!(km.action_in("nodes", &x), Some(Action::Drain));
+        assert_eq!(km.action_in("services", &x), None);
+        assert_eq!(km.action_in("help", &n), Some(Action::Down));
+        assert_eq!(km.action_in("help", &j), None, "j is replaced in help");
+        assert_eq!(km.action_in("nodes", &j), Some(Action::Down));
+        // the help of the nodes view lists drain with its key there
+        assert!(
+            km.help_rows_in("nodes", &[Action::Drain])
+                .iter()
+                .any(|(k, d)| k == "x" && d.starts_with("drain"))
+        );
+        // a clash inside one view's context is refused and names it
+        let mut views = BTreeMap::new();
+        let mut nodes = BTreeMap::new();
+        nodes.insert(Action::Drain, KeyList::One("j".parse().unwrap()));
+        views.insert("nodes".to_string(), nodes);
+        let err = Keymap::new(
+            &KeyTable {
+                global: BTreeMap::new(),
+                views,
+            },
+            false,
+        )
+        .unwrap_err();
+        assert!(err.contains("[keys.nodes]"), "{err}");
     }
 
     #[test]
@@ -551,7 +745,7 @@ mod tests {
         // no keys for quit: Ctrl-c stays
         let mut o = BTreeMap::new();
         o.insert(Action::Quit, KeyList::Many(vec![]));
-        let km = Keymap::new(&o, false).unwrap();
+        let km = Keymap::new(&KeyTable::from(o.clone()), false).unwrap();
         assert_eq!(km.action(&ctrl_c), Some(Action::Quit));
         assert_eq!(
             km.action(&key(KeyCode::Char('q'), KeyModifiers::NONE)),
@@ -560,13 +754,13 @@ mod tests {
         // other keys for quit: Ctrl-c too
         o.insert(Action::Quit, KeyList::One("x".parse().unwrap()));
         assert_eq!(
-            Keymap::new(&o, false).unwrap().action(&ctrl_c),
+            Keymap::new(&KeyTable::from(o.clone()), false).unwrap().action(&ctrl_c),
             Some(Action::Quit)
         );
         // Ctrl-c for another action is refused, whatever quit has
         let mut o = BTreeMap::new();
         o.insert(Action::Help, KeyList::One("ctrl-c".parse().unwrap()));
-        let err = Keymap::new(&o, false).unwrap_err();
+        let err = Keymap::new(&KeyTable::from(o.clone()), false).unwrap_err();
         assert!(err.contains("Ctrl-c always quits"), "{err}");
         // a key listed twice for the same action is the same key
         let mut o = BTreeMap::new();
@@ -574,7 +768,7 @@ mod tests {
             Action::Quit,
             KeyList::Many(vec!["q".parse().unwrap(), "q".parse().unwrap()]),
         );
-        let km = Keymap::new(&o, false).unwrap();
+        let km = Keymap::new(&KeyTable::from(o.clone()), false).unwrap();
         assert_eq!(
             km.keys_text(Action::Quit),
             Keymap::default().keys_text(Action::Quit)
