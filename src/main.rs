@@ -139,6 +139,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         vips,
     };
-    runtime.block_on(tui::run(app, theme, opts))?;
-    Ok(ExitCode::SUCCESS)
+    // the terminal is restored by the time run returns: 0 after a quit, 128 + N after signal N
+    let ended = runtime.block_on(tui::run(app, theme, opts))?;
+    Ok(ExitCode::from(ended.exit_code()))
 }

@@ -1,7 +1,7 @@
 //! Rendering: a pure function of the state. No I/O, no locks, no changes to the state.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::{Alignment, Constraint, Flex, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
@@ -21,24 +21,37 @@ pub const VIP_MARK: &str = "◆";
 /// Draw the whole dashboard.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Block::default().style(theme.text), area);
+    // The bottom line is the footer; an open `:` or `/` prompt takes it at any height (down
+    // to one line), over everything else, so nobody types blind.
+    let [rest, bottom] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    let prompt = prompt_open(app);
     if app.nodes.is_empty()
         && app.updated_at.is_none()
         && let ConnState::Failed { errors } = &app.conn
     {
-        draw_connect_error(frame, area, errors, theme);
-        draw_modals(frame, area, app, theme);
-        return;
+        let screen = if prompt { rest } else { area };
+        draw_connect_error(frame, screen, errors, theme);
+        draw_modals(frame, screen, app, theme);
+    } else {
+        let [header, body] =
+            Layout::vertical([Constraint::Length(3), Constraint::Min(6)]).areas(rest);
+        draw_header(frame, header, app, theme);
+        draw_body(frame, body, app, theme);
+        if !prompt {
+            draw_footer(frame, bottom, app, theme);
+        }
+        draw_modals(frame, if prompt { rest } else { area }, app, theme);
     }
-    let [header, body, footer] = Layout::vertical([
-        Constraint::Length(3),
-        Constraint::Min(6),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    draw_header(frame, header, app, theme);
-    draw_body(frame, body, app, theme);
-    draw_footer(frame, footer, app, theme);
-    draw_modals(frame, area, app, theme);
+    if prompt {
+        draw_prompt(frame, bottom, app, theme);
+    }
+}
+
+fn prompt_open(app: &App) -> bool {
+    matches!(
+        app.modals.last(),
+        Some(Modal::Command { .. } | Modal::Filter { .. })
+    )
 }
 
 fn draw_connect_error(
@@ -317,15 +330,15 @@ fn draw_vips(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Fill(1),
     ];
     let alarms = app.vip_alarms();
-    let rows: Vec<Row> = app.views[3]
+    let rows: Vec<Vec<Line>> = app.views[3]
         .iter()
         .map(|i| {
             let v = &app.vips[*i];
             let Some(obs) = &v.current else {
-                return Row::new(vec![
-                    Cell::from(Span::styled(v.spec.addr.to_string(), theme.text)),
-                    Cell::from(Span::styled("looking…", theme.muted)),
-                ]);
+                return vec![
+                    Line::from(Span::styled(v.spec.addr.to_string(), theme.text)),
+                    Line::from(Span::styled("looking…", theme.muted)),
+                ];
             };
             let holder = match &obs.ownership {
                 Ownership::Owner { hostname, .. } => {
@@ -355,26 +368,30 @@ fn draw_vips(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Some((Level::Info, t)) => Span::styled(t.clone(), theme.info),
                 None => Span::styled(obs.ownership.detail(), theme.muted),
             };
-            Row::new(vec![
-                Cell::from(Span::styled(v.spec.addr.to_string(), theme.text)),
-                Cell::from(holder),
-                Cell::from(Span::styled(how, theme.muted)),
-                Cell::from(Span::styled(since, theme.muted)),
-                Cell::from(port),
-                Cell::from(note),
-            ])
+            vec![
+                Line::from(Span::styled(v.spec.addr.to_string(), theme.text)),
+                Line::from(holder),
+                Line::from(Span::styled(how, theme.muted)),
+                Line::from(Span::styled(since, theme.muted)),
+                Line::from(port),
+                Line::from(note),
+            ]
         })
         .collect();
-    let rows = if rows.is_empty() {
-        vec![empty_row("no VIP matches the filter", theme)]
-    } else {
-        rows
-    };
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.header))
-        .row_highlight_style(highlight(app, Pane::Vips, theme))
-        .column_spacing(1);
-    frame.render_stateful_widget(table, table_area, &mut table_state(app, Pane::Vips));
+    draw_table(
+        frame,
+        table_area,
+        app,
+        Pane::Vips,
+        TableParts {
+            rows,
+            widths: widths.to_vec(),
+            header,
+            block: None,
+            empty: "no VIP matches the filter",
+        },
+        theme,
+    );
     if history_area.height == 0 {
         return;
     }
@@ -426,10 +443,6 @@ fn table_state(app: &App, pane: Pane) -> TableState {
     TableState::default().with_selected(sel)
 }
 
-fn empty_row<'a>(text: &'a str, theme: &Theme) -> Row<'a> {
-    Row::new(vec![Cell::from(Span::styled(text, theme.muted))])
-}
-
 fn draw_nodes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let wide = area.width >= 100;
     let title = format!("nodes ({})", app.views[0].len());
@@ -463,7 +476,7 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     header.push("LABELS");
     widths.push(Constraint::Fill(1));
-    let rows: Vec<Row> = app.views[0]
+    let rows: Vec<Vec<Line>> = app.views[0]
         .iter()
         .map(|i| {
             let n = &app.nodes[*i];
@@ -504,16 +517,16 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             };
             let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             let mut cells = vec![
-                Cell::from(Line::from(name)),
-                Cell::from(Span::styled(n.role.to_string(), theme.text)),
-                Cell::from(match app.drain_mark(&n.id) {
+                Line::from(name),
+                Line::from(Span::styled(n.role.to_string(), theme.text)),
+                Line::from(match app.drain_mark(&n.id) {
                     Some(mark) => Span::styled(mark, theme.warn),
                     None => Span::styled(n.availability.to_string(), avail),
                 }),
-                Cell::from(Span::styled(n.state.to_string(), state)),
-                Cell::from(Span::styled(mgr, mgr_style)),
-                Cell::from(Span::styled(n.address().to_string(), theme.text)),
-                Cell::from(Span::styled(
+                Line::from(Span::styled(n.state.to_string(), state)),
+                Line::from(Span::styled(mgr, mgr_style)),
+                Line::from(Span::styled(n.address().to_string(), theme.text)),
+                Line::from(Span::styled(
                     app.running_per_node
                         .get(&n.id)
                         .copied()
@@ -523,13 +536,13 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 )),
             ];
             if wide {
-                cells.push(Cell::from(Span::styled(
+                cells.push(Line::from(Span::styled(
                     n.engine_version.clone(),
                     theme.muted,
                 )));
             }
-            cells.push(Cell::from(Span::styled(labels.join(","), theme.muted)));
-            Row::new(cells)
+            cells.push(Line::from(Span::styled(labels.join(","), theme.muted)));
+            cells
         })
         .collect();
     let empty = if app.nodes.is_empty() {
@@ -546,33 +559,36 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             rows,
             widths,
             header: header.to_vec(),
-            block,
+            block: Some(block),
             empty,
         },
         theme,
     );
 }
 
-struct TableParts<'a, W> {
-    rows: Vec<Row<'a>>,
-    widths: W,
+/// One table: its cells (one line each), column widths and header, drawn by [`draw_table`].
+struct TableParts<'a> {
+    rows: Vec<Vec<Line<'a>>>,
+    widths: Vec<Constraint>,
     header: Vec<&'static str>,
-    block: Block<'a>,
+    /// Drawn around the table, when the table has its own.
+    block: Option<Block<'a>>,
     /// What to say when there is no row.
     empty: &'a str,
 }
 
-fn draw_table<'a, W>(
+const COLUMN_SPACING: u16 = 1;
+
+/// The one table renderer: every cell longer than its column is cut to the column's display
+/// width and ends in `…`, so a cut name is never taken for a whole one.
+fn draw_table<'a>(
     frame: &mut Frame,
     area: Rect,
     app: &App,
     pane: Pane,
-    parts: TableParts<'a, W>,
+    parts: TableParts<'a>,
     theme: &Theme,
-) where
-    W: IntoIterator,
-    W::Item: Into<Constraint>,
-{
+) {
     let TableParts {
         rows,
         widths,
@@ -580,17 +596,83 @@ fn draw_table<'a, W>(
         block,
         empty,
     } = parts;
-    let rows = if rows.is_empty() {
-        vec![empty_row(empty, theme)]
-    } else {
-        rows
+    let inner = match &block {
+        Some(b) => b.inner(area),
+        None => area,
     };
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.header))
-        .block(block)
+    let columns = column_widths(&widths, inner.width);
+    let fit_row = |cells: Vec<Line<'a>>| -> Row<'a> {
+        Row::new(
+            cells
+                .into_iter()
+                .zip(columns.iter())
+                .map(|(line, w)| Cell::from(fit(line, *w)))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let rows: Vec<Row> = if rows.is_empty() {
+        vec![fit_row(vec![Line::styled(empty, theme.muted)])]
+    } else {
+        rows.into_iter().map(fit_row).collect()
+    };
+    let header = fit_row(header.into_iter().map(Line::raw).collect()).style(theme.header);
+    let mut table = Table::new(rows, widths)
+        .header(header)
         .row_highlight_style(highlight(app, pane, theme))
-        .column_spacing(1);
+        .column_spacing(COLUMN_SPACING)
+        .flex(Flex::Start);
+    if let Some(b) = block {
+        table = table.block(b);
+    }
     frame.render_stateful_widget(table, area, &mut table_state(app, pane));
+}
+
+/// The width of each column, as [`Table`] lays them out (no highlight symbol, so no
+/// selection column).
+fn column_widths(widths: &[Constraint], width: u16) -> Vec<u16> {
+    Layout::horizontal(widths.iter().copied())
+        .flex(Flex::Start)
+        .spacing(COLUMN_SPACING)
+        .split(Rect::new(0, 0, width, 1))
+        .iter()
+        .map(|r| r.width)
+        .collect()
+}
+
+/// `line` cut to `width` columns, ending in `…` when something was cut. Styles are kept.
+fn fit(mut line: Line<'_>, width: u16) -> Line<'_> {
+    let width = usize::from(width);
+    if line.width() <= width {
+        return line;
+    }
+    let room = width.saturating_sub(1); // for the `…`
+    let mut used = 0;
+    let mut spans = Vec::new();
+    for span in std::mem::take(&mut line.spans) {
+        let mut kept = String::new();
+        let mut full = true;
+        for g in span.styled_graphemes(Style::default()) {
+            let w = Span::raw(g.symbol).width();
+            if used + w > room {
+                full = false;
+                break;
+            }
+            used += w;
+            kept.push_str(g.symbol);
+        }
+        if !full {
+            if width > 0 {
+                if !kept.is_empty() {
+                    spans.push(Span::styled(kept, span.style));
+                }
+                spans.push(Span::styled("…", span.style));
+            }
+            break;
+        }
+        spans.push(Span::styled(kept, span.style));
+    }
+    line.spans = spans;
+    line
 }
 
 fn highlight(app: &App, pane: Pane, theme: &Theme) -> Style {
@@ -612,7 +694,7 @@ fn draw_services(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Fill(1),
         Constraint::Length(10),
     ];
-    let rows: Vec<Row> = app.views[1]
+    let rows: Vec<Vec<Line>> = app.views[1]
         .iter()
         .map(|i| {
             let s = &app.services[*i];
@@ -652,13 +734,13 @@ fn draw_services(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 Some(u @ UpdateState::Updating) => Span::styled(u.to_string(), theme.warn),
                 Some(u) => Span::styled(u.to_string(), theme.danger),
             };
-            Row::new(vec![
-                Cell::from(Span::styled(s.name.clone(), theme.text)),
-                Cell::from(Span::styled(s.mode.name(), theme.text)),
-                Cell::from(Span::styled(replicas, style)),
-                Cell::from(Span::styled(s.image_short().to_string(), theme.muted)),
-                Cell::from(update),
-            ])
+            vec![
+                Line::from(Span::styled(s.name.clone(), theme.text)),
+                Line::from(Span::styled(s.mode.name(), theme.text)),
+                Line::from(Span::styled(replicas, style)),
+                Line::from(Span::styled(s.image_short().to_string(), theme.muted)),
+                Line::from(update),
+            ]
         })
         .collect();
     let empty = if app.services.is_empty() {
@@ -673,9 +755,9 @@ fn draw_services(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Pane::Services,
         TableParts {
             rows,
-            widths,
+            widths: widths.to_vec(),
             header: header.to_vec(),
-            block,
+            block: Some(block),
             empty,
         },
         theme,
@@ -705,7 +787,7 @@ fn draw_tasks(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Constraint::Fill(1),
     ];
     let source = app.task_source();
-    let rows: Vec<Row> = app.views[2]
+    let rows: Vec<Vec<Line>> = app.views[2]
         .iter()
         .filter_map(|i| source.get(*i))
         .map(|t| {
@@ -739,16 +821,16 @@ fn draw_tasks(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             } else {
                 String::new()
             };
-            Row::new(vec![
-                Cell::from(Span::styled(name, theme.text)),
-                Cell::from(Span::styled(
+            vec![
+                Line::from(Span::styled(name, theme.text)),
+                Line::from(Span::styled(
                     node,
                     if down { theme.danger } else { theme.text },
                 )),
-                Cell::from(Span::styled(t.desired.to_string(), theme.muted)),
-                Cell::from(state),
-                Cell::from(Span::styled(err, theme.danger)),
-            ])
+                Line::from(Span::styled(t.desired.to_string(), theme.muted)),
+                Line::from(state),
+                Line::from(Span::styled(err, theme.danger)),
+            ]
         })
         .collect();
     let empty = if app.drill.is_some() && app.scoped_tasks.is_none() {
@@ -763,9 +845,9 @@ fn draw_tasks(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Pane::Tasks,
         TableParts {
             rows,
-            widths,
+            widths: widths.to_vec(),
             header: header.to_vec(),
-            block,
+            block: Some(block),
             empty,
         },
         theme,
@@ -785,25 +867,59 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     }
-    if let Some(Modal::Command { input }) | Some(Modal::Filter { input, .. }) = app.modals.last() {
-        let (prefix, extra) = match app.modals.last() {
-            Some(Modal::Command { .. }) => (":", format!("   {}", app.candidates(input).join(" "))),
-            _ => ("/", "   Enter keep · Esc clear".to_string()),
-        };
-        let line = Line::from(vec![
-            Span::styled(format!("{prefix}{input}"), theme.accent),
-            Span::styled("█", theme.accent),
-            Span::styled(extra, theme.muted),
-        ]);
-        frame.render_widget(Paragraph::new(line), area);
-        return;
-    }
     let mut spans = Vec::new();
     for (key, word) in app.keymap.footer_hints() {
         spans.push(Span::styled(format!(" {key}"), theme.footer_key));
         spans.push(Span::styled(format!(" {word} "), theme.footer_text));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The `:` or `/` prompt: what is typed and the cursor stay in view however narrow the line
+/// (the start gives way to `…`), then the hints.
+fn draw_prompt(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let (prefix, input, extra) = match app.modals.last() {
+        Some(Modal::Command { input }) => (
+            ":",
+            input,
+            format!("   {}", app.candidates(input).join(" ")),
+        ),
+        Some(Modal::Filter { input, .. }) => ("/", input, "   Enter keep · Esc clear".to_string()),
+        _ => return,
+    };
+    let width = usize::from(area.width);
+    let cursor = "█";
+    let typed = format!("{prefix}{input}");
+    let typed = if Span::raw(typed.as_str()).width() < width {
+        typed
+    } else if width >= prefix.len() + 3 {
+        // prefix, "…", the end of the input, the cursor
+        format!("{prefix}…{}", tail(input, width - prefix.len() - 2))
+    } else {
+        tail(&typed, width.saturating_sub(1)).to_string()
+    };
+    let line = Line::from(vec![
+        Span::styled(typed, theme.accent),
+        Span::styled(cursor, theme.accent),
+        Span::styled(extra, theme.muted),
+    ]);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The end of `s` that fits in `width` columns.
+fn tail(s: &str, width: usize) -> &str {
+    let mut used = 0;
+    let mut start = s.len();
+    for (i, c) in s.char_indices().rev() {
+        let w = Span::raw(c.encode_utf8(&mut [0; 4]) as &str).width();
+        if used + w > width {
+            break;
+        }
+        used += w;
+        start = i;
+    }
+    s.get(start..).unwrap_or_default()
 }
 
 fn draw_modals(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -1142,4 +1258,93 @@ fn draw_help(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &Them
             .style(theme.text),
         rect,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::style::Color;
+
+    fn text_of(line: &Line) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn fit_leaves_what_fits() {
+        let line = fit(Line::raw("node1"), 5);
+        assert_eq!(text_of(&line), "node1");
+        assert_eq!(text_of(&fit(Line::raw(""), 0)), "");
+    }
+
+    #[test]
+    fn fit_cuts_with_an_ellipsis_and_keeps_styles() {
+        let red = Style::default().fg(Color::Red);
+        let blue = Style::default().fg(Color::Blue);
+        let line = Line::from(vec![
+            Span::styled("node-", red),
+            Span::styled("alpha", blue),
+        ]);
+        let cut = fit(line, 8);
+        assert_eq!(text_of(&cut), "node-al…");
+        assert_eq!(cut.width(), 8);
+        assert_eq!(cut.spans[0].style, red);
+        assert_eq!(cut.spans.last().map(|s| s.style), Some(blue));
+        // the cut falls on the end of a span: the ellipsis takes that span's style
+        let line = Line::from(vec![Span::styled("abc", red), Span::styled("def", blue)]);
+        let cut = fit(line, 4);
+        assert_eq!(text_of(&cut), "abc…");
+        assert_eq!(cut.spans.last().map(|s| s.style), Some(blue));
+        assert_eq!(text_of(&fit(Line::raw("abc"), 1)), "…");
+        assert_eq!(text_of(&fit(Line::raw("abc"), 0)), "");
+    }
+
+    #[test]
+    fn fit_counts_columns_not_chars() {
+        // each of these is two columns wide
+        let cut = fit(Line::raw("ノードノード"), 6);
+        assert_eq!(text_of(&cut), "ノー…");
+        assert_eq!(cut.width(), 5, "a wide char never straddles the edge");
+        let cut = fit(Line::raw("ab★ノード"), 5);
+        assert!(cut.width() <= 5, "{}", text_of(&cut));
+        assert!(text_of(&cut).ends_with('…'));
+    }
+
+    #[test]
+    fn tail_keeps_the_end_by_width() {
+        assert_eq!(tail("filter", 3), "ter");
+        assert_eq!(tail("filter", 10), "filter");
+        assert_eq!(tail("filter", 0), "");
+        assert_eq!(tail("abノード", 5), "ード");
+    }
+
+    #[test]
+    fn column_widths_match_the_table() {
+        // what Table draws: a cell filled to its column ends where the next column starts
+        let widths = vec![
+            Constraint::Fill(1),
+            Constraint::Length(4),
+            Constraint::Min(3),
+        ];
+        for width in [10u16, 17, 40, 81] {
+            let cols = column_widths(&widths, width);
+            let rows = vec![Row::new(
+                cols.iter()
+                    .map(|w| Cell::from("x".repeat(usize::from(*w))))
+                    .collect::<Vec<_>>(),
+            )];
+            let table = Table::new(rows, widths.clone())
+                .column_spacing(COLUMN_SPACING)
+                .flex(Flex::Start);
+            let area = Rect::new(0, 0, width, 1);
+            let mut buf = ratatui::buffer::Buffer::empty(area);
+            ratatui::widgets::Widget::render(table, area, &mut buf);
+            let drawn: String = (0..width).map(|x| buf[(x, 0)].symbol()).collect();
+            let expected: String = cols
+                .iter()
+                .map(|w| "x".repeat(usize::from(*w)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert_eq!(drawn.trim_end(), expected.trim_end(), "width {width}");
+        }
+    }
 }

@@ -383,3 +383,153 @@ fn readonly_has_no_write_keys() {
         "no write action in the help"
     );
 }
+
+/// The last row of the screen, as text.
+fn bottom_row(buf: &Buffer) -> String {
+    let y = buf.area.height - 1;
+    (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect()
+}
+
+fn connect_failed_app() -> App {
+    let mut app = App::new(Keymap::default(), common::fixture_now());
+    app.apply(EngineMsg::ConnectFailed {
+        errors: vec![ConnectError::NoSocket {
+            endpoint: "unix:///var/run/docker.sock".into(),
+            path: "/var/run/docker.sock".into(),
+        }],
+    });
+    app
+}
+
+#[test]
+fn prompts_are_drawn_at_any_height() {
+    for h in 1..=12 {
+        // the command line, also over a notice
+        let mut app = common::populated_app();
+        app.notify(swarmdeck::app::Level::Warn, "a notice".into());
+        key(&mut app, KeyCode::Char(':'));
+        type_str(&mut app, "ser");
+        let buf = render(&app, 80, h);
+        assert!(
+            bottom_row(&buf).starts_with(":ser█"),
+            "80×{h}:\n{}",
+            text(&buf)
+        );
+        // the filter
+        let mut app = common::populated_app();
+        key(&mut app, KeyCode::Char('/'));
+        type_str(&mut app, "web");
+        let buf = render(&app, 80, h);
+        assert!(
+            bottom_row(&buf).starts_with("/web█"),
+            "80×{h}:\n{}",
+            text(&buf)
+        );
+        // on the connect-error screen
+        let mut app = connect_failed_app();
+        key(&mut app, KeyCode::Char(':'));
+        type_str(&mut app, "q");
+        let buf = render(&app, 80, h);
+        assert!(
+            bottom_row(&buf).starts_with(":q█"),
+            "80×{h}:\n{}",
+            text(&buf)
+        );
+    }
+    let mut app = common::populated_app();
+    key(&mut app, KeyCode::Char(':'));
+    type_str(&mut app, "ser");
+    insta::assert_snapshot!("command_line_80x3", text(&render(&app, 80, 3)));
+    let mut app = common::populated_app();
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Char('/'));
+    type_str(&mut app, "web");
+    insta::assert_snapshot!("filter_typing_80x5", text(&render(&app, 80, 5)));
+    insta::assert_snapshot!("filter_typing_80x9", text(&render(&app, 80, 9)));
+}
+
+/// What is typed stays in view on a line narrower than it: the start gives way to `…`.
+#[test]
+fn a_long_prompt_keeps_its_end_and_the_cursor_in_view() {
+    let mut app = common::populated_app();
+    key(&mut app, KeyCode::Char('/'));
+    type_str(&mut app, "a-very-long-filter-text-end");
+    let buf = render(&app, 12, 6);
+    assert_eq!(bottom_row(&buf), "/…-text-end█", "{}", text(&buf));
+}
+
+#[test]
+fn cut_cells_end_in_an_ellipsis() {
+    let mut app = common::populated_app();
+    let mut services = app.services.clone();
+    services[0].name = "fx-a-service-name-much-longer-than-its-column-alpha".into();
+    services[1].name = "fx-a-service-name-much-longer-than-its-column-beta".into();
+    app.apply(EngineMsg::Services(services));
+    let buf = render(&app, 80, 24);
+    let screen = text(&buf);
+    let cut: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("fx-a-service-name"))
+        .collect();
+    assert_eq!(cut.len(), 2, "{screen}");
+    for line in cut {
+        let cell = line
+            .split("fx-a-service-name")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .expect("the name");
+        assert!(cell.ends_with('…'), "cut name ends in …: {line}");
+    }
+    // a name that fits is not marked
+    assert!(find(&buf, "fx-pinned ").is_some(), "{screen}");
+    assert!(!screen.contains("fx-pinned…"), "{screen}");
+    // the task names (service.slot) are cut in their column too
+    assert!(find(&buf, "│fx-a-service-n… node1").is_some(), "{screen}");
+}
+
+/// Every state cheap to reach, drawn at every small size: nothing panics.
+#[test]
+fn no_size_panics() {
+    let mut states: Vec<App> = Vec::new();
+    states.push(common::populated_app());
+    let mut help = common::populated_app();
+    key(&mut help, KeyCode::Char('?'));
+    states.push(help);
+    let mut filter = common::populated_app();
+    key(&mut filter, KeyCode::Tab);
+    key(&mut filter, KeyCode::Char('/'));
+    type_str(&mut filter, "web");
+    states.push(filter);
+    let mut command = common::populated_app();
+    key(&mut command, KeyCode::Char(':'));
+    type_str(&mut command, "ser");
+    states.push(command);
+    let mut drill = common::populated_app();
+    key(&mut drill, KeyCode::Enter);
+    states.push(drill);
+    let mut confirm = common::populated_app();
+    key(&mut confirm, KeyCode::Char('D'));
+    states.push(confirm);
+    let mut labels = common::populated_app();
+    key(&mut labels, KeyCode::Char('L'));
+    states.push(labels);
+    states.push(vip_app());
+    let mut vips = vip_app();
+    vips.run_command("vips");
+    states.push(vips);
+    states.push(connect_failed_app());
+    let mut failed_cmd = connect_failed_app();
+    key(&mut failed_cmd, KeyCode::Char(':'));
+    states.push(failed_cmd);
+    states.push(App::new(Keymap::default(), common::fixture_now()));
+
+    let mut sizes: Vec<(u16, u16)> = (1..=20)
+        .flat_map(|w| (1..=12).map(move |h| (w, h)))
+        .collect();
+    sizes.extend([(200, 2), (200, 1), (1, 60)]);
+    for app in &states {
+        for &(w, h) in &sizes {
+            render(app, w, h);
+        }
+    }
+}
