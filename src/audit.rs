@@ -21,14 +21,16 @@ pub struct AuditEntry {
     pub ssh_client: Option<String>,
     /// The engine endpoint the write went to.
     pub endpoint: String,
-    /// "node" | "service".
+    /// "node" | "service" | "swarm" | "config" | "secret".
     pub kind: String,
+    /// The object's id (for the swarm: its cluster id, when connected).
     pub id: String,
     pub name: String,
     /// e.g. "availability active → drain", "labels +zone=eu -old", "role worker → manager",
-    /// "force-update".
+    /// "force-update", "scale 2 → 5".
     pub action: String,
-    /// The spec before the write (null when the write did not get that far).
+    /// The spec before the write, as the engine sent it (null when the write did not get
+    /// that far).
     pub before: serde_json::Value,
     /// The spec written (null when nothing was written).
     pub after: serde_json::Value,

@@ -347,6 +347,7 @@ impl App {
                     }
                 }
             }
+            EngineMsg::Unchanged { .. } => self.fresh(),
             EngineMsg::Unreadable(fields) => {
                 let list: Vec<String> = fields.iter().take(3).map(ToString::to_string).collect();
                 let more = fields.len().saturating_sub(3);

@@ -47,6 +47,8 @@ macro_rules! id_type {
 id_type!(NodeId);
 id_type!(ServiceId);
 id_type!(TaskId);
+id_type!(ConfigId);
+id_type!(SecretId);
 
 /// An enum the engine reports as a string. Values we do not know are kept, never an error.
 macro_rules! engine_enum {

@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod ssh;
 pub mod write;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -24,7 +25,9 @@ pub use connect::{ConnectError, Connection};
 pub use events::{EventKind, SwarmEvent};
 pub use fetch::{FetchError, TaskScope};
 
-use crate::domain::{EngineInfo, Node, NodeId, Service, ServiceId, Task, Unreadable};
+use crate::domain::{
+    ConfigId, EngineInfo, Node, NodeId, SecretId, Service, ServiceId, Task, Unreadable,
+};
 
 /// A write the user confirmed. Runs as its own task and reports [`EngineMsg::WriteDone`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,14 +42,47 @@ pub struct WriteRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteTarget {
-    Node { id: NodeId, name: String },
-    Service { id: ServiceId, name: String },
+    Node {
+        id: NodeId,
+        name: String,
+    },
+    Service {
+        id: ServiceId,
+        name: String,
+    },
+    /// The swarm itself (its spec: labels, orchestration, raft, CA and dispatcher settings).
+    Swarm,
+    /// Labels only: a config's data is immutable.
+    Config {
+        id: ConfigId,
+        name: String,
+    },
+    /// Labels only: a secret's data is immutable.
+    Secret {
+        id: SecretId,
+        name: String,
+    },
 }
 
 impl WriteTarget {
     pub fn name(&self) -> &str {
         match self {
-            WriteTarget::Node { name, .. } | WriteTarget::Service { name, .. } => name,
+            WriteTarget::Node { name, .. }
+            | WriteTarget::Service { name, .. }
+            | WriteTarget::Config { name, .. }
+            | WriteTarget::Secret { name, .. } => name,
+            WriteTarget::Swarm => "swarm",
+        }
+    }
+
+    /// The versioned object the write goes to.
+    pub fn object(&self) -> write::ObjectRef {
+        match self {
+            WriteTarget::Node { id, .. } => write::ObjectRef::Node(id.clone()),
+            WriteTarget::Service { id, .. } => write::ObjectRef::Service(id.clone()),
+            WriteTarget::Swarm => write::ObjectRef::Swarm,
+            WriteTarget::Config { id, .. } => write::ObjectRef::Config(id.clone()),
+            WriteTarget::Secret { id, .. } => write::ObjectRef::Secret(id.clone()),
         }
     }
 }
@@ -56,6 +92,43 @@ pub enum WriteChange {
     Node(write::NodeChange),
     /// Force-update a service so Swarm reschedules its tasks.
     ForceUpdate,
+    /// Scale a replicated service from `seen` (what the user saw) to `to` replicas.
+    Scale {
+        seen: u64,
+        to: u64,
+    },
+    /// Set these labels, remove those (`Spec.Labels` of a config, secret, the swarm, or any
+    /// other target); `seen` = its labels when the user looked. A key in both is set.
+    Labels {
+        set: BTreeMap<String, String>,
+        remove: Vec<String>,
+        seen: BTreeMap<String, String>,
+    },
+}
+
+/// Run one write through the versioned-update core ([`write::update_versioned`]).
+pub async fn run_write(
+    docker: &bollard::Docker,
+    target: &WriteTarget,
+    change: &WriteChange,
+) -> Result<write::WriteOutcome, write::WriteError> {
+    match (target, change) {
+        (WriteTarget::Node { id, .. }, WriteChange::Node(change)) => {
+            write::update_node(docker, id, change).await
+        }
+        (WriteTarget::Service { id, .. }, WriteChange::ForceUpdate) => {
+            write::force_update_service(docker, id).await
+        }
+        (WriteTarget::Service { id, .. }, WriteChange::Scale { seen, to }) => {
+            write::scale_service(docker, id, *seen, *to).await
+        }
+        (target, WriteChange::Labels { set, remove, seen }) => {
+            write::update_labels(docker, &target.object(), set, remove, seen).await
+        }
+        _ => Err(write::WriteError::Refused(
+            "that change does not apply to that object".into(),
+        )),
+    }
 }
 
 /// What the engine tells the UI.
@@ -83,6 +156,11 @@ pub enum EngineMsg {
     Tasks {
         scope: TaskScope,
         tasks: Vec<Task>,
+    },
+    /// A list (`what`: "nodes", "services", "tasks") was read again and is exactly the one
+    /// sent last: not sent again, but the data is fresh.
+    Unchanged {
+        what: &'static str,
     },
     /// Fields the engine sent that our model cannot read (shown, never fatal).
     Unreadable(Vec<Unreadable>),
@@ -195,12 +273,14 @@ pub fn spawn_with(endpoints: Vec<String>, opts: EngineOptions) -> EngineHandle {
     }
 }
 
-/// Run a confirmed write as its own task, record it in the audit log, report it.
+/// Run a confirmed write as its own task, record it in the audit log, report it; then tell
+/// `done` (the session, which re-reads everything after it).
 fn start_write(
     conn: Option<&Connection>,
     opts: &EngineOptions,
     req: WriteRequest,
     tx: &mpsc::Sender<EngineMsg>,
+    done: Option<mpsc::UnboundedSender<()>>,
 ) {
     let tx = tx.clone();
     let audit_log = opts.audit_log.clone();
@@ -214,17 +294,7 @@ fn start_write(
             (None, _) => Err(write::WriteError::Transport(
                 "not connected to a manager".into(),
             )),
-            (Some(c), false) => match (&req.target, &req.change) {
-                (WriteTarget::Node { id, .. }, WriteChange::Node(change)) => {
-                    write::update_node(&c.docker, id, change).await
-                }
-                (WriteTarget::Service { id, .. }, WriteChange::ForceUpdate) => {
-                    write::force_update_service(&c.docker, id).await
-                }
-                _ => Err(write::WriteError::Refused(
-                    "that change does not apply to that object".into(),
-                )),
-            },
+            (Some(c), false) => run_write(&c.docker, &req.target, &req.change).await,
         };
         if let Some(path) = audit_log {
             let entry = audit_entry(&req, conn.as_ref(), &result);
@@ -238,6 +308,9 @@ fn start_write(
                 result,
             })
             .await;
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
     });
 }
 
@@ -246,10 +319,13 @@ fn audit_entry(
     conn: Option<&Connection>,
     result: &Result<write::WriteOutcome, write::WriteError>,
 ) -> crate::audit::AuditEntry {
-    let (kind, id) = match &req.target {
-        WriteTarget::Node { id, .. } => ("node", id.as_str()),
-        WriteTarget::Service { id, .. } => ("service", id.as_str()),
+    let object = req.target.object();
+    // the swarm's path has no id: record its cluster id
+    let id = match (&req.target, conn) {
+        (WriteTarget::Swarm, Some(c)) => c.info.cluster_id.as_str(),
+        _ => object.id(),
     };
+    let kind = object.kind();
     let endpoint = conn.map(|c| c.endpoint.as_str()).unwrap_or_default();
     crate::audit::AuditEntry::for_write(endpoint, kind, id, req.target.name(), &req.action, result)
 }
@@ -318,7 +394,7 @@ async fn run(
                         Some(EngineCmd::SetTaskScope(s)) => scope = s,
                         Some(EngineCmd::WatchNodes(n)) => watched = n,
                         Some(EngineCmd::Refresh) => break,
-                        Some(EngineCmd::Write(req)) => start_write(None, &opts, req, &tx),
+                        Some(EngineCmd::Write(req)) => start_write(None, &opts, req, &tx, None),
                         Some(EngineCmd::ReadAudit) => start_read_audit(&opts, &tx),
                         None => return,
                     },
@@ -405,6 +481,9 @@ async fn session(
     }
     let mut failures = 0u32;
     let mut live_sig: Option<u64> = None;
+    // what this connection sent last: a new connection sends every list again
+    let mut last = LastSent::default();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<()>();
 
     loop {
         tokio::select! {
@@ -432,18 +511,18 @@ async fn session(
             _ = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                 due = None;
                 let work = std::mem::take(&mut dirty);
-                if !refresh(docker, &work, scope.as_ref(), watched, &mut live_sig, tx).await { return SessionEnd::Quit; }
+                if !refresh(docker, &work, scope.as_ref(), watched, &mut live_sig, &mut last, tx).await { return SessionEnd::Quit; }
             }
             _ = tasks_tick.tick() => {
                 let work = Dirty { tasks: true, ..Default::default() };
-                if !refresh(docker, &work, scope.as_ref(), watched, &mut live_sig, tx).await { return SessionEnd::Quit; }
+                if !refresh(docker, &work, scope.as_ref(), watched, &mut live_sig, &mut last, tx).await { return SessionEnd::Quit; }
             }
-                        _ = nodes_tick.tick() => {
+            _ = nodes_tick.tick() => {
                 let work = Dirty { nodes: true, info: true, ..Default::default() };
-                if !refresh(docker, &work, scope.as_ref(), watched, &mut live_sig, tx).await { return SessionEnd::Quit; }
+                if !refresh(docker, &work, scope.as_ref(), watched, &mut live_sig, &mut last, tx).await { return SessionEnd::Quit; }
             }
             _ = reconcile_tick.tick() => {
-                if !refresh(docker, &Dirty::all(), scope.as_ref(), watched, &mut live_sig, tx).await { return SessionEnd::Quit; }
+                if !refresh(docker, &Dirty::all(), scope.as_ref(), watched, &mut live_sig, &mut last, tx).await { return SessionEnd::Quit; }
             }
             _ = heartbeat_tick.tick() => {
                 let ok = matches!(timeout(timings.heartbeat.max(Duration::from_secs(2)), docker.ping()).await, Ok(Ok(_)));
@@ -456,23 +535,34 @@ async fn session(
                     }
                 }
             }
+            Some(()) = done_rx.recv() => {
+                // a write finished (its WriteDone is sent): what follows it is sent even if
+                // unchanged, so the app sees a read made after the write
+                last.forget_all();
+                dirty = Dirty::all();
+                due = Some(Instant::now());
+            }
             cmd = cmd_rx.recv() => match cmd {
                 Some(EngineCmd::SetTaskScope(s)) => {
                     *scope = s;
+                    // a scope shown again gets its list, even if it is the one sent before
+                    last.forget_scopes();
                     dirty.tasks = true;
                     due = Some(Instant::now());
                 }
-                                Some(EngineCmd::Refresh) => {
+                Some(EngineCmd::Refresh) => {
+                    last.forget_all();
                     dirty = Dirty::all();
                     due = Some(Instant::now());
                 }
-                                Some(EngineCmd::WatchNodes(n)) => {
+                Some(EngineCmd::WatchNodes(n)) => {
                     *watched = n;
+                    last.forget_scopes();
                     dirty.tasks = true;
                     due = Some(Instant::now());
                 }
                 Some(EngineCmd::Write(req)) => {
-                    start_write(Some(conn), opts, req, tx);
+                    start_write(Some(conn), opts, req, tx, Some(done_tx.clone()));
                     // what the write changed shows at once, not at the next poll
                     dirty = Dirty::all();
                     due = Some(Instant::now() + Duration::from_millis(300));
@@ -515,6 +605,7 @@ async fn refresh(
     scope: Option<&TaskScope>,
     watched: &[NodeId],
     live_sig: &mut Option<u64>,
+    last: &mut LastSent,
     tx: &mpsc::Sender<EngineMsg>,
 ) -> bool {
     let mut out = Vec::new();
@@ -530,6 +621,7 @@ async fn refresh(
     if work.nodes {
         push_fetched(
             &mut out,
+            last,
             "nodes",
             fetch::nodes(docker).await,
             EngineMsg::Nodes,
@@ -538,6 +630,7 @@ async fn refresh(
     if work.services {
         push_fetched(
             &mut out,
+            last,
             "services",
             fetch::services(docker).await,
             EngineMsg::Services,
@@ -562,13 +655,14 @@ async fn refresh(
                     // task states moved: the running/desired counts did too
                     push_fetched(
                         &mut out,
+                        last,
                         "services",
                         fetch::services(docker).await,
                         EngineMsg::Services,
                     );
                 }
             }
-            push_fetched(&mut out, "tasks", result, |tasks| EngineMsg::Tasks {
+            push_fetched(&mut out, last, "tasks", result, |tasks| EngineMsg::Tasks {
                 scope,
                 tasks,
             });
@@ -582,21 +676,89 @@ async fn refresh(
     true
 }
 
-/// Queue a read's result: its unreadable fields (if any), then the data or the error.
+/// Queue a read's result: its unreadable fields (if any), then the data or the error; or,
+/// when the list and its unreadable fields are exactly the ones last sent,
+/// [`EngineMsg::Unchanged`] (once per `what` in one refresh).
 fn push_fetched<T>(
     out: &mut Vec<EngineMsg>,
+    last: &mut LastSent,
     what: &'static str,
     result: Result<fetch::Fetched<T>, FetchError>,
     msg: impl FnOnce(Vec<T>) -> EngineMsg,
 ) {
     match result {
         Ok(f) => {
-            if !f.unreadable.is_empty() {
-                out.push(EngineMsg::Unreadable(f.unreadable));
+            let list = msg(f.items);
+            if last.is_new(&f.unreadable, &list) {
+                if !f.unreadable.is_empty() {
+                    out.push(EngineMsg::Unreadable(f.unreadable));
+                }
+                out.push(list);
+            } else if !out
+                .iter()
+                .any(|m| matches!(m, EngineMsg::Unchanged { what: w } if *w == what))
+            {
+                out.push(EngineMsg::Unchanged { what });
             }
-            out.push(msg(f.items));
         }
         Err(error) => out.push(EngineMsg::FetchFailed { what, error }),
+    }
+}
+
+/// Which list a message carries.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ListKey {
+    Nodes,
+    Services,
+    Tasks(TaskScope),
+}
+
+impl ListKey {
+    fn of(msg: &EngineMsg) -> Option<Self> {
+        match msg {
+            EngineMsg::Nodes(_) => Some(ListKey::Nodes),
+            EngineMsg::Services(_) => Some(ListKey::Services),
+            EngineMsg::Tasks { scope, .. } => Some(ListKey::Tasks(scope.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// The lists one connection last sent to the UI (with the unreadable fields read with
+/// them), so that a list is sent only when it changed. Forgotten when the UI must get a list
+/// again whatever it holds: a new connection (a new `LastSent`), a refresh, a write done,
+/// a scope shown again.
+#[derive(Debug, Default)]
+struct LastSent {
+    sent: std::collections::HashMap<ListKey, (Vec<Unreadable>, EngineMsg)>,
+}
+
+impl LastSent {
+    /// Whether `msg` differs from the list last sent under its key; remembers it if so.
+    /// A message that carries no list is always new.
+    fn is_new(&mut self, unreadable: &[Unreadable], msg: &EngineMsg) -> bool {
+        let Some(key) = ListKey::of(msg) else {
+            return true;
+        };
+        if self
+            .sent
+            .get(&key)
+            .is_some_and(|(u, m)| u.as_slice() == unreadable && m == msg)
+        {
+            return false;
+        }
+        self.sent.insert(key, (unreadable.to_vec(), msg.clone()));
+        true
+    }
+
+    /// Forget the task lists of every scope but the live one.
+    fn forget_scopes(&mut self) {
+        self.sent
+            .retain(|k, _| !matches!(k, ListKey::Tasks(s) if *s != TaskScope::Live));
+    }
+
+    fn forget_all(&mut self) {
+        self.sent.clear();
     }
 }
 
@@ -608,5 +770,270 @@ pub async fn recv_until(
     tokio::select! {
         m = rx.recv() => m,
         _ = sleep(deadline.saturating_duration_since(Instant::now())) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TaskId;
+
+    fn node(id: &str) -> Node {
+        Node {
+            id: NodeId(id.into()),
+            hostname: id.into(),
+            ..Default::default()
+        }
+    }
+
+    fn task(id: &str) -> Task {
+        Task {
+            id: TaskId(id.into()),
+            ..Default::default()
+        }
+    }
+
+    fn fetched<T>(items: Vec<T>) -> Result<fetch::Fetched<T>, FetchError> {
+        Ok(fetch::Fetched {
+            items,
+            unreadable: Vec::new(),
+        })
+    }
+
+    fn nodes(out: &mut Vec<EngineMsg>, last: &mut LastSent, items: Vec<Node>) {
+        push_fetched(out, last, "nodes", fetched(items), EngineMsg::Nodes);
+    }
+
+    fn tasks(out: &mut Vec<EngineMsg>, last: &mut LastSent, scope: TaskScope, items: Vec<Task>) {
+        push_fetched(out, last, "tasks", fetched(items), |tasks| {
+            EngineMsg::Tasks { scope, tasks }
+        });
+    }
+
+    #[test]
+    fn a_list_is_sent_only_when_it_changed() {
+        let mut last = LastSent::default();
+        let mut out = Vec::new();
+        nodes(&mut out, &mut last, vec![node("a")]);
+        assert_eq!(
+            out,
+            vec![EngineMsg::Nodes(vec![node("a")])],
+            "the first is sent"
+        );
+        out.clear();
+        nodes(&mut out, &mut last, vec![node("a")]);
+        assert_eq!(out, vec![EngineMsg::Unchanged { what: "nodes" }]);
+        out.clear();
+        nodes(&mut out, &mut last, vec![node("a"), node("b")]);
+        assert_eq!(out, vec![EngineMsg::Nodes(vec![node("a"), node("b")])]);
+        out.clear();
+        // back to what was sent two lists ago: that is a change too
+        nodes(&mut out, &mut last, vec![node("a")]);
+        assert_eq!(out, vec![EngineMsg::Nodes(vec![node("a")])]);
+
+        // services are their own list: the same nodes do not make them unchanged
+        out.clear();
+        push_fetched(
+            &mut out,
+            &mut last,
+            "services",
+            fetched(vec![]),
+            EngineMsg::Services,
+        );
+        assert_eq!(out, vec![EngineMsg::Services(vec![])]);
+    }
+
+    #[test]
+    fn task_lists_are_kept_per_scope_and_unchanged_is_said_once() {
+        let mut last = LastSent::default();
+        let mut out = Vec::new();
+        let drill = TaskScope::Node(NodeId("n1".into()));
+        tasks(&mut out, &mut last, TaskScope::Live, vec![task("t1")]);
+        tasks(&mut out, &mut last, drill.clone(), vec![task("t1")]);
+        assert_eq!(out.len(), 2, "same tasks, other scope: sent");
+        out.clear();
+        tasks(&mut out, &mut last, TaskScope::Live, vec![task("t1")]);
+        tasks(&mut out, &mut last, drill.clone(), vec![task("t1")]);
+        assert_eq!(
+            out,
+            vec![EngineMsg::Unchanged { what: "tasks" }],
+            "once per refresh"
+        );
+
+        // a scope shown again gets its list again; the live list stays remembered
+        last.forget_scopes();
+        out.clear();
+        tasks(&mut out, &mut last, TaskScope::Live, vec![task("t1")]);
+        tasks(&mut out, &mut last, drill.clone(), vec![task("t1")]);
+        assert_eq!(
+            out,
+            vec![
+                EngineMsg::Unchanged { what: "tasks" },
+                EngineMsg::Tasks {
+                    scope: drill.clone(),
+                    tasks: vec![task("t1")]
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn unreadable_fields_count_and_errors_pass_and_forgetting_resends() {
+        let mut last = LastSent::default();
+        let mut out = Vec::new();
+        let bad = Unreadable {
+            path: "[0].Status.State".into(),
+            reason: "unknown variant".into(),
+        };
+        let with = |u: Vec<Unreadable>| {
+            Ok(fetch::Fetched {
+                items: vec![node("a")],
+                unreadable: u,
+            })
+        };
+        push_fetched(
+            &mut out,
+            &mut last,
+            "nodes",
+            with(vec![bad.clone()]),
+            EngineMsg::Nodes,
+        );
+        assert_eq!(out.len(), 2, "the unreadable fields, then the list");
+        out.clear();
+        push_fetched(
+            &mut out,
+            &mut last,
+            "nodes",
+            with(vec![bad]),
+            EngineMsg::Nodes,
+        );
+        assert_eq!(out, vec![EngineMsg::Unchanged { what: "nodes" }]);
+        out.clear();
+        // the same list now read without the unreadable field: sent (the field changed)
+        push_fetched(&mut out, &mut last, "nodes", with(vec![]), EngineMsg::Nodes);
+        assert_eq!(out, vec![EngineMsg::Nodes(vec![node("a")])]);
+
+        // a failed read is always sent, and does not make the next list new
+        out.clear();
+        let failed: Result<fetch::Fetched<Node>, FetchError> =
+            Err(FetchError::Transport("timeout".into()));
+        push_fetched(&mut out, &mut last, "nodes", failed, EngineMsg::Nodes);
+        nodes(&mut out, &mut last, vec![node("a")]);
+        assert_eq!(
+            out,
+            vec![
+                EngineMsg::FetchFailed {
+                    what: "nodes",
+                    error: FetchError::Transport("timeout".into())
+                },
+                EngineMsg::Unchanged { what: "nodes" }
+            ]
+        );
+
+        // after a write, a refresh or on a new connection everything is sent again
+        last.forget_all();
+        out.clear();
+        nodes(&mut out, &mut last, vec![node("a")]);
+        assert_eq!(out, vec![EngineMsg::Nodes(vec![node("a")])]);
+        let mut fresh = LastSent::default();
+        out.clear();
+        nodes(&mut out, &mut fresh, vec![node("a")]);
+        assert_eq!(out, vec![EngineMsg::Nodes(vec![node("a")])]);
+    }
+
+    #[test]
+    fn audit_entries_name_every_kind() {
+        let labels = WriteChange::Labels {
+            set: [("k".to_string(), "v".to_string())].into(),
+            remove: vec![],
+            seen: BTreeMap::new(),
+        };
+        let targets = [
+            (
+                WriteTarget::Node {
+                    id: NodeId("n1".into()),
+                    name: "node3".into(),
+                },
+                ("node", "n1", "node3"),
+            ),
+            (
+                WriteTarget::Service {
+                    id: ServiceId("s1".into()),
+                    name: "web".into(),
+                },
+                ("service", "s1", "web"),
+            ),
+            (WriteTarget::Swarm, ("swarm", "", "swarm")),
+            (
+                WriteTarget::Config {
+                    id: ConfigId("c1".into()),
+                    name: "app.conf-v1".into(),
+                },
+                ("config", "c1", "app.conf-v1"),
+            ),
+            (
+                WriteTarget::Secret {
+                    id: SecretId("x1".into()),
+                    name: "pw".into(),
+                },
+                ("secret", "x1", "pw"),
+            ),
+        ];
+        for (target, (kind, id, name)) in targets {
+            let req = WriteRequest {
+                seq: 1,
+                target,
+                change: labels.clone(),
+                action: "labels +k=v".into(),
+            };
+            let result = Err(write::WriteError::Transport("not connected".into()));
+            let entry = audit_entry(&req, None, &result);
+            assert_eq!(
+                (entry.kind.as_str(), entry.id.as_str(), entry.name.as_str()),
+                (kind, id, name)
+            );
+            assert_eq!(entry.action, "labels +k=v");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_change_that_does_not_fit_its_target_is_refused_unsent() {
+        let docker = bollard::Docker::connect_with_http(
+            "http://192.0.2.1:9",
+            1,
+            bollard::API_DEFAULT_VERSION,
+        )
+        .expect("client");
+        let node = WriteTarget::Node {
+            id: NodeId("n1".into()),
+            name: "node3".into(),
+        };
+        for (target, change) in [
+            (node.clone(), WriteChange::ForceUpdate),
+            (node, WriteChange::Scale { seen: 1, to: 2 }),
+            (
+                WriteTarget::Swarm,
+                WriteChange::Node(write::NodeChange::Role {
+                    seen: crate::domain::Role::Worker,
+                    to: crate::domain::Role::Manager,
+                }),
+            ),
+            (
+                WriteTarget::Config {
+                    id: ConfigId("c1".into()),
+                    name: "c".into(),
+                },
+                WriteChange::ForceUpdate,
+            ),
+        ] {
+            let result = run_write(&docker, &target, &change).await;
+            assert_eq!(
+                result,
+                Err(write::WriteError::Refused(
+                    "that change does not apply to that object".into()
+                )),
+                "{target:?} {change:?}"
+            );
+        }
     }
 }

@@ -1,33 +1,37 @@
-//! Writes to nodes and services, done so that nobody's change is lost.
+//! Writes to the swarm's versioned objects (nodes, services, the swarm, configs, secrets),
+//! done so that nobody's change is lost. One core does every write: [`update_versioned`].
 //!
-//! Every write is read-modify-write on the engine's versioned objects:
-//! 1. read the object right before writing (nothing is ever written from stale data);
-//! 2. apply only the user's change to the whole spec just read ([`apply_node_change`]);
-//! 3. send it with the version index of that read;
+//! Every write is read-modify-write on the engine's versioned object:
+//! 1. read the object right before writing, as the raw JSON the engine sends ([`read_raw`]);
+//!    nothing is ever written from stale data;
+//! 2. apply only the user's change to a copy of that raw `Spec` (e.g.
+//!    [`apply_node_change`], [`apply_force_update`], [`apply_scale`], [`apply_labels`]);
+//! 3. send that whole JSON back with the version index of that read ([`post_raw`]);
 //! 4. on "update out of sequence" (someone wrote in between) go back to 1, at most
 //!    [`MAX_ATTEMPTS`] times. If the re-read shows that someone else changed the very thing
-//!    the user is changing, stop with [`WriteError::Conflict`]: nothing is written.
+//!    the user is changing, the change says so and the write stops with
+//!    [`WriteError::Conflict`]: nothing is written.
 //!
-//! A spec that bollard's types cannot fully hold is never written back: the write would
-//! silently drop what they could not read. bollard's typed inspect cannot tell us (serde
-//! ignores unknown keys, and bollard spells some keys differently from the engine, e.g.
-//! `ContainerSpec.Healthcheck`), so the object is read as raw JSON through bollard's own
-//! connection ([`read_raw`]), decoded into bollard's types, encoded again and compared with
-//! what the engine sent ([`spec_differences`]). Any difference refuses the write, naming the
-//! fields; so does a value bollard's strict enums do not know.
+//! Why raw JSON: the body of an update replaces the whole spec, and a field the writer does
+//! not send is deleted. A spec decoded into bollard's types and encoded again loses what they
+//! cannot hold (serde drops unknown keys, and bollard spells `ContainerSpec.Healthcheck` as
+//! `HealthCheck`), so a typed write would silently delete it, or has to be refused. The JSON
+//! read right before the write holds everything the engine sent, whatever its version adds;
+//! the change touches only its own keys, and everything else goes back exactly as read.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bollard::Docker;
 use bollard::errors::Error as BollardError;
-use bollard::models as bm;
-use bollard::query_parameters::{UpdateNodeOptions, UpdateServiceOptions};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use hyper::Method;
+use hyper::body::Bytes;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use serde_json::{Map, Value};
 
-use crate::domain::{Availability, NodeId, Role, ServiceId};
+use crate::domain::{Availability, ConfigId, NodeId, Role, SecretId, ServiceId};
 
 /// How many times a write is tried when the engine keeps saying "update out of sequence".
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -60,30 +64,38 @@ impl NodeChange {
         match self {
             NodeChange::Availability { seen, to } => format!("availability {seen} → {to}"),
             NodeChange::Role { seen, to } => format!("role {seen} → {to}"),
-            NodeChange::Labels { set, remove, .. } => {
-                let mut parts = vec!["labels".to_string()];
-                parts.extend(set.iter().map(|(k, v)| format!("+{k}={v}")));
-                parts.extend(
-                    remove
-                        .iter()
-                        .filter(|k| !set.contains_key(*k))
-                        .map(|k| format!("-{k}")),
-                );
-                parts.join(" ")
-            }
+            NodeChange::Labels { set, remove, .. } => labels_action(set, remove),
         }
     }
+}
+
+/// The action text of a label change (any kind of object): `labels +zone=eu -old`.
+pub fn labels_action(set: &BTreeMap<String, String>, remove: &[String]) -> String {
+    let mut parts = vec!["labels".to_string()];
+    parts.extend(set.iter().map(|(k, v)| format!("+{k}={v}")));
+    parts.extend(
+        remove
+            .iter()
+            .filter(|k| !set.contains_key(*k))
+            .map(|k| format!("-{k}")),
+    );
+    parts.join(" ")
 }
 
 /// The action text of a service force-update (for the audit log).
 pub const FORCE_UPDATE_ACTION: &str = "force-update";
 
+/// The action text of a scale: `scale 2 → 5`.
+pub fn scale_action(seen: u64, to: u64) -> String {
+    format!("scale {seen} → {to}")
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteOutcome {
-    /// The spec (NodeSpec / ServiceSpec as JSON) read right before the successful write.
-    pub before: serde_json::Value,
-    /// The spec written (equal to `before` when `noop`).
-    pub after: serde_json::Value,
+    /// The object's `Spec`, exactly as the engine sent it right before the write.
+    pub before: Value,
+    /// The spec written: `before` with only the change applied (equal to `before` when `noop`).
+    pub after: Value,
     /// The version index the write carried (for a no-op: the version read).
     pub version: u64,
     /// How many read-modify-write rounds it took; 1 = no retry.
@@ -119,23 +131,285 @@ fn sequence_conflict(e: &BollardError) -> bool {
     matches!(e, BollardError::DockerResponseServerError { message, .. } if out_of_sequence(message))
 }
 
-/// An error of the read before a write.
-fn read_error(e: BollardError) -> WriteError {
-    match e {
-        BollardError::DockerResponseServerError {
-            status_code,
-            message,
-        } => WriteError::Refused(format!("{status_code}: {message}")),
-        other => WriteError::Transport(other.to_string()),
+// ------------------------------------------------------------------------- the objects
+
+/// A versioned object swarmdeck writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectRef {
+    Node(NodeId),
+    Service(ServiceId),
+    /// The swarm itself (`/swarm`): there is one.
+    Swarm,
+    /// Labels only: a config's data is immutable.
+    Config(ConfigId),
+    /// Labels only: a secret's data is immutable (and never read back).
+    Secret(SecretId),
+}
+
+impl ObjectRef {
+    /// "node", "service", "swarm", "config", "secret" (as the audit log writes it).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ObjectRef::Node(_) => "node",
+            ObjectRef::Service(_) => "service",
+            ObjectRef::Swarm => "swarm",
+            ObjectRef::Config(_) => "config",
+            ObjectRef::Secret(_) => "secret",
+        }
+    }
+
+    /// The object's id ("" for the swarm: the API has no id in its path).
+    pub fn id(&self) -> &str {
+        match self {
+            ObjectRef::Node(id) => id.as_str(),
+            ObjectRef::Service(id) => id.as_str(),
+            ObjectRef::Swarm => "",
+            ObjectRef::Config(id) => id.as_str(),
+            ObjectRef::Secret(id) => id.as_str(),
+        }
+    }
+
+    /// Where it is read: `/nodes/ID`, `/services/ID`, `/swarm`, `/configs/ID`, `/secrets/ID`.
+    pub fn path(&self) -> String {
+        match self {
+            ObjectRef::Swarm => "/swarm".to_string(),
+            other => format!("/{}s/{}", other.kind(), other.id()),
+        }
+    }
+
+    /// Where it is written: the path's `/update`.
+    pub fn update_path(&self) -> String {
+        format!("{}/update", self.path())
+    }
+
+    /// The update's query: the version, and for the swarm "rotate nothing". Never registry
+    /// credentials: without `X-Registry-Auth` the engine keeps a service's stored ones.
+    pub fn update_query(&self, version: u64) -> String {
+        match self {
+            ObjectRef::Swarm => format!(
+                "version={version}&rotateWorkerToken=false&rotateManagerToken=false\
+                 &rotateManagerUnlockKey=false"
+            ),
+            _ => format!("version={version}"),
+        }
+    }
+
+    /// What messages call the object, from the object read: a node's hostname, the name of a
+    /// service, config or secret, "the swarm"; its id when it has no name.
+    pub fn name_in(&self, object: &Value) -> String {
+        let pointer = match self {
+            ObjectRef::Swarm => return "the swarm".to_string(),
+            ObjectRef::Node(_) => "/Description/Hostname",
+            _ => "/Spec/Name",
+        };
+        object
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+            .map_or_else(|| self.id().to_string(), str::to_string)
     }
 }
 
-/// GET one object (`/nodes/ID`, `/services/ID`) as raw JSON, through bollard's own connection
-/// (same transport, negotiated version, timeout and error handling as every other call).
+/// The object as read right before a write, for the change to look at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectSeen {
+    /// "node", "service", …
+    pub kind: &'static str,
+    /// What messages call it ([`ObjectRef::name_in`]).
+    pub name: String,
+    /// Its `Version.Index`, which the write carries.
+    pub version: u64,
+    /// The whole object exactly as the engine sent it (`ID`, `Version`, `Spec`, …).
+    pub object: Value,
+}
+
+impl ObjectSeen {
+    /// Check that the object read can be written: it has a version index and a spec.
+    pub fn new(target: &ObjectRef, object: Value) -> Result<Self, WriteError> {
+        let kind = target.kind();
+        let name = target.name_in(&object);
+        let what = match target {
+            ObjectRef::Swarm => name.clone(),
+            _ => format!("{kind} {name}"),
+        };
+        let version = object
+            .pointer("/Version/Index")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| {
+                WriteError::Refused(format!("{what} has no version index; not writing"))
+            })?;
+        if !object.get("Spec").is_some_and(Value::is_object) {
+            return Err(WriteError::Refused(format!(
+                "{what} has no spec; not writing"
+            )));
+        }
+        Ok(ObjectSeen {
+            kind,
+            name,
+            version,
+            object,
+        })
+    }
+
+    /// The object's `Spec` as read (an object: checked by [`ObjectSeen::new`]).
+    pub fn spec(&self) -> &Value {
+        &self.object["Spec"]
+    }
+}
+
+/// What a change did to the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Changed: write it.
+    Changed,
+    /// Already as asked (by anyone): nothing to write.
+    Already,
+}
+
+// ------------------------------------------------------------------------- the core
+
+/// Change one versioned object, as described in the module docs: read it raw, apply
+/// `change` to a copy of its `Spec`, POST the whole spec with the version just read, retry on
+/// "update out of sequence" (at most [`MAX_ATTEMPTS`] rounds).
 ///
-/// bollard has no public call for a raw GET; its ping is a GET whose body it returns as
-/// text, so a client whose request modifier points ping's request at the object does it.
-pub async fn read_raw(docker: &Docker, path: &str) -> Result<Value, WriteError> {
+/// `change` gets the object read and a copy of its spec, and must touch only its own keys:
+/// [`Applied::Already`] when the object is already as asked (nothing is written),
+/// `Err(Conflict)` when someone else changed what it changes since the user looked,
+/// `Err(Refused)` when it cannot apply to that object.
+///
+/// `between(attempt)` is called after each read and change and before its write: the lab
+/// tests use it to race a write of their own against ours; pass `|_| {}` otherwise.
+/// A change that leaves the spec as it was is a no-op: nothing is written.
+pub async fn update_versioned(
+    docker: &Docker,
+    target: &ObjectRef,
+    mut change: impl FnMut(&ObjectSeen, &mut Value) -> Result<Applied, WriteError>,
+    mut between: impl FnMut(u32),
+) -> Result<WriteOutcome, WriteError> {
+    for attempt in 1..=MAX_ATTEMPTS {
+        let object = read_raw(docker, &target.path()).await?;
+        let seen = ObjectSeen::new(target, object)?;
+        let before = seen.spec().clone();
+        let mut after = before.clone();
+        let applied = change(&seen, &mut after)?;
+        if applied == Applied::Already || after == before {
+            return Ok(WriteOutcome {
+                after: before.clone(),
+                before,
+                version: seen.version,
+                attempts: attempt,
+                noop: true,
+            });
+        }
+        if !after.is_object() {
+            return Err(WriteError::Refused(format!(
+                "the change left no spec for {} {}; nothing was written",
+                seen.kind, seen.name
+            )));
+        }
+        between(attempt);
+        let query = target.update_query(seen.version);
+        match post_raw(docker, &target.update_path(), &query, &after).await {
+            Ok(_) => {
+                return Ok(WriteOutcome {
+                    before,
+                    after,
+                    version: seen.version,
+                    attempts: attempt,
+                    noop: false,
+                });
+            }
+            Err(RawError::Engine(e)) if sequence_conflict(&e) => backoff(attempt).await,
+            Err(e) => return Err(write_error(e)),
+        }
+    }
+    Err(WriteError::GaveUp(MAX_ATTEMPTS))
+}
+
+/// Change one node's availability, role or labels.
+pub async fn update_node(
+    docker: &Docker,
+    id: &NodeId,
+    change: &NodeChange,
+) -> Result<WriteOutcome, WriteError> {
+    update_versioned(
+        docker,
+        &ObjectRef::Node(id.clone()),
+        |seen: &ObjectSeen, spec: &mut Value| apply_node_change(&seen.name, spec, change),
+        |_| {},
+    )
+    .await
+}
+
+/// Force-update a service (`TaskTemplate.ForceUpdate` + 1) so Swarm reschedules its tasks,
+/// honouring the service's own UpdateConfig. No registry credentials are sent: the engine
+/// uses the ones stored with the spec.
+pub async fn force_update_service(
+    docker: &Docker,
+    id: &ServiceId,
+) -> Result<WriteOutcome, WriteError> {
+    update_versioned(
+        docker,
+        &ObjectRef::Service(id.clone()),
+        |seen: &ObjectSeen, spec: &mut Value| apply_force_update(&seen.name, spec),
+        |_| {},
+    )
+    .await
+}
+
+/// Scale a replicated service from `seen` (what the user saw) to `to` replicas.
+pub async fn scale_service(
+    docker: &Docker,
+    id: &ServiceId,
+    seen: u64,
+    to: u64,
+) -> Result<WriteOutcome, WriteError> {
+    update_versioned(
+        docker,
+        &ObjectRef::Service(id.clone()),
+        |object: &ObjectSeen, spec: &mut Value| apply_scale(&object.name, spec, seen, to),
+        |_| {},
+    )
+    .await
+}
+
+/// Set and remove labels (`Spec.Labels`) of any object; `seen` = its labels when the user
+/// looked. For configs and secrets this is the only change the engine allows.
+pub async fn update_labels(
+    docker: &Docker,
+    target: &ObjectRef,
+    set: &BTreeMap<String, String>,
+    remove: &[String],
+    seen: &BTreeMap<String, String>,
+) -> Result<WriteOutcome, WriteError> {
+    update_versioned(
+        docker,
+        target,
+        |object: &ObjectSeen, spec: &mut Value| apply_labels(&object.name, spec, set, remove, seen),
+        |_| {},
+    )
+    .await
+}
+
+/// Pause before the next attempt, a little longer each time.
+async fn backoff(attempt: u32) {
+    tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+}
+
+// ------------------------------------------------------------------------- raw requests
+
+/// Why a raw request failed.
+#[derive(Debug)]
+enum RawError {
+    /// Not sent: the request was not one swarmdeck makes, or could not be aimed.
+    NotSent(String),
+    /// bollard's own error: the engine's non-2xx answer (`DockerResponseServerError`), or
+    /// the transport's.
+    Engine(BollardError),
+}
+
+/// Only plain path segments (ids, names), and only the query swarmdeck builds itself.
+fn checked_target(path: &str, query: &str) -> Result<String, RawError> {
     let plain = |seg: &str| {
         !seg.is_empty()
             && seg != "."
@@ -145,21 +419,81 @@ pub async fn read_raw(docker: &Docker, path: &str) -> Result<Value, WriteError> 
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     };
     if !path.starts_with('/') || !path[1..].split('/').all(plain) {
-        return Err(WriteError::Refused(format!(
-            "not an object path swarmdeck reads: {path:?}"
+        return Err(RawError::NotSent(format!(
+            "not an object path swarmdeck uses: {path:?}"
         )));
     }
-    let target = path.to_string();
-    let raw = docker.clone().with_request_modifier(move |mut req| {
+    let pair = |p: &str| {
+        p.split_once('=').is_some_and(|(k, v)| {
+            !k.is_empty()
+                && k.chars().all(|c| c.is_ascii_alphanumeric())
+                && !v.is_empty()
+                && v.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+    };
+    if query.is_empty() {
+        Ok(path.to_string())
+    } else if query.split('&').all(pair) {
+        Ok(format!("{path}?{query}"))
+    } else {
+        Err(RawError::NotSent(format!(
+            "not a query swarmdeck sends: {query:?}"
+        )))
+    }
+}
+
+/// One raw request through bollard's own connection: same transport (unix, tcp, TLS, the
+/// ssh transport of `engine/ssh.rs`), negotiated API version, timeout and error handling as
+/// every other call. Returns the answer's body; a non-2xx answer is bollard's
+/// `DockerResponseServerError` with the engine's message.
+///
+/// bollard has no public call for a raw request. Its `ping` is a GET of `/_ping` whose body
+/// it returns as text, after turning a non-2xx status into an error; and every request it
+/// builds goes through the client's request modifier right before the transport. So a clone
+/// of the client whose modifier re-aims ping's request (the URI's `/_ping` replaced by
+/// `target`, the method, and a JSON body built with `bollard::body_full`) makes any request.
+/// If the modifier could not re-aim it (an unexpected URI), the harmless ping went out and
+/// the call says nothing was sent.
+async fn raw_request(
+    docker: &Docker,
+    method: Method,
+    target: String,
+    body: Option<Bytes>,
+) -> Result<String, RawError> {
+    let aimed = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&aimed);
+    let client = docker.clone().with_request_modifier(move |mut req| {
         let uri = req.uri().to_string();
         if let Some(base) = uri.strip_suffix("/_ping")
             && let Ok(new) = format!("{base}{target}").parse()
         {
             *req.uri_mut() = new;
+            *req.method_mut() = method.clone();
+            if let Some(body) = &body {
+                req.headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                *req.body_mut() = bollard::body_full(body.clone());
+            }
+            flag.store(true, Ordering::SeqCst);
         }
         req
     });
-    let body = raw.ping().await.map_err(read_error)?;
+    let answer = client.ping().await;
+    if !aimed.load(Ordering::SeqCst) {
+        return Err(RawError::NotSent(
+            "swarmdeck could not aim the request at the object; nothing was sent".into(),
+        ));
+    }
+    answer.map_err(RawError::Engine)
+}
+
+/// GET one object (`/nodes/ID`, `/services/ID`, `/swarm`, …) as raw JSON, through bollard's
+/// own connection ([`raw_request`]).
+pub async fn read_raw(docker: &Docker, path: &str) -> Result<Value, WriteError> {
+    let target = checked_target(path, "").map_err(read_error)?;
+    let body = raw_request(docker, Method::GET, target, None)
+        .await
+        .map_err(read_error)?;
     serde_json::from_str(&body).map_err(|e| {
         let start: String = body.chars().take(80).collect();
         WriteError::Refused(format!(
@@ -168,218 +502,74 @@ pub async fn read_raw(docker: &Docker, path: &str) -> Result<Value, WriteError> 
     })
 }
 
-/// Keys bollard spells differently from the engine, inside a spec: (where, engine's, bollard's).
-/// The engine reads JSON keys case-insensitively, so bollard's spelling is written back fine;
-/// reading needs the key renamed first, or serde drops it.
-const NODE_SPEC_ALIASES: &[(&[&str], &str, &str)] = &[];
-const SERVICE_SPEC_ALIASES: &[(&[&str], &str, &str)] = &[(
-    &["TaskTemplate", "ContainerSpec"],
-    "Healthcheck",
-    "HealthCheck",
-)];
-
-/// Rename keys from one spelling to the other (`to_bollard`: engine's → bollard's).
-fn rename_keys(spec: &mut Value, aliases: &[(&[&str], &str, &str)], to_bollard: bool) {
-    for (at, engine, ours) in aliases {
-        let (from, to) = if to_bollard {
-            (*engine, *ours)
-        } else {
-            (*ours, *engine)
-        };
-        let pointer: String = at.iter().map(|seg| format!("/{seg}")).collect();
-        let Some(v) = spec.pointer_mut(&pointer) else {
-            continue;
-        };
-        if let Some(obj) = v.as_object_mut()
-            && !obj.contains_key(to)
-            && let Some(value) = obj.remove(from)
-        {
-            obj.insert(to.to_string(), value);
-        }
-    }
+/// POST a JSON body to `path?query` through bollard's own connection ([`raw_request`]), with
+/// `Content-Type: application/json` and no other header of ours (no `X-Registry-Auth`).
+/// Returns the answer's body (a service update's `{"Warnings": …}`, else empty).
+async fn post_raw(
+    docker: &Docker,
+    path: &str,
+    query: &str,
+    body: &Value,
+) -> Result<String, RawError> {
+    let target = checked_target(path, query)?;
+    let bytes = serde_json::to_vec(body)
+        .map_err(|e| RawError::NotSent(format!("the spec could not be encoded: {e}")))?;
+    raw_request(docker, Method::POST, target, Some(Bytes::from(bytes))).await
 }
 
-/// Where two specs differ, as paths (`TaskTemplate.ContainerSpec.Healthcheck: missing`).
-/// A null and an absent key are the same; numbers are compared by value (0 and 0.0 are one).
-/// Used to prove that a spec survived bollard's types (read, decoded, encoded again).
-pub fn spec_differences(engine: &Value, ours: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    diff(engine, ours, "", &mut out);
-    out
-}
-
-fn diff(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
-    let join = |k: &str| {
-        if path.is_empty() {
-            k.to_string()
-        } else {
-            format!("{path}.{k}")
-        }
-    };
-    match (a, b) {
-        (Value::Object(a), Value::Object(b)) => {
-            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-            for k in keys {
-                match (
-                    a.get(k).filter(|v| !v.is_null()),
-                    b.get(k).filter(|v| !v.is_null()),
-                ) {
-                    (Some(x), Some(y)) => diff(x, y, &join(k), out),
-                    (Some(_), None) => out.push(format!("{}: lost", join(k))),
-                    (None, Some(_)) => out.push(format!("{}: added", join(k))),
-                    (None, None) => {}
-                }
-            }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (x, y)) in x.iter().zip(y).enumerate() {
-                diff(x, y, &format!("{path}[{i}]"), out);
-            }
-        }
-        (Value::Number(x), Value::Number(y)) => {
-            let same = match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
-                (Some(x), Some(y), _, _) => x == y,
-                (_, _, Some(x), Some(y)) => x == y,
-                _ => x.as_f64() == y.as_f64(),
-            };
-            if !same {
-                out.push(format!("{path}: {x} became {y}"));
-            }
-        }
-        (x, y) if x == y => {}
-        (x, y) => out.push(format!("{path}: {x} became {y}")),
-    }
-}
-
-/// One object as read right before a write.
-#[derive(Debug)]
-struct Read<S> {
-    /// The spec in bollard's types: holds everything the engine sent (checked).
-    spec: S,
-    /// The spec exactly as the engine sent it.
-    raw: Value,
-    version: u64,
-}
-
-/// Decode an object's `Spec` into bollard's type, refusing unless it holds all of it.
-fn decode_spec<S: DeserializeOwned + Serialize>(
-    what: &str,
-    object: &Value,
-    aliases: &[(&[&str], &str, &str)],
-) -> Result<Read<S>, WriteError> {
-    let version = object
-        .pointer("/Version/Index")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| WriteError::Refused(format!("{what} has no version index; not writing")))?;
-    let raw = match object.get("Spec") {
-        Some(spec @ Value::Object(_)) => spec.clone(),
-        _ => {
-            return Err(WriteError::Refused(format!(
-                "{what} has no spec; not writing"
-            )));
-        }
-    };
-    let mut ours = raw.clone();
-    rename_keys(&mut ours, aliases, true);
-    let spec: S = serde_path_to_error::deserialize(&ours).map_err(|e| {
-        WriteError::Refused(format!(
-            "swarmdeck cannot read {what}'s Spec.{} ({}); writing it back would lose it, so \
-             nothing was written",
-            e.path(),
-            e.inner()
-        ))
-    })?;
-    let mut back = to_json(&spec);
-    rename_keys(&mut back, aliases, false);
-    let lost = spec_differences(&raw, &back);
-    if !lost.is_empty() {
-        let shown: Vec<String> = lost.iter().take(6).map(|l| format!("Spec.{l}")).collect();
-        let more = match lost.len().saturating_sub(shown.len()) {
-            0 => String::new(),
-            n => format!(" and {n} more"),
-        };
-        return Err(WriteError::Refused(format!(
-            "swarmdeck cannot fully hold {what}'s spec ({}{more}); writing it back would lose \
-             that, so nothing was written",
-            shown.join(", ")
-        )));
-    }
-    Ok(Read { spec, raw, version })
-}
-
-/// A spec written, as JSON in the engine's spelling and number forms (for
-/// [`WriteOutcome::after`], so that it differs from `before` only where the write changed it).
-fn written_json<S: Serialize>(spec: &S, aliases: &[(&[&str], &str, &str)]) -> Value {
-    let mut v = to_json(spec);
-    rename_keys(&mut v, aliases, false);
-    whole_numbers(&mut v);
-    v
-}
-
-/// bollard encodes its f64 fields as `0.0` where the engine writes `0`: use the engine's form.
-fn whole_numbers(v: &mut Value) {
-    match v {
-        Value::Number(n) => {
-            if let Some(f) = n.as_f64()
-                && !n.is_i64()
-                && !n.is_u64()
-                && f.fract() == 0.0
-                && f.abs() < 9.0e15
-            {
-                *v = Value::from(f as i64);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
-        Value::Object(map) => map.values_mut().for_each(whole_numbers),
-        _ => {}
+/// An error of the read before a write.
+fn read_error(e: RawError) -> WriteError {
+    match e {
+        RawError::NotSent(text) => WriteError::Refused(text),
+        RawError::Engine(BollardError::DockerResponseServerError {
+            status_code,
+            message,
+        }) => WriteError::Refused(format!("{status_code}: {message}")),
+        RawError::Engine(other) => WriteError::Transport(other.to_string()),
     }
 }
 
 /// An error of the write itself (not "out of sequence", which is retried).
-fn write_error(e: BollardError) -> WriteError {
+fn write_error(e: RawError) -> WriteError {
     match e {
-        BollardError::DockerResponseServerError {
+        RawError::NotSent(text) => WriteError::Refused(text),
+        RawError::Engine(BollardError::DockerResponseServerError {
             status_code,
             message,
-        } => WriteError::Refused(format!("{status_code}: {message}")),
-        // The engine answered 2xx with a body we could not read: the write happened.
-        BollardError::JsonDataError { message, .. } => WriteError::Refused(format!(
-            "the write was sent but its answer could not be read ({message}); check the result"
-        )),
-        other => WriteError::Transport(format!(
+        }) => WriteError::Refused(format!("{status_code}: {message}")),
+        RawError::Engine(other) => WriteError::Transport(format!(
             "{other} (the write may or may not have been applied; check before retrying)"
         )),
     }
 }
 
-fn to_json<T: Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
+// ------------------------------------------------------------------------- the changes
+
+fn conflict(
+    what: &str,
+    whose: &str,
+    now: &dyn std::fmt::Display,
+    seen: &dyn std::fmt::Display,
+) -> WriteError {
+    WriteError::Conflict(format!(
+        "{what} of {whose} is now {now} (you saw {seen}): someone else changed it; \
+         nothing was written"
+    ))
 }
 
-/// Pause before the next attempt, a little longer each time.
-async fn backoff(attempt: u32) {
-    tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+/// The spec as a JSON object (the core only passes objects).
+fn spec_object<'a>(
+    whose: &str,
+    spec: &'a mut Value,
+) -> Result<&'a mut Map<String, Value>, WriteError> {
+    spec.as_object_mut().ok_or_else(|| {
+        WriteError::Refused(format!("the spec of {whose} is not an object; not writing"))
+    })
 }
 
-fn node_availability(a: &Availability) -> Option<bm::NodeSpecAvailabilityEnum> {
-    match a {
-        Availability::Active => Some(bm::NodeSpecAvailabilityEnum::ACTIVE),
-        Availability::Pause => Some(bm::NodeSpecAvailabilityEnum::PAUSE),
-        Availability::Drain => Some(bm::NodeSpecAvailabilityEnum::DRAIN),
-        Availability::Unknown(_) => None,
-    }
-}
-
-fn node_role(r: &Role) -> Option<bm::NodeSpecRoleEnum> {
-    match r {
-        Role::Manager => Some(bm::NodeSpecRoleEnum::MANAGER),
-        Role::Worker => Some(bm::NodeSpecRoleEnum::WORKER),
-        Role::Unknown(_) => None,
-    }
-}
-
-fn text<E: std::fmt::Display>(e: Option<E>) -> String {
-    e.map(|e| e.to_string()).unwrap_or_default()
+/// A string field of the spec ("" when missing or not a string).
+fn text_field<'a>(spec: &'a Value, key: &str) -> &'a str {
+    spec.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
 fn label_text(v: Option<&String>) -> String {
@@ -389,235 +579,219 @@ fn label_text(v: Option<&String>) -> String {
     }
 }
 
-/// The pure part: apply the change to a NodeSpec read from the engine.
+/// Apply a node change to the node's raw spec (`Availability`, `Role`, `Labels`).
 ///
 /// - `Err(Conflict)` when the current value differs from what the user saw AND from the
 ///   target (someone else changed it to something else since the user looked). For labels
-///   this is decided per key the user touches; keys the user did not touch are kept as they
-///   are now, so other people's label changes survive.
-/// - `Ok(None)` when the node is already as asked (nothing to write).
-/// - `Ok(Some(spec))`: the whole current spec with only the user's change applied.
+///   this is decided per key the user touches ([`apply_labels`]).
+/// - `Ok(Already)` when the node is already as asked (nothing to write).
+/// - `Ok(Changed)`: only the user's change was applied; every other key is as read.
 pub fn apply_node_change(
     node_name: &str,
-    spec: &bm::NodeSpec,
+    spec: &mut Value,
     change: &NodeChange,
-) -> Result<Option<bm::NodeSpec>, WriteError> {
-    let conflict = |what: &str, now: &dyn std::fmt::Display, seen: &dyn std::fmt::Display| {
-        WriteError::Conflict(format!(
-            "{what} of {node_name} is now {now} (you saw {seen}): someone else changed it; \
-             nothing was written"
-        ))
-    };
-    let mut out = spec.clone();
+) -> Result<Applied, WriteError> {
     match change {
         NodeChange::Availability { seen, to } => {
-            let Some(target) = node_availability(to) else {
+            if to.is_unknown() {
                 return Err(WriteError::Refused(format!(
                     "cannot set the availability of {node_name} to {to}"
                 )));
-            };
-            let now = Availability::parse(&text(spec.availability));
+            }
+            let now = Availability::parse(text_field(spec, "Availability"));
             if &now == to {
-                return Ok(None);
+                return Ok(Applied::Already);
             }
             if &now != seen {
-                return Err(conflict("availability", &now, seen));
+                return Err(conflict("availability", node_name, &now, seen));
             }
-            out.availability = Some(target);
+            spec_object(node_name, spec)?.insert("Availability".into(), to.as_str().into());
         }
         NodeChange::Role { seen, to } => {
-            let Some(target) = node_role(to) else {
+            if to.is_unknown() {
                 return Err(WriteError::Refused(format!(
                     "cannot set the role of {node_name} to {to}"
                 )));
-            };
-            let now = Role::parse(&text(spec.role));
+            }
+            let now = Role::parse(text_field(spec, "Role"));
             if &now == to {
-                return Ok(None);
+                return Ok(Applied::Already);
             }
             if &now != seen {
-                return Err(conflict("role", &now, seen));
+                return Err(conflict("role", node_name, &now, seen));
             }
-            out.role = Some(target);
+            spec_object(node_name, spec)?.insert("Role".into(), to.as_str().into());
         }
         NodeChange::Labels { set, remove, seen } => {
-            let current: BTreeMap<String, String> = spec
-                .labels
-                .as_ref()
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                .unwrap_or_default();
-            let mut wanted: BTreeMap<&String, Option<&String>> = BTreeMap::new();
-            for k in remove {
-                wanted.insert(k, None);
-            }
-            for (k, v) in set {
-                wanted.insert(k, Some(v));
-            }
-            let mut conflicts = Vec::new();
-            let mut labels = current.clone();
-            for (k, target) in &wanted {
-                let now = current.get(*k);
-                if now == *target {
-                    continue;
-                }
-                if now != seen.get(*k) {
-                    conflicts.push(format!(
-                        "label {k} of {node_name} is now {} (you saw {})",
-                        label_text(now),
-                        label_text(seen.get(*k))
-                    ));
-                    continue;
-                }
-                match target {
-                    Some(v) => labels.insert((*k).clone(), (*v).clone()),
-                    None => labels.remove(*k),
+            return apply_labels(node_name, spec, set, remove, seen);
+        }
+    }
+    Ok(Applied::Changed)
+}
+
+/// Set and remove labels in a raw spec's `Labels` (nodes, services, the swarm, configs,
+/// secrets all keep them there). `seen` = the labels when the user looked.
+///
+/// Decided per key the user touches: a key already as asked is left alone; a key whose value
+/// is neither what the user saw nor the target is a conflict (someone else changed it), and
+/// nothing is written. Keys the user did not touch are kept as they are now, so other
+/// people's label changes survive. A key both in `set` and in `remove` is set.
+pub fn apply_labels(
+    whose: &str,
+    spec: &mut Value,
+    set: &BTreeMap<String, String>,
+    remove: &[String],
+    seen: &BTreeMap<String, String>,
+) -> Result<Applied, WriteError> {
+    let mut current: BTreeMap<String, String> = BTreeMap::new();
+    match spec.get("Labels") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (k, v) in map {
+                let Some(v) = v.as_str() else {
+                    return Err(WriteError::Refused(format!(
+                        "label {k} of {whose} is not text ({v}); not writing"
+                    )));
                 };
+                current.insert(k.clone(), v.to_string());
             }
-            if !conflicts.is_empty() {
-                let them = if conflicts.len() == 1 { "it" } else { "them" };
-                return Err(WriteError::Conflict(format!(
-                    "{}: someone else changed {them}; nothing was written",
-                    conflicts.join("; ")
-                )));
-            }
-            if labels == current {
-                return Ok(None);
-            }
-            out.labels = Some(labels.into_iter().collect::<HashMap<_, _>>());
         }
-    }
-    Ok(Some(out))
-}
-
-/// Change one node, as described in the module docs.
-pub async fn update_node(
-    docker: &Docker,
-    id: &NodeId,
-    change: &NodeChange,
-) -> Result<WriteOutcome, WriteError> {
-    update_node_with_hook(docker, id, change, |_| {}).await
-}
-
-/// [`update_node`], calling `between(attempt)` after each read and before its write: the lab
-/// tests use it to race a write of their own against ours. Not for other uses.
-#[doc(hidden)]
-pub async fn update_node_with_hook(
-    docker: &Docker,
-    id: &NodeId,
-    change: &NodeChange,
-    mut between: impl FnMut(u32),
-) -> Result<WriteOutcome, WriteError> {
-    for attempt in 1..=MAX_ATTEMPTS {
-        let object = read_raw(docker, &format!("/nodes/{id}")).await?;
-        let name = object
-            .pointer("/Description/Hostname")
-            .and_then(Value::as_str)
-            .filter(|n| !n.is_empty())
-            .map_or_else(|| id.to_string(), str::to_string);
-        let read: Read<bm::NodeSpec> =
-            decode_spec(&format!("node {name}"), &object, NODE_SPEC_ALIASES)?;
-        let Some(new) = apply_node_change(&name, &read.spec, change)? else {
-            return Ok(WriteOutcome {
-                after: read.raw.clone(),
-                before: read.raw,
-                version: read.version,
-                attempts: attempt,
-                noop: true,
-            });
-        };
-        let after = written_json(&new, NODE_SPEC_ALIASES);
-        between(attempt);
-        let options = UpdateNodeOptions {
-            version: i64::try_from(read.version).map_err(|_| {
-                WriteError::Refused(format!(
-                    "version index {} of {name} is too large",
-                    read.version
-                ))
-            })?,
-        };
-        match docker.update_node(id.as_str(), new, options).await {
-            Ok(()) => {
-                return Ok(WriteOutcome {
-                    before: read.raw,
-                    after,
-                    version: read.version,
-                    attempts: attempt,
-                    noop: false,
-                });
-            }
-            Err(e) if sequence_conflict(&e) => backoff(attempt).await,
-            Err(e) => return Err(write_error(e)),
-        }
-    }
-    Err(WriteError::GaveUp(MAX_ATTEMPTS))
-}
-
-/// Force-update a service (`TaskTemplate.ForceUpdate` + 1) so Swarm reschedules its tasks,
-/// honouring the service's own UpdateConfig. Same versioning/retry rules as [`update_node`].
-/// No registry credentials are sent: the engine uses the ones stored with the spec.
-pub async fn force_update_service(
-    docker: &Docker,
-    id: &ServiceId,
-) -> Result<WriteOutcome, WriteError> {
-    for attempt in 1..=MAX_ATTEMPTS {
-        let object = read_raw(docker, &format!("/services/{id}")).await?;
-        let name = object
-            .pointer("/Spec/Name")
-            .and_then(Value::as_str)
-            .filter(|n| !n.is_empty())
-            .map_or_else(|| id.to_string(), str::to_string);
-        let read: Read<bm::ServiceSpec> =
-            decode_spec(&format!("service {name}"), &object, SERVICE_SPEC_ALIASES)?;
-        let mut new = read.spec;
-        let Some(template) = new.task_template.as_mut() else {
+        Some(other) => {
             return Err(WriteError::Refused(format!(
-                "service {name} has no task template; not writing"
+                "the labels of {whose} are not a map ({other}); not writing"
             )));
-        };
-        template.force_update = Some(template.force_update.unwrap_or(0).wrapping_add(1));
-        let after = written_json(&new, SERVICE_SPEC_ALIASES);
-        let options = UpdateServiceOptions {
-            version: i32::try_from(read.version).map_err(|_| {
-                WriteError::Refused(format!(
-                    "version index {} of {name} is too large",
-                    read.version
-                ))
-            })?,
-            ..Default::default()
-        };
-        match docker.update_service(id.as_str(), new, options, None).await {
-            Ok(_) => {
-                return Ok(WriteOutcome {
-                    before: read.raw,
-                    after,
-                    version: read.version,
-                    attempts: attempt,
-                    noop: false,
-                });
-            }
-            Err(e) if sequence_conflict(&e) => backoff(attempt).await,
-            Err(e) => return Err(write_error(e)),
         }
     }
-    Err(WriteError::GaveUp(MAX_ATTEMPTS))
+    let mut wanted: BTreeMap<&String, Option<&String>> = BTreeMap::new();
+    for k in remove {
+        wanted.insert(k, None);
+    }
+    for (k, v) in set {
+        wanted.insert(k, Some(v));
+    }
+    let mut conflicts = Vec::new();
+    let mut labels = current.clone();
+    for (k, target) in &wanted {
+        let now = current.get(*k);
+        if now == *target {
+            continue;
+        }
+        if now != seen.get(*k) {
+            conflicts.push(format!(
+                "label {k} of {whose} is now {} (you saw {})",
+                label_text(now),
+                label_text(seen.get(*k))
+            ));
+            continue;
+        }
+        match target {
+            Some(v) => labels.insert((*k).clone(), (*v).clone()),
+            None => labels.remove(*k),
+        };
+    }
+    if !conflicts.is_empty() {
+        let them = if conflicts.len() == 1 { "it" } else { "them" };
+        return Err(WriteError::Conflict(format!(
+            "{}: someone else changed {them}; nothing was written",
+            conflicts.join("; ")
+        )));
+    }
+    if labels == current {
+        return Ok(Applied::Already);
+    }
+    let labels: Map<String, Value> = labels
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    spec_object(whose, spec)?.insert("Labels".into(), Value::Object(labels));
+    Ok(Applied::Changed)
+}
+
+/// Force-update a service's raw spec: `TaskTemplate.ForceUpdate` + 1 (a missing counter is
+/// 0), so Swarm reschedules its tasks. Always a change.
+pub fn apply_force_update(service_name: &str, spec: &mut Value) -> Result<Applied, WriteError> {
+    let Some(template) = spec.get_mut("TaskTemplate").and_then(Value::as_object_mut) else {
+        return Err(WriteError::Refused(format!(
+            "service {service_name} has no task template; not writing"
+        )));
+    };
+    let now = match template.get("ForceUpdate") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v.as_u64().ok_or_else(|| {
+            WriteError::Refused(format!(
+                "the ForceUpdate counter of service {service_name} is not a count ({v}); not \
+                 writing"
+            ))
+        })?,
+    };
+    template.insert("ForceUpdate".into(), now.wrapping_add(1).into());
+    Ok(Applied::Changed)
+}
+
+/// Scale a replicated service's raw spec: `Mode.Replicated.Replicas` from `seen` (what the
+/// user saw) to `to`. Someone else's scale since then is a conflict; already `to` is a no-op.
+/// Other modes have no replica count to set and are refused.
+pub fn apply_scale(
+    service_name: &str,
+    spec: &mut Value,
+    seen: u64,
+    to: u64,
+) -> Result<Applied, WriteError> {
+    let mode = spec.get_mut("Mode").and_then(Value::as_object_mut);
+    let Some(mode) = mode else {
+        return Err(WriteError::Refused(format!(
+            "service {service_name} has no mode; not scaling it"
+        )));
+    };
+    let Some(replicated) = mode.get_mut("Replicated").and_then(Value::as_object_mut) else {
+        let why = if mode.contains_key("Global") {
+            "it is a global service: it runs one task on every eligible node and has no replica \
+             count"
+                .to_string()
+        } else if mode.contains_key("ReplicatedJob") {
+            "it is a replicated job: its tasks run to completion, and any update runs the job \
+             again"
+                .to_string()
+        } else if mode.contains_key("GlobalJob") {
+            "it is a global job: it runs once on every eligible node and has no replica count"
+                .to_string()
+        } else {
+            let keys: Vec<&str> = mode.keys().map(String::as_str).collect();
+            format!(
+                "its mode is one swarmdeck does not know ({})",
+                keys.join(", ")
+            )
+        };
+        return Err(WriteError::Refused(format!(
+            "cannot scale service {service_name}: {why}; nothing was written"
+        )));
+    };
+    let Some(now) = replicated.get("Replicas").and_then(Value::as_u64) else {
+        return Err(WriteError::Refused(format!(
+            "service {service_name} has no replica count; not scaling it"
+        )));
+    };
+    if now == to {
+        return Ok(Applied::Already);
+    }
+    if now != seen {
+        return Err(conflict("replicas", service_name, &now, &seen));
+    }
+    replicated.insert("Replicas".into(), to.into());
+    Ok(Applied::Changed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
-    fn spec(avail: &str, role: &str, labels: &[(&str, &str)]) -> bm::NodeSpec {
-        bm::NodeSpec {
-            name: None,
-            labels: Some(
-                labels
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            ),
-            role: Some(role.parse().unwrap()),
-            availability: Some(avail.parse().unwrap()),
-        }
+    fn spec(avail: &str, role: &str, labels: &[(&str, &str)]) -> Value {
+        let labels: Map<String, Value> = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(*v)))
+            .collect();
+        json!({"Role": role, "Availability": avail, "Labels": labels})
     }
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -627,8 +801,27 @@ mod tests {
             .collect()
     }
 
-    fn labels_of(s: &bm::NodeSpec) -> BTreeMap<String, String> {
-        s.labels.clone().unwrap_or_default().into_iter().collect()
+    fn labels_of(s: &Value) -> BTreeMap<String, String> {
+        s["Labels"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Apply a node change to a copy; the copy when it changed.
+    fn node(name: &str, s: &Value, change: &NodeChange) -> Result<Option<Value>, WriteError> {
+        let mut out = s.clone();
+        match apply_node_change(name, &mut out, change)? {
+            Applied::Changed => Ok(Some(out)),
+            Applied::Already => {
+                assert_eq!(&out, s, "a no-op leaves the spec alone");
+                Ok(None)
+            }
+        }
     }
 
     #[test]
@@ -638,19 +831,19 @@ mod tests {
             seen: Availability::Active,
             to: Availability::Drain,
         };
-        let out = apply_node_change("node2", &s, &change).unwrap().unwrap();
-        assert_eq!(out.availability, Some(bm::NodeSpecAvailabilityEnum::DRAIN));
+        let out = node("node2", &s, &change).unwrap().unwrap();
+        assert_eq!(out["Availability"], "drain");
         // everything else is kept
-        assert_eq!(out.role, s.role);
-        assert_eq!(out.labels, s.labels);
+        assert_eq!(out["Role"], s["Role"]);
+        assert_eq!(out["Labels"], s["Labels"]);
 
         // already drained (by anyone): nothing to write
         let drained = spec("drain", "worker", &[]);
-        assert_eq!(apply_node_change("node2", &drained, &change), Ok(None));
+        assert_eq!(node("node2", &drained, &change), Ok(None));
 
         // someone paused it since the user looked
         let paused = spec("pause", "worker", &[]);
-        let err = apply_node_change("node2", &paused, &change).unwrap_err();
+        let err = node("node2", &paused, &change).unwrap_err();
         assert_eq!(
             err,
             WriteError::Conflict(
@@ -671,7 +864,7 @@ mod tests {
             to: Availability::Unknown("x".into()),
         };
         assert!(matches!(
-            apply_node_change("node2", &s, &bad),
+            node("node2", &s, &bad),
             Err(WriteError::Refused(_))
         ));
     }
@@ -683,32 +876,37 @@ mod tests {
             seen: Role::Worker,
             to: Role::Manager,
         };
-        let out = apply_node_change("node4", &s, &promote).unwrap().unwrap();
-        assert_eq!(out.role, Some(bm::NodeSpecRoleEnum::MANAGER));
-        assert_eq!(out.availability, s.availability);
-        assert_eq!(out.labels, s.labels);
+        let out = node("node4", &s, &promote).unwrap().unwrap();
+        assert_eq!(out["Role"], "manager");
+        assert_eq!(out["Availability"], s["Availability"]);
+        assert_eq!(out["Labels"], s["Labels"]);
 
         let manager = spec("active", "manager", &[]);
-        assert_eq!(apply_node_change("node4", &manager, &promote), Ok(None));
+        assert_eq!(node("node4", &manager, &promote), Ok(None));
 
         let demote = NodeChange::Role {
             seen: Role::Manager,
             to: Role::Worker,
         };
-        let err = apply_node_change("node4", &spec("drain", "worker", &[]), &demote);
+        let err = node("node4", &spec("drain", "worker", &[]), &demote);
         assert_eq!(err, Ok(None), "already a worker");
         // the user saw a worker and wants a manager; we cannot conflict with only 2 roles
         // unless the value is unknown
-        let weird = bm::NodeSpec {
-            role: Some(bm::NodeSpecRoleEnum::EMPTY),
-            ..spec("active", "worker", &[])
-        };
-        let err = apply_node_change("node4", &weird, &promote).unwrap_err();
+        let weird = spec("active", "", &[]);
+        let err = node("node4", &weird, &promote).unwrap_err();
         assert!(matches!(err, WriteError::Conflict(_)), "{err}");
         assert!(
             err.to_string().starts_with("role of node4 is now unknown"),
             "{err}"
         );
+        let bad = NodeChange::Role {
+            seen: Role::Worker,
+            to: Role::Unknown("boss".into()),
+        };
+        assert!(matches!(
+            node("node4", &s, &bad),
+            Err(WriteError::Refused(_))
+        ));
     }
 
     #[test]
@@ -724,13 +922,13 @@ mod tests {
             remove: vec!["old".into()],
             seen: map(&[("a", "1"), ("old", "x")]),
         };
-        let out = apply_node_change("node3", &s, &change).unwrap().unwrap();
+        let out = node("node3", &s, &change).unwrap().unwrap();
         assert_eq!(
             labels_of(&out),
             map(&[("a", "2"), ("other", "1"), ("zone", "eu")])
         );
-        assert_eq!(out.availability, s.availability);
-        assert_eq!(out.role, s.role);
+        assert_eq!(out["Availability"], s["Availability"]);
+        assert_eq!(out["Role"], s["Role"]);
         assert_eq!(change.action(), "labels +zone=eu -old");
     }
 
@@ -743,18 +941,25 @@ mod tests {
             seen: map(&[]),
         };
         // zone already eu (someone else did it), gone is not there: nothing to write
-        assert_eq!(apply_node_change("node3", &s, &change), Ok(None));
-        // no labels at all, remove one that is not there
-        let bare = bm::NodeSpec {
-            labels: None,
-            ..spec("active", "worker", &[])
-        };
+        assert_eq!(node("node3", &s, &change), Ok(None));
+        // no labels at all (no key, or null), remove one that is not there
         let change = NodeChange::Labels {
             set: map(&[]),
             remove: vec!["x".into()],
             seen: map(&[("x", "1")]),
         };
-        assert_eq!(apply_node_change("node3", &bare, &change), Ok(None));
+        let bare = json!({"Role": "worker", "Availability": "active"});
+        assert_eq!(node("node3", &bare, &change), Ok(None));
+        let null = json!({"Role": "worker", "Availability": "active", "Labels": null});
+        assert_eq!(node("node3", &null, &change), Ok(None));
+        // setting one where there were none adds the key
+        let set = NodeChange::Labels {
+            set: map(&[("k", "v")]),
+            remove: vec![],
+            seen: map(&[]),
+        };
+        let out = node("node3", &bare, &set).unwrap().unwrap();
+        assert_eq!(out["Labels"], json!({"k": "v"}));
     }
 
     #[test]
@@ -766,7 +971,7 @@ mod tests {
             remove: vec![],
             seen: map(&[("zone", "eu"), ("keep", "1")]),
         };
-        let err = apply_node_change("node3", &s, &change).unwrap_err();
+        let err = node("node3", &s, &change).unwrap_err();
         assert_eq!(
             err,
             WriteError::Conflict(
@@ -782,9 +987,7 @@ mod tests {
             remove: vec!["old".into()],
             seen: map(&[("zone", "eu"), ("old", "x")]),
         };
-        let err = apply_node_change("node3", &s, &change)
-            .unwrap_err()
-            .to_string();
+        let err = node("node3", &s, &change).unwrap_err().to_string();
         assert!(
             err.contains("label old of node3 is now \"y\" (you saw \"x\")"),
             "{err}"
@@ -804,7 +1007,7 @@ mod tests {
             remove: vec![],
             seen: map(&[("zone", "eu"), ("keep", "1")]),
         };
-        let out = apply_node_change("node3", &s, &change).unwrap().unwrap();
+        let out = node("node3", &s, &change).unwrap().unwrap();
         assert_eq!(labels_of(&out), map(&[("keep", "changed"), ("zone", "us")]));
     }
 
@@ -816,9 +1019,373 @@ mod tests {
             remove: vec!["k".into()],
             seen: map(&[]),
         };
-        let out = apply_node_change("n", &s, &change).unwrap().unwrap();
+        let out = node("n", &s, &change).unwrap().unwrap();
         assert_eq!(labels_of(&out), map(&[("k", "v")]));
         assert_eq!(change.action(), "labels +k=v");
+    }
+
+    #[test]
+    fn labels_that_are_not_text_are_not_written() {
+        let mut s = json!({"Labels": {"a": 1}});
+        let err = apply_labels("c1", &mut s, &map(&[("b", "2")]), &[], &map(&[])).unwrap_err();
+        assert!(matches!(err, WriteError::Refused(_)), "{err}");
+        let mut s = json!({"Labels": ["a"]});
+        let err = apply_labels("c1", &mut s, &map(&[("b", "2")]), &[], &map(&[])).unwrap_err();
+        assert!(matches!(err, WriteError::Refused(_)), "{err}");
+    }
+
+    #[test]
+    fn a_value_and_fields_swarmdeck_does_not_know_are_kept() {
+        // an availability from a newer engine, and a field nobody here knows
+        let s = json!({
+            "Role": "worker", "Availability": "hibernate", "Labels": {},
+            "FutureField": {"nested": [1, 2.5, "x", null], "big": 18446744073709551615_u64}
+        });
+        let promote = NodeChange::Role {
+            seen: Role::Worker,
+            to: Role::Manager,
+        };
+        let out = node("node9", &s, &promote).unwrap().unwrap();
+        assert_eq!(out["Availability"], "hibernate");
+        assert_eq!(
+            serde_json::to_string(&out["FutureField"]).unwrap(),
+            serde_json::to_string(&s["FutureField"]).unwrap()
+        );
+        let mut back = out.clone();
+        back["Role"] = s["Role"].clone();
+        assert_eq!(back, s, "only the role changed");
+        // changing the unknown value itself is a conflict that names it
+        let err = node("node9", &s, &drain()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "availability of node9 is now unknown(hibernate) (you saw active): someone else \
+             changed it; nothing was written"
+        );
+    }
+
+    fn drain() -> NodeChange {
+        NodeChange::Availability {
+            seen: Availability::Active,
+            to: Availability::Drain,
+        }
+    }
+
+    fn service_spec() -> Value {
+        json!({
+            "Name": "web",
+            "Labels": {"team": "ops"},
+            "TaskTemplate": {
+                "ContainerSpec": {
+                    "Image": "busybox:lab@sha256:0123",
+                    "Args": ["sleep", "3600"],
+                    "Healthcheck": {
+                        "Test": ["CMD-SHELL", "true"],
+                        "Interval": 5000000000_u64,
+                        "StartInterval": 1000000000_u64
+                    },
+                    "FutureContainerThing": {"x": 1, "y": [true, null]}
+                },
+                "ForceUpdate": 0,
+                "FutureTaskThing": 0.25
+            },
+            "Mode": {"Replicated": {"Replicas": 2}},
+            "UpdateConfig": {"Parallelism": 1, "MaxFailureRatio": 0, "Order": "start-first"},
+            "FutureServiceThing": "kept"
+        })
+    }
+
+    /// `after` equals `before` once these pointers are put back; and the healthcheck and
+    /// every future field serialize to the same bytes.
+    fn only_changed(before: &Value, after: &Value, changed: &[&str]) {
+        for p in [
+            "/TaskTemplate/ContainerSpec/Healthcheck",
+            "/TaskTemplate/ContainerSpec/FutureContainerThing",
+            "/TaskTemplate/FutureTaskThing",
+            "/FutureServiceThing",
+        ] {
+            assert_eq!(
+                serde_json::to_string(&after.pointer(p)).unwrap(),
+                serde_json::to_string(&before.pointer(p)).unwrap(),
+                "{p} byte for byte"
+            );
+        }
+        let mut back = after.clone();
+        for p in changed {
+            *back.pointer_mut(p).unwrap() = before.pointer(p).unwrap().clone();
+        }
+        assert_eq!(&back, before, "nothing but {changed:?} changed");
+    }
+
+    #[test]
+    fn a_write_keeps_the_healthcheck_and_unknown_fields_byte_for_byte() {
+        let before = service_spec();
+        let mut after = before.clone();
+        assert_eq!(apply_force_update("web", &mut after), Ok(Applied::Changed));
+        assert_eq!(after["TaskTemplate"]["ForceUpdate"], 1);
+        only_changed(&before, &after, &["/TaskTemplate/ForceUpdate"]);
+        assert_eq!(
+            serde_json::to_string(&after["TaskTemplate"]["ContainerSpec"]["Healthcheck"]).unwrap(),
+            r#"{"Interval":5000000000,"StartInterval":1000000000,"Test":["CMD-SHELL","true"]}"#
+        );
+        // the integer 0 stays the integer 0 (a typed round trip wrote 0.0)
+        assert_eq!(
+            serde_json::to_string(&after["UpdateConfig"]).unwrap(),
+            r#"{"MaxFailureRatio":0,"Order":"start-first","Parallelism":1}"#
+        );
+
+        let mut scaled = before.clone();
+        assert_eq!(apply_scale("web", &mut scaled, 2, 5), Ok(Applied::Changed));
+        assert_eq!(scaled["Mode"]["Replicated"]["Replicas"], 5);
+        only_changed(&before, &scaled, &["/Mode/Replicated/Replicas"]);
+    }
+
+    #[test]
+    fn force_update_counts_and_refuses_what_it_cannot_count() {
+        let mut s = json!({"TaskTemplate": {"ContainerSpec": {"Image": "x"}}});
+        assert_eq!(apply_force_update("web", &mut s), Ok(Applied::Changed));
+        assert_eq!(
+            s["TaskTemplate"]["ForceUpdate"], 1,
+            "a missing counter is 0"
+        );
+        assert_eq!(apply_force_update("web", &mut s), Ok(Applied::Changed));
+        assert_eq!(s["TaskTemplate"]["ForceUpdate"], 2);
+        let mut s = json!({"TaskTemplate": {"ForceUpdate": u64::MAX}});
+        assert_eq!(apply_force_update("web", &mut s), Ok(Applied::Changed));
+        assert_eq!(
+            s["TaskTemplate"]["ForceUpdate"], 0,
+            "wraps as the engine's uint64"
+        );
+        for bad in [
+            json!({"Name": "web"}),
+            json!({"TaskTemplate": null}),
+            json!({"TaskTemplate": {"ForceUpdate": -1}}),
+            json!({"TaskTemplate": {"ForceUpdate": "1"}}),
+        ] {
+            let mut s = bad.clone();
+            assert!(
+                matches!(
+                    apply_force_update("web", &mut s),
+                    Err(WriteError::Refused(_))
+                ),
+                "{bad}"
+            );
+            assert_eq!(s, bad, "left alone");
+        }
+    }
+
+    #[test]
+    fn scale_normal_noop_conflict() {
+        let s = service_spec();
+        let mut out = s.clone();
+        assert_eq!(apply_scale("web", &mut out, 2, 0), Ok(Applied::Changed));
+        assert_eq!(out["Mode"]["Replicated"]["Replicas"], 0);
+        // already 2 (whoever did it)
+        let mut same = s.clone();
+        assert_eq!(apply_scale("web", &mut same, 3, 2), Ok(Applied::Already));
+        assert_eq!(same, s);
+        // the user saw 3; it is 2 now and the user wants 5
+        let mut c = s.clone();
+        assert_eq!(
+            apply_scale("web", &mut c, 3, 5),
+            Err(WriteError::Conflict(
+                "replicas of web is now 2 (you saw 3): someone else changed it; nothing was \
+                 written"
+                    .into()
+            ))
+        );
+        assert_eq!(scale_action(2, 5), "scale 2 → 5");
+    }
+
+    #[test]
+    fn scale_refuses_modes_without_a_replica_count() {
+        for (mode, says) in [
+            (json!({"Global": {}}), "global service"),
+            (
+                json!({"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}),
+                "replicated job",
+            ),
+            (json!({"GlobalJob": {}}), "global job"),
+            (json!({"Elastic": {}}), "does not know (Elastic)"),
+            (json!({"Replicated": {}}), "no replica count"),
+        ] {
+            let mut s = json!({"Name": "x", "Mode": mode});
+            let before = s.clone();
+            let err = apply_scale("x", &mut s, 1, 2).unwrap_err();
+            let WriteError::Refused(text) = &err else {
+                panic!("{err:?}")
+            };
+            assert!(text.contains(says), "{text}");
+            assert!(text.contains("service x"), "{text}");
+            assert_eq!(s, before);
+        }
+        let mut s = json!({"Name": "x"});
+        assert!(matches!(
+            apply_scale("x", &mut s, 1, 2),
+            Err(WriteError::Refused(_))
+        ));
+    }
+
+    fn config_spec() -> Value {
+        json!({
+            "Name": "app.conf-v1",
+            "Labels": {"owner": "ops"},
+            "Data": "aGVsbG8K",
+            "Templating": {"Name": "golang"}
+        })
+    }
+
+    #[test]
+    fn config_secret_and_swarm_labels() {
+        let before = config_spec();
+        // add one, change one
+        let mut after = before.clone();
+        let set = map(&[("issue", "9"), ("owner", "dev")]);
+        let seen = map(&[("owner", "ops")]);
+        assert_eq!(
+            apply_labels("app.conf-v1", &mut after, &set, &[], &seen),
+            Ok(Applied::Changed)
+        );
+        assert_eq!(after["Labels"], json!({"issue": "9", "owner": "dev"}));
+        // the immutable data and everything else exactly as read
+        assert_eq!(
+            serde_json::to_string(&after["Data"]).unwrap(),
+            "\"aGVsbG8K\""
+        );
+        let mut back = after.clone();
+        back["Labels"] = before["Labels"].clone();
+        assert_eq!(back, before);
+        // again: no-op
+        let mut again = after.clone();
+        assert_eq!(
+            apply_labels("app.conf-v1", &mut again, &set, &[], &seen),
+            Ok(Applied::Already)
+        );
+        // someone changed owner since the user looked
+        let mut other = before.clone();
+        other["Labels"]["owner"] = "qa".into();
+        let err = apply_labels("app.conf-v1", &mut other, &set, &[], &seen).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "label owner of app.conf-v1 is now \"qa\" (you saw \"ops\"): someone else changed \
+             it; nothing was written"
+        );
+        // removing the last label leaves an empty map (the engine reads it as none)
+        let mut gone = before.clone();
+        assert_eq!(
+            apply_labels("s", &mut gone, &map(&[]), &["owner".into()], &seen),
+            Ok(Applied::Changed)
+        );
+        assert_eq!(gone["Labels"], json!({}));
+        assert_eq!(
+            labels_action(&set, &["old".into()]),
+            "labels +issue=9 +owner=dev -old"
+        );
+
+        // the swarm's spec: its raft, CA and dispatcher settings stay as read
+        let swarm = json!({
+            "Name": "default", "Labels": {},
+            "Orchestration": {"TaskHistoryRetentionLimit": 5},
+            "Raft": {"SnapshotInterval": 10000, "KeepOldSnapshots": 0, "ElectionTick": 10},
+            "CAConfig": {"NodeCertExpiry": 7776000000000000_u64},
+            "EncryptionConfig": {"AutoLockManagers": false}
+        });
+        let mut out = swarm.clone();
+        assert_eq!(
+            apply_labels(
+                "the swarm",
+                &mut out,
+                &map(&[("site", "a")]),
+                &[],
+                &map(&[])
+            ),
+            Ok(Applied::Changed)
+        );
+        let mut back = out.clone();
+        back["Labels"] = json!({});
+        assert_eq!(back, swarm);
+    }
+
+    #[test]
+    fn object_refs() {
+        let node = ObjectRef::Node(NodeId("n1".into()));
+        assert_eq!(
+            (
+                node.kind(),
+                node.path(),
+                node.update_path(),
+                node.update_query(7)
+            ),
+            (
+                "node",
+                "/nodes/n1".to_string(),
+                "/nodes/n1/update".to_string(),
+                "version=7".to_string()
+            )
+        );
+        let svc = ObjectRef::Service(ServiceId("s1".into()));
+        assert_eq!(svc.path(), "/services/s1");
+        assert_eq!(svc.update_query(u64::MAX), format!("version={}", u64::MAX));
+        let cfg = ObjectRef::Config(ConfigId("c1".into()));
+        assert_eq!(
+            (cfg.kind(), cfg.update_path().as_str()),
+            ("config", "/configs/c1/update")
+        );
+        let sec = ObjectRef::Secret(SecretId("x1".into()));
+        assert_eq!((sec.kind(), sec.path().as_str()), ("secret", "/secrets/x1"));
+        let swarm = ObjectRef::Swarm;
+        assert_eq!((swarm.kind(), swarm.id()), ("swarm", ""));
+        assert_eq!(swarm.update_path(), "/swarm/update");
+        assert_eq!(
+            swarm.update_query(3),
+            "version=3&rotateWorkerToken=false&rotateManagerToken=false&rotateManagerUnlockKey=false"
+        );
+        for (r, q) in [
+            (&node, node.update_query(1)),
+            (&swarm, swarm.update_query(1)),
+        ] {
+            assert!(checked_target(&r.update_path(), &q).is_ok(), "{q}");
+        }
+        // names, from the object read
+        let object = json!({"Description": {"Hostname": "node3"}, "Spec": {"Name": "ignored"}});
+        assert_eq!(node.name_in(&object), "node3");
+        assert_eq!(node.name_in(&json!({})), "n1");
+        assert_eq!(svc.name_in(&json!({"Spec": {"Name": "web"}})), "web");
+        assert_eq!(swarm.name_in(&json!({})), "the swarm");
+    }
+
+    #[test]
+    fn an_object_without_version_or_spec_is_not_written() {
+        let svc = ObjectRef::Service(ServiceId("s1".into()));
+        let ok = ObjectSeen::new(
+            &svc,
+            json!({"ID": "s1", "Version": {"Index": 42}, "Spec": {"Name": "web"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            (ok.version, ok.name.as_str(), ok.kind),
+            (42, "web", "service")
+        );
+        assert_eq!(ok.spec(), &json!({"Name": "web"}));
+        for (object, says) in [
+            (
+                json!({"Spec": {"Name": "web"}}),
+                "service web has no version index",
+            ),
+            (
+                json!({"Version": {"Index": -1}, "Spec": {"Name": "web"}}),
+                "no version index",
+            ),
+            (json!({"Version": {"Index": 1}}), "service s1 has no spec"),
+            (json!({"Version": {"Index": 1}, "Spec": []}), "has no spec"),
+        ] {
+            let err = ObjectSeen::new(&svc, object).unwrap_err();
+            assert!(err.to_string().contains(says), "{err}");
+        }
+        let err = ObjectSeen::new(&ObjectRef::Swarm, json!({})).unwrap_err();
+        assert!(
+            err.to_string().contains("the swarm has no version index"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -851,89 +1418,32 @@ mod tests {
     }
 
     #[test]
-    fn a_value_bollard_cannot_read_refuses_naming_the_field() {
-        let object = serde_json::json!({
-            "ID": "x", "Version": {"Index": 3},
-            "Spec": {"Role": "worker", "Availability": "hibernate"}
-        });
-        let err = decode_spec::<bm::NodeSpec>("node x", &object, NODE_SPEC_ALIASES).unwrap_err();
-        let WriteError::Refused(text) = &err else {
-            panic!("{err:?}")
-        };
-        assert!(text.contains("Spec.Availability"), "{text}");
-        assert!(text.contains("nothing was written"), "{text}");
-    }
-
-    fn service_object(extra: Value) -> Value {
-        let mut o = serde_json::json!({
-            "ID": "s1", "Version": {"Index": 42},
-            "Spec": {
-                "Name": "web",
-                "Labels": {},
-                "TaskTemplate": {
-                    "ContainerSpec": {
-                        "Image": "busybox",
-                        "Healthcheck": {"Test": ["CMD-SHELL", "true"], "Interval": 5000000000_u64}
-                    },
-                    "ForceUpdate": 0
-                },
-                "Mode": {"Replicated": {"Replicas": 2}},
-                "UpdateConfig": {"Parallelism": 1, "MaxFailureRatio": 0}
-            }
-        });
-        if let Value::Object(extra) = extra {
-            for (k, v) in extra {
-                o["Spec"]["TaskTemplate"][k] = v;
-            }
+    fn only_plain_targets_are_requested() {
+        for path in [
+            "/nodes/a?x=1",
+            "/nodes/../info",
+            "nodes/a",
+            "/nodes/",
+            "/nodes/a b",
+            "/nodes/a%2F..",
+            "/nodes/a#x",
+        ] {
+            assert!(checked_target(path, "").is_err(), "{path}");
         }
-        o
-    }
-
-    #[test]
-    fn a_service_spec_survives_bollard_with_its_healthcheck() {
-        let object = service_object(serde_json::json!({}));
-        let read: Read<bm::ServiceSpec> =
-            decode_spec("service web", &object, SERVICE_SPEC_ALIASES).unwrap();
-        assert_eq!(read.version, 42);
-        assert_eq!(read.raw, object["Spec"]);
-        let hc = read
-            .spec
-            .task_template
-            .as_ref()
-            .and_then(|t| t.container_spec.as_ref())
-            .and_then(|c| c.health_check.as_ref())
-            .expect("the healthcheck is read");
-        assert_eq!(hc.interval, Some(5_000_000_000));
-        // written back in the engine's spelling, and nothing else changed (0 == 0.0)
-        let after = written_json(&read.spec, SERVICE_SPEC_ALIASES);
-        assert!(after["TaskTemplate"]["ContainerSpec"]["Healthcheck"].is_object());
-        assert_eq!(after, object["Spec"], "same spelling, same number forms");
+        for query in [
+            "version=1&",
+            "version=",
+            "=1",
+            "version=1;x=2",
+            "a=b c",
+            "v=1&&w=2",
+        ] {
+            assert!(checked_target("/nodes/a", query).is_err(), "{query}");
+        }
         assert_eq!(
-            spec_differences(&object["Spec"], &after),
-            Vec::<String>::new()
+            checked_target("/nodes/a", "version=1").ok().as_deref(),
+            Some("/nodes/a?version=1")
         );
-    }
-
-    #[test]
-    fn a_field_bollard_does_not_know_refuses_the_write() {
-        let object = service_object(serde_json::json!({"FutureThing": {"x": 1}}));
-        let err = decode_spec::<bm::ServiceSpec>("service web", &object, SERVICE_SPEC_ALIASES)
-            .unwrap_err();
-        assert_eq!(
-            err,
-            WriteError::Refused(
-                "swarmdeck cannot fully hold service web's spec (Spec.TaskTemplate.FutureThing: \
-                 lost); writing it back would lose that, so nothing was written"
-                    .into()
-            )
-        );
-        // no version: refused too
-        let mut object = service_object(serde_json::json!({}));
-        object["Version"] = Value::Null;
-        assert!(matches!(
-            decode_spec::<bm::ServiceSpec>("service web", &object, SERVICE_SPEC_ALIASES),
-            Err(WriteError::Refused(_))
-        ));
     }
 
     #[tokio::test]
@@ -953,25 +1463,421 @@ mod tests {
                 "{path}"
             );
         }
+        // an id that is not a plain segment is never requested either
+        let odd = ObjectRef::Node(NodeId("../swarm".into()));
+        let result = update_node(&docker, &NodeId("../swarm".into()), &drain()).await;
+        assert!(matches!(result, Err(WriteError::Refused(_))), "{result:?}");
+        assert_eq!(odd.path(), "/nodes/../swarm");
     }
 
-    #[test]
-    fn differences() {
-        let a = serde_json::json!({"a": 0, "b": [1, {"c": "x"}], "n": null, "f": 0.5});
-        let b = serde_json::json!({"a": 0.0, "b": [1, {"c": "y"}], "e": 1, "f": 0.5});
+    // ------------------------------------------------------------- a fake engine
+
+    mod fake {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex};
+
+        use serde_json::{Value, json};
+        use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+        /// One request the fake engine got.
+        #[derive(Debug, Clone)]
+        pub struct Got {
+            pub method: String,
+            /// Path and query, without the `/v1.NN` prefix.
+            pub target: String,
+            pub headers: Vec<(String, String)>,
+            pub body: String,
+        }
+
+        impl Got {
+            pub fn header(&self, name: &str) -> Option<&str> {
+                self.headers
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+            }
+        }
+
+        /// A versioned store like the engine's: GET path → the object; POST path/update with
+        /// the current version → the spec is stored and the version bumped; another version
+        /// → 500 "update out of sequence". `race` POSTs first see someone else's write.
+        #[derive(Default)]
+        pub struct State {
+            pub objects: HashMap<String, Value>,
+            pub race: u32,
+            pub got: Vec<Got>,
+        }
+
+        pub type Shared = Arc<Mutex<State>>;
+
+        pub fn with(objects: &[(&str, Value)]) -> Shared {
+            Arc::new(Mutex::new(State {
+                objects: objects
+                    .iter()
+                    .map(|(p, o)| (p.to_string(), o.clone()))
+                    .collect(),
+                ..Default::default()
+            }))
+        }
+
+        fn answer(state: &Shared, got: Got) -> (u16, String) {
+            let mut s = state.lock().unwrap();
+            s.got.push(got.clone());
+            let (path, query) = got
+                .target
+                .split_once('?')
+                .unwrap_or((got.target.as_str(), ""));
+            match got.method.as_str() {
+                "GET" => match s.objects.get(path) {
+                    Some(o) => (200, o.to_string()),
+                    None => (
+                        404,
+                        json!({"message": format!("no such object: {path}")}).to_string(),
+                    ),
+                },
+                "POST" => {
+                    let Some(base) = path.strip_suffix("/update") else {
+                        return (404, "{}".into());
+                    };
+                    let race = s.race > 0;
+                    if race {
+                        s.race -= 1;
+                    }
+                    let Some(o) = s.objects.get_mut(base) else {
+                        return (404, json!({"message": "no such object"}).to_string());
+                    };
+                    let current = o["Version"]["Index"].as_u64().unwrap();
+                    if race {
+                        // someone else writes first
+                        o["Spec"]["Labels"]["raced"] = "yes".into();
+                        o["Version"]["Index"] = (current + 1).into();
+                    }
+                    let current = o["Version"]["Index"].as_u64().unwrap();
+                    let version = query
+                        .split('&')
+                        .find_map(|p| p.strip_prefix("version="))
+                        .and_then(|v| v.parse::<u64>().ok());
+                    if version != Some(current) {
+                        let m = "rpc error: code = Unknown desc = update out of sequence";
+                        return (500, json!({"message": m}).to_string());
+                    }
+                    let Ok(spec) = serde_json::from_str::<Value>(&got.body) else {
+                        return (400, json!({"message": "bad json"}).to_string());
+                    };
+                    o["Spec"] = spec;
+                    o["Version"]["Index"] = (current + 1).into();
+                    if base.starts_with("/services/") {
+                        (200, r#"{"Warnings":null}"#.into())
+                    } else {
+                        (200, String::new())
+                    }
+                }
+                _ => (405, "{}".into()),
+            }
+        }
+
+        /// Serve HTTP/1.1 requests on one connection (kept alive) until it closes.
+        pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut sock: S, state: Shared) {
+            let mut buf: Vec<u8> = Vec::new();
+            let mut chunk = vec![0u8; 8192];
+            loop {
+                let head_end = loop {
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i;
+                    }
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let mut lines = head.split("\r\n");
+                let first: Vec<&str> = lines.next().unwrap_or_default().split(' ').collect();
+                let headers: Vec<(String, String)> = lines
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+                    .collect();
+                let len: usize = headers
+                    .iter()
+                    .find(|(k, _)| k == "content-length")
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(0);
+                while buf.len() < head_end + 4 + len {
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let body =
+                    String::from_utf8_lossy(&buf[head_end + 4..head_end + 4 + len]).to_string();
+                buf.drain(..head_end + 4 + len);
+                let raw_target = first.get(1).copied().unwrap_or_default();
+                // "/v1.52/nodes/x" → "/nodes/x"
+                let target = match raw_target.strip_prefix("/v") {
+                    Some(rest) => rest.find('/').map_or(raw_target, |i| &rest[i..]),
+                    None => raw_target,
+                };
+                let got = Got {
+                    method: first.first().copied().unwrap_or_default().to_string(),
+                    target: target.to_string(),
+                    headers,
+                    body,
+                };
+                let (status, body) = answer(&state, got);
+                let resp = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: \
+                     {}\r\n\r\n{body}",
+                    body.len()
+                );
+                if sock.write_all(resp.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        }
+
+        pub async fn unix(state: Shared) -> (tempfile::TempDir, String) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("docker.sock");
+            let listener = tokio::net::UnixListener::bind(&path).unwrap();
+            tokio::spawn(async move {
+                while let Ok((sock, _)) = listener.accept().await {
+                    tokio::spawn(serve(sock, Arc::clone(&state)));
+                }
+            });
+            (dir, format!("unix://{}", path.display()))
+        }
+
+        pub async fn tcp(state: Shared) -> String {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                while let Ok((sock, _)) = listener.accept().await {
+                    tokio::spawn(serve(sock, Arc::clone(&state)));
+                }
+            });
+            format!("127.0.0.1:{}", addr.port())
+        }
+    }
+
+    fn node_object(version: u64) -> Value {
+        json!({
+            "ID": "n1",
+            "Version": {"Index": version},
+            "Description": {"Hostname": "node3"},
+            "Spec": {
+                "Role": "worker", "Availability": "active", "Labels": {"a": "1"},
+                "FutureNodeThing": {"x": [1, 2]}
+            },
+            "Status": {"State": "ready"}
+        })
+    }
+
+    #[tokio::test]
+    async fn the_core_retries_a_raced_write_with_only_our_change() {
+        let state = fake::with(&[("/nodes/n1", node_object(7))]);
+        state.lock().unwrap().race = 1;
+        let (_dir, socket) = fake::unix(state.clone()).await;
+        let docker = Docker::connect_with_unix(&socket, 5, bollard::API_DEFAULT_VERSION).unwrap();
+        let mut between = Vec::new();
+        let out = update_versioned(
+            &docker,
+            &ObjectRef::Node(NodeId("n1".into())),
+            |seen: &ObjectSeen, spec: &mut Value| {
+                assert_eq!((seen.kind, seen.name.as_str()), ("node", "node3"));
+                apply_node_change(&seen.name, spec, &drain())
+            },
+            |attempt| between.push(attempt),
+        )
+        .await
+        .expect("drain after a retry");
+        assert_eq!(between, vec![1, 2]);
+        assert_eq!((out.attempts, out.version, out.noop), (2, 8, false));
         assert_eq!(
-            spec_differences(&a, &b),
-            vec!["b[1].c: \"x\" became \"y\"", "e: added"]
+            out.before["Labels"]["raced"], "yes",
+            "re-read before the retry"
         );
-        let c = serde_json::json!({"a": 1, "b": [1]});
+        let s = state.lock().unwrap();
+        let requests: Vec<String> = s
+            .got
+            .iter()
+            .map(|g| format!("{} {}", g.method, g.target))
+            .collect();
         assert_eq!(
-            spec_differences(&a, &c),
+            requests,
             vec![
-                "a: 0 became 1",
-                "b: [1,{\"c\":\"x\"}] became [1]",
-                "f: lost"
+                "GET /nodes/n1",
+                "POST /nodes/n1/update?version=7",
+                "GET /nodes/n1",
+                "POST /nodes/n1/update?version=8",
             ]
         );
-        assert!(spec_differences(&a, &a).is_empty());
+        let post = &s.got[3];
+        assert_eq!(post.header("content-type"), Some("application/json"));
+        assert_eq!(post.header("x-registry-auth"), None);
+        let written: Value = serde_json::from_str(&post.body).unwrap();
+        assert_eq!(written, out.after);
+        assert_eq!(
+            written,
+            json!({
+                "Role": "worker", "Availability": "drain",
+                "Labels": {"a": "1", "raced": "yes"},
+                "FutureNodeThing": {"x": [1, 2]}
+            })
+        );
+        assert_eq!(s.objects["/nodes/n1"]["Spec"], written, "stored as sent");
+    }
+
+    #[tokio::test]
+    async fn the_core_gives_up_writes_nothing_on_conflict_and_no_op() {
+        let state = fake::with(&[("/nodes/n1", node_object(3))]);
+        state.lock().unwrap().race = MAX_ATTEMPTS;
+        let (_dir, socket) = fake::unix(state.clone()).await;
+        let docker = Docker::connect_with_unix(&socket, 5, bollard::API_DEFAULT_VERSION).unwrap();
+        let id = NodeId("n1".into());
+        let result = update_node(&docker, &id, &drain()).await;
+        assert_eq!(result, Err(WriteError::GaveUp(MAX_ATTEMPTS)));
+        let posts = |s: &fake::State| s.got.iter().filter(|g| g.method == "POST").count();
+        assert_eq!(posts(&state.lock().unwrap()), MAX_ATTEMPTS as usize);
+        assert_eq!(
+            state.lock().unwrap().objects["/nodes/n1"]["Spec"]["Availability"],
+            "active"
+        );
+
+        // already drained: read, nothing posted
+        state.lock().unwrap().objects.get_mut("/nodes/n1").unwrap()["Spec"]["Availability"] =
+            "drain".into();
+        let before = posts(&state.lock().unwrap());
+        let out = update_node(&docker, &id, &drain()).await.expect("no-op");
+        assert!(out.noop);
+        assert_eq!(out.before, out.after);
+        // paused by someone: a conflict, nothing posted
+        state.lock().unwrap().objects.get_mut("/nodes/n1").unwrap()["Spec"]["Availability"] =
+            "pause".into();
+        let err = update_node(&docker, &id, &drain()).await.unwrap_err();
+        assert!(matches!(err, WriteError::Conflict(_)), "{err}");
+        assert_eq!(posts(&state.lock().unwrap()), before);
+
+        // a missing object is the engine's refusal, with its status and message
+        let err = update_node(&docker, &NodeId("n2".into()), &drain())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            WriteError::Refused("404: no such object: /nodes/n2".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn every_kind_through_tcp_and_a_custom_transport() {
+        let service = json!({"ID": "s1", "Version": {"Index": 10}, "Spec": service_spec()});
+        let swarm = json!({
+            "ID": "sw", "Version": {"Index": 20}, "JoinTokens": {"Worker": "SWMTKN-1-x"},
+            "Spec": {"Name": "default", "Labels": {}, "Orchestration": {"TaskHistoryRetentionLimit": 5}}
+        });
+        let config = json!({"ID": "c1", "Version": {"Index": 30}, "Spec": config_spec()});
+        let secret =
+            json!({"ID": "x1", "Version": {"Index": 40}, "Spec": {"Name": "pw", "Labels": {}}});
+        let state = fake::with(&[
+            ("/services/s1", service),
+            ("/swarm", swarm),
+            ("/configs/c1", config),
+            ("/secrets/x1", secret),
+        ]);
+        let addr = fake::tcp(state.clone()).await;
+        let tcp =
+            Docker::connect_with_http(&format!("tcp://{addr}"), 5, bollard::API_DEFAULT_VERSION)
+                .unwrap();
+        // what engine/ssh.rs builds: bollard's custom transport on a hyper-util client
+        let client = Arc::new(
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http(),
+        );
+        let custom = Docker::connect_with_custom_transport(
+            move |req: bollard::BollardRequest| {
+                let client = Arc::clone(&client);
+                async move { client.request(req).await.map_err(BollardError::from) }
+            },
+            Some(format!("http://{addr}")),
+            5,
+            bollard::API_DEFAULT_VERSION,
+        )
+        .unwrap();
+
+        let sid = ServiceId("s1".into());
+        let out = force_update_service(&tcp, &sid).await.expect("force");
+        assert_eq!(
+            (
+                out.version,
+                out.after["TaskTemplate"]["ForceUpdate"].as_u64()
+            ),
+            (10, Some(1))
+        );
+        only_changed(&out.before, &out.after, &["/TaskTemplate/ForceUpdate"]);
+        let out = scale_service(&custom, &sid, 2, 4).await.expect("scale");
+        assert_eq!(out.version, 11);
+        only_changed(&out.before, &out.after, &["/Mode/Replicated/Replicas"]);
+        assert_eq!(out.before["TaskTemplate"]["ForceUpdate"], 1);
+        let stored = state.lock().unwrap().objects["/services/s1"]["Spec"].clone();
+        assert_eq!(stored["Mode"]["Replicated"]["Replicas"], 4);
+        assert_eq!(
+            stored["TaskTemplate"]["ContainerSpec"]["Healthcheck"]["Interval"],
+            5000000000_u64
+        );
+
+        let set = map(&[("site", "a")]);
+        let out = update_labels(&custom, &ObjectRef::Swarm, &set, &[], &map(&[]))
+            .await
+            .expect("swarm");
+        assert_eq!((out.version, out.noop), (20, false));
+        let out = update_labels(
+            &tcp,
+            &ObjectRef::Config(ConfigId("c1".into())),
+            &set,
+            &[],
+            &map(&[]),
+        )
+        .await
+        .expect("config");
+        assert_eq!(out.after["Data"], "aGVsbG8K");
+        let out = update_labels(
+            &tcp,
+            &ObjectRef::Secret(SecretId("x1".into())),
+            &set,
+            &[],
+            &map(&[]),
+        )
+        .await
+        .expect("secret");
+        assert_eq!(out.after, json!({"Name": "pw", "Labels": {"site": "a"}}));
+
+        let s = state.lock().unwrap();
+        let posts: Vec<&str> = s
+            .got
+            .iter()
+            .filter(|g| g.method == "POST")
+            .map(|g| g.target.as_str())
+            .collect();
+        assert_eq!(
+            posts,
+            vec![
+                "/services/s1/update?version=10",
+                "/services/s1/update?version=11",
+                "/swarm/update?version=20&rotateWorkerToken=false&rotateManagerToken=false\
+                 &rotateManagerUnlockKey=false",
+                "/configs/c1/update?version=30",
+                "/secrets/x1/update?version=40",
+            ]
+        );
+        for g in s.got.iter().filter(|g| g.method == "POST") {
+            assert_eq!(g.header("content-type"), Some("application/json"), "{g:?}");
+            assert_eq!(g.header("x-registry-auth"), None, "{g:?}");
+            assert!(g.header("content-length").is_some(), "{g:?}");
+        }
+        assert_eq!(s.objects["/swarm"]["Spec"]["Labels"], json!({"site": "a"}));
+        assert_eq!(
+            s.objects["/swarm"]["Spec"]["Orchestration"]["TaskHistoryRetentionLimit"],
+            5
+        );
+        assert_eq!(s.objects["/configs/c1"]["Spec"]["Data"], "aGVsbG8K");
     }
 }
