@@ -19,6 +19,8 @@ pub mod term;
 pub mod text;
 pub mod theme;
 pub mod tui;
+pub mod store;
 pub mod ui;
+pub mod view;
 pub mod vip;
 pub mod widget;

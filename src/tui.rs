@@ -283,6 +283,7 @@ async fn run_loop(
             ev = keys.next() => match ev {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => app.on_key(key),
                 Some(Ok(Event::Resize(..))) => app.dirty = true,
+                Some(Ok(Event::Paste(text))) => app.on_paste(&text),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e.into()),
                 // the terminal closed: a hangup may be on its way

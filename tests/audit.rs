@@ -6,7 +6,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use swarmdeck::app::{App, Modal};
+use swarmdeck::app::App;
 use swarmdeck::audit::{self, AuditEntry};
 use swarmdeck::engine::{self, EngineOptions};
 use swarmdeck::keymap::Keymap;
@@ -56,25 +56,25 @@ async fn audit_view_shows_the_log_newest_first() {
     );
     let mut app = App::new(Keymap::default(), Timestamp::now());
     app.run_command("audit");
-    assert!(matches!(app.modals.last(), Some(Modal::Audit { .. })));
+    assert_eq!(app.popup_names(), ["audit"]);
     for out in app.outbox.drain(..) {
         if let swarmdeck::app::Outgoing::Engine(c) = out {
             engine.cmd.send(c).expect("engine alive");
         }
     }
     let deadline = Instant::now() + Duration::from_secs(10);
-    while app.audit.loading || app.audit.entries.is_empty() {
+    while app.ops.audit.loading || app.ops.audit.entries.is_empty() {
         let msg = engine::recv_until(&mut engine.rx, deadline)
             .await
             .expect("the audit log arrives");
         app.apply(msg);
     }
-    assert_eq!(app.audit.entries.len(), 2);
+    assert_eq!(app.ops.audit.entries.len(), 2);
     assert_eq!(
-        app.audit.entries[0].action, "availability drain → active",
+        app.ops.audit.entries[0].action, "availability drain → active",
         "newest first"
     );
-    assert_eq!(app.audit.unreadable_lines, 1);
+    assert_eq!(app.ops.audit.unreadable_lines, 1);
 
     let theme = Theme::builtin_default();
     let mut term = Terminal::new(TestBackend::new(120, 30)).expect("terminal");
@@ -91,6 +91,7 @@ async fn audit_view_shows_the_log_newest_first() {
         screen.contains("ops from 198.51.100.1"),
         "who and from where"
     );
-    assert!(screen.contains("node node3: availability drain → active"));
+    assert!(screen.contains("node3"), "{screen}");
+    assert!(screen.contains("availability drain → active"), "{screen}");
     assert!(screen.contains("1 line(s) could not be read"));
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::lab::{self, LabGuard, wait_for};
 use jiff::Timestamp;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use swarmdeck::app::{App, ConnState, Pane};
+use swarmdeck::app::{App, ConnState};
 use swarmdeck::domain::{NodeState, TaskState};
 use swarmdeck::engine::{self, EngineHandle, Timings};
 use swarmdeck::keymap::Keymap;
@@ -82,12 +82,12 @@ async fn pump_until(
             }
             None => panic!(
                 "timed out after {limit:?} waiting for: {what}\nconn: {:?}\nnodes: {:?}\nservices: {:?}\nnotices: {:?}",
-                app.conn,
-                app.nodes
+                app.store.conn,
+                app.store.nodes
                     .iter()
                     .map(|n| (&n.hostname, &n.state, n.is_leader()))
                     .collect::<Vec<_>>(),
-                app.services
+                app.store.services
                     .iter()
                     .map(|s| (&s.name, s.running, s.desired))
                     .collect::<Vec<_>>(),
@@ -103,11 +103,11 @@ fn key(app: &mut App, code: KeyCode) {
 
 /// The global service has a running task on every node, per the task poll.
 fn global_task_on_every_node(app: &App, name: &str) -> bool {
-    let Some(svc) = app.services.iter().find(|s| s.name == name) else {
+    let Some(svc) = app.store.services.iter().find(|s| s.name == name) else {
         return false;
     };
-    app.nodes.iter().all(|n| {
-        app.live_tasks.iter().any(|t| {
+    app.store.nodes.iter().all(|n| {
+        app.store.live_tasks.iter().any(|t| {
             t.service_id == svc.id
                 && t.node_id.as_ref() == Some(&n.id)
                 && t.state == TaskState::Running
@@ -116,7 +116,7 @@ fn global_task_on_every_node(app: &App, name: &str) -> bool {
 }
 
 fn service_running(app: &App, name: &str, n: u64) -> bool {
-    app.services
+    app.store.services
         .iter()
         .any(|s| s.name == name && s.running == n && s.desired == n)
 }
@@ -136,13 +136,13 @@ async fn dashboard_reads_nodes_leader_services_and_tasks() {
         "3 managers + 1 worker ready, a leader, both services running",
         Duration::from_secs(90),
         |a| {
-            a.nodes.len() == 4
-                && a.nodes.iter().all(|n| n.state == NodeState::Ready)
-                && a.leader().is_some()
+            a.store.nodes.len() == 4
+                && a.store.nodes.iter().all(|n| n.state == NodeState::Ready)
+                && a.store.leader().is_some()
                 && service_running(a, "it-web", 3)
                 && service_running(a, "it-agent", 4)
                 && global_task_on_every_node(a, "it-agent")
-                && a.live_tasks
+                && a.store.live_tasks
                     .iter()
                     .filter(|t| t.state == TaskState::Running)
                     .count()
@@ -150,9 +150,9 @@ async fn dashboard_reads_nodes_leader_services_and_tasks() {
         },
     )
     .await;
-    assert!(matches!(app.conn, ConnState::Connected { .. }));
-    assert_eq!(app.quorum.total, 3, "the worker is not a manager");
-    assert_eq!(app.quorum.tolerates, 1);
+    assert!(matches!(app.store.conn, ConnState::Connected { .. }));
+    assert_eq!(app.store.quorum.total, 3, "the worker is not a manager");
+    assert_eq!(app.store.quorum.tolerates, 1);
     let leader_cli = lab.docker(
         "node1",
         &[
@@ -171,7 +171,7 @@ async fn dashboard_reads_nodes_leader_services_and_tasks() {
         .expect("docker CLI names a leader")
         .to_string();
     assert_eq!(
-        app.leader().map(|n| n.hostname.clone()),
+        app.store.leader().map(|n| n.hostname.clone()),
         Some(leader_name),
         "same leader as the docker CLI"
     );
@@ -180,27 +180,28 @@ async fn dashboard_reads_nodes_leader_services_and_tasks() {
 
     // drill down into it-web: the engine reads its task history
     key(&mut app, KeyCode::Tab);
-    assert_eq!(app.focus, Pane::Services);
+    assert_eq!(app.focused(), "services");
     key(&mut app, KeyCode::Char('/'));
     for c in "it-web".chars() {
         key(&mut app, KeyCode::Char(c));
     }
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.focus, Pane::Tasks);
+    assert_eq!(app.focused(), "tasks");
     pump_until(
         &mut engine,
         &mut app,
         "it-web's 3 tasks in the drill-down",
         Duration::from_secs(20),
         |a| {
-            a.scoped_tasks.as_ref().is_some_and(|(_, t)| {
-                t.iter().filter(|t| t.state == TaskState::Running).count() == 3
-            })
+            a.drill
+                .as_ref()
+                .and_then(|d| a.store.scoped.get(d))
+                .is_some_and(|t| t.iter().filter(|t| t.state == TaskState::Running).count() == 3)
         },
     )
     .await;
-    assert_eq!(app.views[2].len(), 3);
+    assert_eq!(app.pane("tasks").map(|p| p.shown()), Some(3));
 
     // a scale-up is seen through a service event + the task poll
     lab.docker("node1", &["service", "scale", "-d", "it-web=4"]);
@@ -213,7 +214,7 @@ async fn dashboard_reads_nodes_leader_services_and_tasks() {
     )
     .await;
     assert!(
-        app.events
+        app.store.events
             .iter()
             .any(|e| e.name == "it-web" && e.action == "update"),
         "service event seen"
@@ -230,10 +231,10 @@ async fn killing_the_leader_shows_the_new_leader_and_the_down_node() {
         &mut app,
         "a leader",
         Duration::from_secs(60),
-        |a| a.nodes.len() == 4 && a.leader().is_some(),
+        |a| a.store.nodes.len() == 4 && a.store.leader().is_some(),
     )
     .await;
-    let old = app.leader().expect("leader").clone();
+    let old = app.store.leader().expect("leader").clone();
     lab::lab_ok(&["kill", &old.hostname]);
 
     // Swarm re-elects in about 10-15 s; if we were reading from the old leader we fail over.
@@ -243,19 +244,19 @@ async fn killing_the_leader_shows_the_new_leader_and_the_down_node() {
         "a new leader and the old one down",
         Duration::from_secs(90),
         |a| {
-            a.leader().is_some_and(|l| l.hostname != old.hostname)
-                && a.nodes
+            a.store.leader().is_some_and(|l| l.hostname != old.hostname)
+                && a.store.nodes
                     .iter()
                     .any(|n| n.hostname == old.hostname && n.is_down())
         },
     )
     .await;
-    assert_eq!(app.quorum.reachable, 2);
+    assert_eq!(app.store.quorum.reachable, 2);
     assert_eq!(
-        app.quorum.tolerates, 0,
+        app.store.quorum.tolerates, 0,
         "2 of 3: the next failure loses quorum"
     );
-    if let ConnState::Connected { endpoint } = &app.conn {
+    if let ConnState::Connected { endpoint } = &app.store.conn {
         assert_ne!(
             endpoint,
             &lab.node(&old.hostname).socket,
@@ -282,10 +283,10 @@ async fn killing_the_leader_shows_the_new_leader_and_the_down_node() {
         "the old leader back and ready",
         Duration::from_secs(90),
         |a| {
-            a.nodes
+            a.store.nodes
                 .iter()
                 .any(|n| n.hostname == old.hostname && n.state == NodeState::Ready)
-                && a.quorum.reachable == 3
+                && a.store.quorum.reachable == 3
         },
     )
     .await;
@@ -364,8 +365,8 @@ async fn a_worker_endpoint_names_the_managers() {
         "connected to a manager",
         Duration::from_secs(30),
         |a| {
-            matches!(&a.conn, ConnState::Connected { endpoint } if *endpoint != worker.socket)
-                && !a.nodes.is_empty()
+            matches!(&a.store.conn, ConnState::Connected { endpoint } if *endpoint != worker.socket)
+                && !a.store.nodes.is_empty()
         },
     )
     .await;

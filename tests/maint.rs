@@ -3,14 +3,16 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::lab::{self, LabGuard};
 use jiff::Timestamp;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use swarmdeck::app::maint::After;
-use swarmdeck::app::{App, Modal, Outgoing, Pane};
+use swarmdeck::app::ops::RebalanceStep;
+use swarmdeck::app::{App, Outgoing};
+use swarmdeck::view::confirm::{Then, WriteConfirm};
+use swarmdeck::view::labels::LabelsForm;
+use swarmdeck::view::pane::Selection;
 use swarmdeck::domain::{Availability, TaskState};
 use swarmdeck::engine::{self, EngineHandle, EngineOptions, Timings};
 use swarmdeck::keymap::{Action, Keymap};
@@ -36,7 +38,7 @@ impl Dash {
             readonly,
         };
         let mut app = App::new(
-            Keymap::new(&BTreeMap::new(), readonly).expect("keymap"),
+            Keymap::new(&Default::default(), readonly).expect("keymap"),
             Timestamp::now(),
         );
         app.readonly = readonly;
@@ -58,8 +60,8 @@ impl Dash {
                 Some(m) = self.engine.rx.recv() => self.app.apply(m),
                 _ = tokio::time::sleep_until(deadline) => panic!(
                     "timed out after {limit:?} waiting for: {what}\nnodes: {:?}\nmodals: {:#?}\nnotices: {:#?}",
-                    self.app.nodes.iter().map(|n| (&n.hostname, &n.availability, &n.role, &n.state)).collect::<Vec<_>>(),
-                    self.app.modals,
+                    self.app.store.nodes.iter().map(|n| (&n.hostname, &n.availability, &n.role, &n.state)).collect::<Vec<_>>(),
+                    self.app.popup_names(),
                     self.app.notices
                 ),
             }
@@ -90,24 +92,29 @@ impl Dash {
     fn select_node(&mut self, host: &str) {
         self.app.run_command("nodes");
         self.key(KeyCode::Char('g'));
-        let idx = self.app.views[0]
-            .iter()
-            .position(|i| self.app.nodes[*i].hostname == host)
-            .unwrap_or_else(|| panic!("{host} in the nodes pane"));
-        for _ in 0..idx {
+        for _ in 0..self.app.store.nodes.len() {
+            if self.selected_node().as_deref() == Some(host) {
+                break;
+            }
             self.key(KeyCode::Char('j'));
         }
-        assert_eq!(
-            self.app.selected_node().map(|n| n.hostname.as_str()),
-            Some(host)
-        );
+        assert_eq!(self.selected_node().as_deref(), Some(host), "{host} in the nodes pane");
     }
 
-    fn top_confirm(&self) -> &swarmdeck::app::maint::Confirm {
-        match self.app.modals.last() {
-            Some(Modal::Confirm(c)) => c,
-            other => panic!("expected a confirmation dialog, got {other:?}"),
+    fn selected_node(&self) -> Option<String> {
+        match self.app.selection("nodes") {
+            Selection::Node(id) => self.app.store.node(&id).map(|n| n.hostname.clone()),
+            _ => None,
         }
+    }
+
+    fn top_confirm(&self) -> &WriteConfirm {
+        self.app.top_as::<WriteConfirm>().unwrap_or_else(|| {
+            panic!(
+                "expected a confirmation dialog, got {:?}",
+                self.app.popup_names()
+            )
+        })
     }
 
     fn audit_lines(&self) -> Vec<String> {
@@ -157,13 +164,13 @@ fn inspect(lab: &LabGuard, node: &str, format: &str) -> String {
 }
 
 fn running_on(app: &App, service: &str, host: &str) -> usize {
-    let Some(svc) = app.services.iter().find(|s| s.name == service) else {
+    let Some(svc) = app.store.services.iter().find(|s| s.name == service) else {
         return 0;
     };
-    let Some(node) = app.nodes.iter().find(|n| n.hostname == host) else {
+    let Some(node) = app.store.nodes.iter().find(|n| n.hostname == host) else {
         return 0;
     };
-    app.live_tasks
+    app.store.live_tasks
         .iter()
         .filter(|t| {
             t.service_id == svc.id
@@ -174,9 +181,9 @@ fn running_on(app: &App, service: &str, host: &str) -> usize {
 }
 
 fn settled(app: &App, services: &[(&str, u64)]) -> bool {
-    app.nodes.len() == 4
+    app.store.nodes.len() == 4
         && services.iter().all(|(n, want)| {
-            app.services
+            app.store.services
                 .iter()
                 .any(|s| &s.name == n && s.running == *want && s.desired == *want)
         })
@@ -203,11 +210,11 @@ async fn drain_with_progress_then_activate() {
     d.key(KeyCode::Char('D'));
     let confirm = d.top_confirm();
     assert!(
-        confirm.expect.is_none(),
+        confirm.dialog.word().is_none(),
         "no danger: a plain y confirms: {:#?}",
-        confirm.lines
+        confirm.dialog.lines()
     );
-    let text: Vec<&str> = confirm.lines.iter().map(|(_, t)| t.as_str()).collect();
+    let text: Vec<&str> = confirm.dialog.lines().iter().map(|(_, t)| t.as_str()).collect();
     assert!(
         text.iter().any(|t| t.contains("mt-web")),
         "the moving tasks are listed: {text:#?}"
@@ -216,17 +223,17 @@ async fn drain_with_progress_then_activate() {
         text.iter().any(|t| t.contains("mt-agent")),
         "the global task that stops is listed: {text:#?}"
     );
-    assert!(matches!(confirm.then, After::Drain(_)));
+    assert!(matches!(confirm.then, Then::DrainProgress(_)));
     d.key(KeyCode::Char('y'));
     assert!(
-        matches!(d.app.modals.last(), Some(Modal::DrainProgress { .. })),
+        d.app.popup_names() == ["drain"],
         "the progress view opens"
     );
 
     d.until(
         "the drain finished: no task left on node3",
         Duration::from_secs(90),
-        |a| a.drains.values().any(|s| s.done_at.is_some()),
+        |a| a.ops.drains.values().any(|s| s.done_at.is_some()),
     )
     .await;
     assert_eq!(
@@ -250,10 +257,10 @@ async fn drain_with_progress_then_activate() {
     // activate again: A, y
     d.select_node("node3");
     d.key(KeyCode::Char('A'));
-    assert!(d.top_confirm().expect.is_none());
+    assert!(d.top_confirm().dialog.word().is_none());
     d.key(KeyCode::Char('y'));
     d.until("node3 active", Duration::from_secs(30), |a| {
-        a.nodes
+        a.store.nodes
             .iter()
             .any(|n| n.hostname == "node3" && n.availability == Availability::Active)
     })
@@ -287,23 +294,23 @@ async fn stranded_tasks_require_the_typed_hostname_and_a_concurrent_change_is_ke
     d.key(KeyCode::Char('D'));
     let confirm = d.top_confirm();
     assert_eq!(
-        confirm.expect.as_deref(),
+        confirm.dialog.word(),
         Some("node3"),
         "a danger asks for the hostname"
     );
     assert!(
         confirm
-            .lines
+            .dialog.lines()
             .iter()
             .any(|(_, t)| t.contains("mt-pinned") && t.contains("stranded")),
         "{:#?}",
-        confirm.lines
+        confirm.dialog.lines()
     );
     // y is not enough
     d.key(KeyCode::Char('y'));
     d.key(KeyCode::Enter);
     assert!(
-        matches!(d.app.modals.last(), Some(Modal::Confirm(_))),
+        d.app.popup_names() == ["confirm"],
         "still asking"
     );
     assert_eq!(
@@ -324,7 +331,7 @@ async fn stranded_tasks_require_the_typed_hostname_and_a_concurrent_change_is_ke
     d.typed("node3");
     d.key(KeyCode::Enter);
     d.until("node3 drained", Duration::from_secs(30), |a| {
-        a.nodes
+        a.store.nodes
             .iter()
             .any(|n| n.hostname == "node3" && n.availability == Availability::Drain)
     })
@@ -340,7 +347,7 @@ async fn stranded_tasks_require_the_typed_hostname_and_a_concurrent_change_is_ke
         "mt-pinned pending, not running",
         Duration::from_secs(30),
         |a| {
-            a.services
+            a.store.services
                 .iter()
                 .any(|s| s.name == "mt-pinned" && s.running == 0)
         },
@@ -353,19 +360,19 @@ async fn labels_form_round_trip_and_bad_keys() {
     let lab = lab::take();
     let _c = Cleanup::new(&lab);
     let mut d = Dash::start(&lab, false);
-    d.until("nodes", Duration::from_secs(30), |a| a.nodes.len() == 4)
+    d.until("nodes", Duration::from_secs(30), |a| a.store.nodes.len() == 4)
         .await;
     d.select_node("node2");
     d.key(KeyCode::Char('L'));
     // a bad key is refused with a message and changes nothing
     d.typed("bad key=1");
     d.key(KeyCode::Enter);
-    match d.app.modals.last() {
-        Some(Modal::Labels(f)) => {
+    match d.app.top_as::<LabelsForm>() {
+        Some(f) => {
             assert!(f.error.is_some(), "bad key refused");
             assert!(f.set.is_empty());
         }
-        other => panic!("{other:?}"),
+        None => panic!("{:?}", d.app.popup_names()),
     }
     for _ in 0.."bad key=1".len() {
         d.key(KeyCode::Backspace);
@@ -375,15 +382,15 @@ async fn labels_form_round_trip_and_bad_keys() {
     d.key(KeyCode::Enter); // review
     assert!(
         d.top_confirm()
-            .lines
+            .dialog.lines()
             .iter()
             .any(|(_, t)| t.contains("+zone=eu")),
         "{:#?}",
-        d.top_confirm().lines
+        d.top_confirm().dialog.lines()
     );
     d.key(KeyCode::Char('y'));
     d.until("the label is on node2", Duration::from_secs(30), |a| {
-        a.nodes.iter().any(|n| {
+        a.store.nodes.iter().any(|n| {
             n.hostname == "node2" && n.labels.get("zone").map(String::as_str) == Some("eu")
         })
     })
@@ -399,7 +406,7 @@ async fn labels_form_round_trip_and_bad_keys() {
     d.key(KeyCode::Enter);
     d.key(KeyCode::Char('y'));
     d.until("the label is gone", Duration::from_secs(30), |a| {
-        a.nodes
+        a.store.nodes
             .iter()
             .any(|n| n.hostname == "node2" && !n.labels.contains_key("zone"))
     })
@@ -413,7 +420,7 @@ async fn promote_demote_and_quorum_refusal() {
     let _c = Cleanup::new(&lab);
     let mut d = Dash::start(&lab, false);
     d.until("4 nodes, 3 managers", Duration::from_secs(30), |a| {
-        a.nodes.len() == 4 && a.quorum.total == 3
+        a.store.nodes.len() == 4 && a.store.quorum.total == 3
     })
     .await;
 
@@ -423,19 +430,19 @@ async fn promote_demote_and_quorum_refusal() {
     let c = d.top_confirm();
     assert!(c.write.is_some());
     assert!(
-        c.lines.iter().any(|(_, t)| t.contains("4 managers")),
+        c.dialog.lines().iter().any(|(_, t)| t.contains("4 managers")),
         "{:#?}",
-        c.lines
+        c.dialog.lines()
     );
     d.key(KeyCode::Char('y'));
     d.until(
         "4 managers in the quorum header",
         Duration::from_secs(60),
-        |a| a.quorum.total == 4 && a.quorum.reachable == 4,
+        |a| a.store.quorum.total == 4 && a.store.quorum.reachable == 4,
     )
     .await;
     assert_eq!(inspect(&lab, "node4", "{{.Spec.Role}}"), "manager");
-    assert!(d.app.quorum.even);
+    assert!(d.app.store.quorum.even);
 
     // demote it again
     d.select_node("node4");
@@ -443,7 +450,7 @@ async fn promote_demote_and_quorum_refusal() {
     assert!(d.top_confirm().write.is_some());
     d.key(KeyCode::Char('y'));
     d.until("3 managers again", Duration::from_secs(60), |a| {
-        a.quorum.total == 3
+        a.store.quorum.total == 3
     })
     .await;
     assert_eq!(inspect(&lab, "node4", "{{.Spec.Role}}"), "worker");
@@ -451,10 +458,10 @@ async fn promote_demote_and_quorum_refusal() {
     // with one manager down, demoting a reachable one would leave 1 of 2: refused
     lab::lab_ok(&["kill", "node2"]);
     d.until("node2 unreachable", Duration::from_secs(90), |a| {
-        a.quorum.reachable == 2
+        a.store.quorum.reachable == 2
     })
     .await;
-    let victim = if d.app.leader().map(|l| l.hostname.as_str()) == Some("node3") {
+    let victim = if d.app.store.leader().map(|l| l.hostname.as_str()) == Some("node3") {
         "node1"
     } else {
         "node3"
@@ -462,11 +469,11 @@ async fn promote_demote_and_quorum_refusal() {
     d.select_node(victim);
     d.key(KeyCode::Char('-'));
     let c = d.top_confirm();
-    assert!(c.write.is_none(), "refused: {:#?}", c.lines);
+    assert!(c.write.is_none(), "refused: {:#?}", c.dialog.lines());
     assert!(
-        c.lines.iter().any(|(_, t)| t.starts_with("refused")),
+        c.dialog.lines().iter().any(|(_, t)| t.starts_with("refused")),
         "{:#?}",
-        c.lines
+        c.dialog.lines()
     );
     d.key(KeyCode::Char('y'));
     d.key(KeyCode::Esc);
@@ -512,7 +519,7 @@ async fn rebalance_after_a_node_comes_back() {
     .await;
     lab::lab_ok(&["restore", "node3"]);
     d.until("node3 ready again", Duration::from_secs(90), |a| {
-        a.nodes
+        a.store.nodes
             .iter()
             .any(|n| n.hostname == "node3" && n.state == swarmdeck::domain::NodeState::Ready)
     })
@@ -527,20 +534,21 @@ async fn rebalance_after_a_node_comes_back() {
     d.key(KeyCode::Char('R'));
     let c = d.top_confirm();
     assert!(
-        c.lines.iter().any(|(_, t)| t.contains("mt-spread")),
+        c.dialog.lines().iter().any(|(_, t)| t.contains("mt-spread")),
         "{:#?}",
-        c.lines
+        c.dialog.lines()
     );
     d.key(KeyCode::Char('y'));
-    assert!(matches!(d.app.modals.last(), Some(Modal::Rebalance)));
+    assert!(d.app.popup_names() == ["rebalance"]);
     d.until("tasks spread again", Duration::from_secs(120), |a| {
         settled(a, &[("mt-spread", 6)]) && running_on(a, "mt-spread", "node3") >= 1
     })
     .await;
     d.until("the rebalance finished", Duration::from_secs(120), |a| {
-        a.rebalance
+        a.ops
+            .rebalance
             .iter()
-            .all(|i| i.state == swarmdeck::app::maint::RebalanceStep::Done)
+            .all(|i| i.state == RebalanceStep::Done)
     })
     .await;
 }
@@ -549,7 +557,7 @@ async fn rebalance_after_a_node_comes_back() {
 async fn readonly_mode_writes_nothing() {
     let lab = lab::take();
     let mut d = Dash::start(&lab, true);
-    d.until("nodes", Duration::from_secs(30), |a| a.nodes.len() == 4)
+    d.until("nodes", Duration::from_secs(30), |a| a.store.nodes.len() == 4)
         .await;
     let version_before = inspect(&lab, "node3", "{{.Version.Index}}");
 
@@ -593,16 +601,17 @@ async fn readonly_mode_writes_nothing() {
                 .any(|o| matches!(o, Outgoing::Engine(engine::EngineCmd::Write(_)))),
             "{a} produced a write"
         );
-        d.app.modals.clear();
-        d.app.focus = Pane::Nodes;
+        d.app.popups.clear();
+        d.app.focus_pane("nodes");
         d.flush();
     }
     d.app.run_command("rebalance");
-    assert!(d.app.modals.is_empty());
+    assert!(d.app.popups.is_empty());
 
     // and the engine itself refuses a write that would reach it
     let node3 = d
         .app
+        .store
         .nodes
         .iter()
         .find(|n| n.hostname == "node3")

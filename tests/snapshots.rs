@@ -8,7 +8,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use swarmdeck::app::{App, Pane};
+use swarmdeck::app::App;
+use swarmdeck::domain::Service;
+use swarmdeck::view::pane::Selection;
 use swarmdeck::domain::{NodeState, Reachability};
 use swarmdeck::engine::{ConnectError, EngineMsg};
 use swarmdeck::keymap::Keymap;
@@ -41,6 +43,13 @@ fn snap(name: &str, app: &App) {
     for (w, h) in SIZES {
         let buf = render(app, w, h);
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&buf));
+    }
+}
+
+fn selected_service(app: &App) -> Option<&Service> {
+    match app.selection("services") {
+        Selection::Service(id) => app.store.service(&id),
+        _ => None,
     }
 }
 
@@ -131,7 +140,7 @@ fn connect_error() {
 fn stale_and_degraded() {
     let mut app = common::populated_app();
     // a follower goes down, then the manager we read from stops answering
-    let mut nodes = app.nodes.clone();
+    let mut nodes = app.store.nodes.clone();
     let victim = nodes
         .iter_mut()
         .find(|n| !n.is_leader())
@@ -147,6 +156,7 @@ fn stale_and_degraded() {
     assert!(app.is_stale());
     // select the down node: the tasks pane follows it
     let down = app
+        .store
         .nodes
         .iter()
         .position(|n| n.is_down())
@@ -187,20 +197,20 @@ fn help_overlay_lists_the_keymap() {
 fn filter_and_drill_down() {
     let mut app = common::populated_app();
     key(&mut app, KeyCode::Tab);
-    assert_eq!(app.focus, Pane::Services);
+    assert_eq!(app.focused(), "services");
     key(&mut app, KeyCode::Char('/'));
     type_str(&mut app, "web");
     snap("filter_typing", &app);
     key(&mut app, KeyCode::Enter);
     assert_eq!(
-        app.selected_service().map(|s| s.name.as_str()),
+        selected_service(&app).map(|s| s.name.as_str()),
         Some("fx-web")
     );
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.focus, Pane::Tasks);
+    assert_eq!(app.focused(), "tasks");
     let scoped: Vec<_> = common::tasks()
         .into_iter()
-        .filter(|t| Some(&t.service_id) == app.selected_service().map(|s| &s.id))
+        .filter(|t| Some(&t.service_id) == selected_service(&app).map(|s| &s.id))
         .collect();
     let scope = app.drill.clone().expect("drilled");
     app.apply(EngineMsg::Tasks {
@@ -281,7 +291,7 @@ fn vip_pane_and_marks() {
     assert!(find(&buf, "node1 ★ ◆").is_some(), "{}", text(&buf));
     // the focused pane lists the moves
     app.run_command("vips");
-    assert_eq!(app.focus, Pane::Vips);
+    assert_eq!(app.focused(), "vips");
     snap("vip_history", &app);
     let buf = render(&app, 140, 40);
     assert!(find(&buf, "node1 → node2").is_some(), "{}", text(&buf));
@@ -317,10 +327,7 @@ fn drain_confirmation_dialog() {
     let mut app = common::populated_app();
     key(&mut app, KeyCode::Char('j')); // node2
     key(&mut app, KeyCode::Char('D'));
-    assert!(matches!(
-        app.modals.last(),
-        Some(swarmdeck::app::Modal::Confirm(_))
-    ));
+    assert_eq!(app.popup_names(), ["confirm"]);
     snap("drain_confirm", &app);
     let buf = render(&app, 140, 40);
     assert!(find(&buf, "drain node2").is_some(), "{}", text(&buf));
@@ -331,10 +338,7 @@ fn drain_confirmation_dialog() {
 fn drain_of_the_leader_needs_the_typed_hostname() {
     let mut app = common::populated_app(); // node1 is the leader
     key(&mut app, KeyCode::Char('D'));
-    let Some(swarmdeck::app::Modal::Confirm(c)) = app.modals.last() else {
-        panic!("a confirmation")
-    };
-    assert_eq!(c.expect.as_deref(), Some("node1"));
+    assert_eq!(app.popup_names(), ["confirm"]);
     type_str(&mut app, "node");
     snap("drain_confirm_typed", &app);
     let buf = render(&app, 140, 40);
@@ -370,10 +374,10 @@ fn readonly_has_no_write_keys() {
         endpoint: common::ENDPOINT.into(),
         info: common::info(),
     });
-    app.apply(EngineMsg::Nodes(base.nodes.clone()));
-    app.apply(EngineMsg::Services(base.services.clone()));
+    app.apply(EngineMsg::Nodes(base.store.nodes.clone()));
+    app.apply(EngineMsg::Services(base.store.services.clone()));
     key(&mut app, KeyCode::Char('D'));
-    assert!(app.modals.is_empty(), "D does nothing in readonly mode");
+    assert!(app.popups.is_empty(), "D does nothing in readonly mode");
     key(&mut app, KeyCode::Char('?'));
     snap("readonly_help", &app);
     let buf = render(&app, 140, 40);
@@ -461,7 +465,7 @@ fn a_long_prompt_keeps_its_end_and_the_cursor_in_view() {
 #[test]
 fn cut_cells_end_in_an_ellipsis() {
     let mut app = common::populated_app();
-    let mut services = app.services.clone();
+    let mut services = app.store.services.clone();
     services[0].name = "fx-a-service-name-much-longer-than-its-column-alpha".into();
     services[1].name = "fx-a-service-name-much-longer-than-its-column-beta".into();
     app.apply(EngineMsg::Services(services));

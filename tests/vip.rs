@@ -60,8 +60,8 @@ impl Dash {
                 Some(m) = self.vips.rx.recv() => self.app.apply_vip(m),
                 _ = tokio::time::sleep_until(deadline) => panic!(
                     "timed out after {limit:?} waiting for: {what}\\nvips: {:#?}\\nalarms: {:?}",
-                    self.app.vips.iter().map(|v| (&v.current, &v.history)).collect::<Vec<_>>(),
-                    self.app.vip_alarms()
+                    self.app.store.vips.iter().map(|v| (&v.current, &v.history)).collect::<Vec<_>>(),
+                    self.app.store.vip_alarms()
                 ),
             }
             self.app.tick(Timestamp::now());
@@ -84,7 +84,7 @@ impl Dash {
         let t0 = Instant::now();
         lab::lab_ok(&[action, "node1"]);
         self.until("another node holds the VIP", limit, |a| {
-            a.vips[0].owner().is_some_and(|o| o != "node1")
+            a.store.vips[0].owner().is_some_and(|o| o != "node1")
         })
         .await;
         let took = t0.elapsed();
@@ -93,12 +93,12 @@ impl Dash {
     }
 
     fn owner(&self) -> Option<String> {
-        self.app.vips[0].owner().map(str::to_string)
+        self.app.store.vips[0].owner().map(str::to_string)
     }
 }
 
 fn owned_by(app: &App, node: &str) -> bool {
-    app.vips[0].owner() == Some(node)
+    app.store.vips[0].owner() == Some(node)
 }
 
 fn status_json(args: &[&str], in_node: Option<&str>) -> serde_json::Value {
@@ -161,7 +161,7 @@ async fn stopping_keepalived_moves_the_vip_and_it_comes_back() {
     })
     .await;
     assert!(matches!(
-        d.app.vips[0].current.as_ref().map(|o| &o.ownership),
+        d.app.store.vips[0].current.as_ref().map(|o| &o.ownership),
         Some(Ownership::Owner {
             method: Method::ArpProbe { .. },
             ..
@@ -184,7 +184,7 @@ async fn stopping_keepalived_moves_the_vip_and_it_comes_back() {
         |a| owned_by(a, "node1"),
     )
     .await;
-    let moves: Vec<(String, String)> = d.app.vips[0]
+    let moves: Vec<(String, String)> = d.app.store.vips[0]
         .history
         .iter()
         .map(|m| (m.from.clone(), m.to.clone()))
@@ -198,9 +198,9 @@ async fn stopping_keepalived_moves_the_vip_and_it_comes_back() {
         "{moves:?}"
     );
     assert!(
-        d.app.vip_alarms().iter().all(|(l, _)| *l != Level::Danger),
+        d.app.store.vip_alarms().iter().all(|(l, _)| *l != Level::Danger),
         "{:?}",
-        d.app.vip_alarms()
+        d.app.store.vip_alarms()
     );
 }
 
@@ -227,7 +227,7 @@ async fn power_loss_of_the_holder_moves_the_vip_within_5s() {
         |a| owned_by(a, "node1"),
     )
     .await;
-    assert!(d.app.vips[0].history.len() >= 2);
+    assert!(d.app.store.vips[0].history.len() >= 2);
 }
 
 /// Removes a hand-added VIP even when the test fails.
@@ -257,7 +257,7 @@ async fn a_second_holder_raises_split_brain_and_clears() {
     })
     .await;
     let split = |a: &App| {
-        a.vip_alarms()
+        a.store.vip_alarms()
             .iter()
             .any(|(l, t)| *l == Level::Danger && t.contains("split brain"))
     };
@@ -276,7 +276,7 @@ async fn a_second_holder_raises_split_brain_and_clears() {
     let hand = HandVip("node3");
     d.until("the split-brain alarm", Duration::from_secs(10), split)
         .await;
-    match &d.app.vips[0].current.as_ref().expect("observed").ownership {
+    match &d.app.store.vips[0].current.as_ref().expect("observed").ownership {
         Ownership::SplitBrain { holders, .. } => {
             assert!(
                 holders.contains(&"node1".to_string()) && holders.contains(&"node3".to_string()),

@@ -197,6 +197,8 @@ pub enum EngineCmd {
     Write(WriteRequest),
     /// Read the audit log.
     ReadAudit,
+    /// Read this scope's task history once (a task's details: its service's history).
+    ReadTasks(TaskScope),
 }
 
 /// How the engine runs.
@@ -330,6 +332,25 @@ fn audit_entry(
     crate::audit::AuditEntry::for_write(endpoint, kind, id, req.target.name(), &req.action, result)
 }
 
+/// Read one scope's task history once, as its own task, and report it.
+fn start_read_tasks(conn: &Connection, scope: TaskScope, tx: &mpsc::Sender<EngineMsg>) {
+    let tx = tx.clone();
+    let docker = conn.docker.clone();
+    tokio::spawn(async move {
+        let msg = match fetch::tasks(&docker, &scope).await {
+            Ok(f) => EngineMsg::Tasks {
+                scope,
+                tasks: f.items,
+            },
+            Err(error) => EngineMsg::FetchFailed {
+                what: "tasks",
+                error,
+            },
+        };
+        let _ = tx.send(msg).await;
+    });
+}
+
 /// Read the audit log off the UI task and report it.
 fn start_read_audit(opts: &EngineOptions, tx: &mpsc::Sender<EngineMsg>) {
     let tx = tx.clone();
@@ -396,6 +417,7 @@ async fn run(
                         Some(EngineCmd::Refresh) => break,
                         Some(EngineCmd::Write(req)) => start_write(None, &opts, req, &tx, None),
                         Some(EngineCmd::ReadAudit) => start_read_audit(&opts, &tx),
+                        Some(EngineCmd::ReadTasks(_)) => {}
                         None => return,
                     },
                 }
@@ -568,6 +590,7 @@ async fn session(
                     due = Some(Instant::now() + Duration::from_millis(300));
                 }
                 Some(EngineCmd::ReadAudit) => start_read_audit(opts, tx),
+                Some(EngineCmd::ReadTasks(scope)) => start_read_tasks(conn, scope, tx),
                 None => return SessionEnd::Quit,
             },
         }

@@ -123,6 +123,11 @@ impl View for AuditView {
         self.list.refresh(Data::of_ctx(cx));
     }
 
+    fn apply_filter(&mut self, filter: &str, data: Data<'_>) -> bool {
+        self.list.set_filter(filter.to_string(), data);
+        true
+    }
+
     fn draw(&self, frame: &mut Frame, area: Rect, cx: &DrawCtx<'_>) {
         let theme = cx.theme;
         let rect = crate::widget::centered(

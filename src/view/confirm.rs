@@ -29,9 +29,9 @@ pub enum Then {
 
 /// A dialog that confirms a write (or only explains why it is refused).
 pub struct WriteConfirm {
-    dialog: ConfirmDialog,
-    write: Option<PendingWrite>,
-    then: Then,
+    pub dialog: ConfirmDialog,
+    pub write: Option<PendingWrite>,
+    pub then: Then,
 }
 
 pub fn tone(level: Level) -> Tone {

@@ -74,7 +74,7 @@ impl LabelsForm {
         out
     }
 
-    pub fn changed(&self) -> bool {
+    pub fn has_changes(&self) -> bool {
         !self.remove.is_empty() || self.set.iter().any(|(k, v)| self.seen.get(k) != Some(v))
     }
 
@@ -186,7 +186,7 @@ impl View for LabelsForm {
             KeyCode::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
             KeyCode::Delete if self.input.is_empty() => self.toggle_selected(),
             KeyCode::Enter if self.input.text().trim().is_empty() => {
-                if !self.changed() {
+                if !self.has_changes() {
                     self.error = Some(
                         "nothing to change: type key=value and Enter to add, Del to remove".into(),
                     );

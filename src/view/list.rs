@@ -498,7 +498,7 @@ pub fn fit(line: Line<'static>, width: u16) -> Line<'static> {
 }
 
 /// A [`ListPane`] is a view: navigation and the filter here, the rest to its [`Rows`].
-impl<R: Rows> View for ListPane<R> {
+impl<R: Rows + 'static> View for ListPane<R> {
     fn context(&self) -> &'static str {
         self.rows.context()
     }
@@ -537,6 +537,11 @@ impl<R: Rows> View for ListPane<R> {
 
     fn actions(&self) -> &'static [Action] {
         self.rows.actions()
+    }
+
+    fn apply_filter(&mut self, filter: &str, data: Data<'_>) -> bool {
+        self.set_filter(filter.to_string(), data);
+        true
     }
 
     fn changed(&mut self, what: Changed, cx: &mut Ctx<'_>) {

@@ -121,8 +121,19 @@ pub struct DrawCtx<'a> {
     pub drill: Option<&'a TaskScope>,
 }
 
+/// Views as `Any`, for the tests (and the app) to look inside the one they expect.
+pub trait AsAny {
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<T: std::any::Any> AsAny for T {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 /// A pane or a popup.
-pub trait View {
+pub trait View: AsAny {
     /// The keymap context (`[keys.<context>]` in the config file) and the view's name.
     fn context(&self) -> &'static str;
     /// Answer a key.
@@ -138,6 +149,10 @@ pub trait View {
     /// The actions this view answers, for the help screen.
     fn actions(&self) -> &'static [Action] {
         &[]
+    }
+    /// A filter typed for this view (`/`); whether it filters.
+    fn apply_filter(&mut self, _filter: &str, _data: list::Data<'_>) -> bool {
+        false
     }
     /// The swarm data changed.
     fn changed(&mut self, _what: Changed, _cx: &mut Ctx<'_>) {}

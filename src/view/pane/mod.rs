@@ -65,7 +65,7 @@ pub trait PaneRows: Rows {
     }
 }
 
-impl<R: PaneRows> Pane for ListPane<R> {
+impl<R: PaneRows + 'static> Pane for ListPane<R> {
     fn filter(&self) -> &str {
         ListPane::filter(self)
     }

@@ -137,7 +137,7 @@ impl Rows for TaskRows {
         match action {
             Some(Action::Enter) => {
                 let data = Data::of_ctx(cx);
-                match selected.and_then(|i| source(data).get(i)) {
+                match selected.and_then(|i| source(data).get(i)).cloned() {
                     Some(t) => Outcome::Push(Box::new(TaskDetail::new(t, cx))),
                     None => Outcome::Handled,
                 }
