@@ -8,9 +8,16 @@
 //! for its braces and otherwise ignored.
 //!
 //! Nothing here is fatal: problems become [`ParseError`]s next to whatever could still be read.
+//! Hostile or broken input cannot exhaust the stack, the memory or the time either: nothing
+//! recurses deeper than a small constant, and every total is bounded (the `MAX_*` constants
+//! below, listed in docs/vip.md). A limit that cuts something off is itself reported, naming
+//! the file and line where it was hit; what was read until then is still returned.
 
+use std::borrow::Cow;
 use std::fs;
+use std::io::{self, Read};
 use std::net::IpAddr;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// One address of a `virtual_ipaddress` (or `virtual_ipaddress_excluded`) block.
@@ -63,6 +70,32 @@ pub const DEFAULT_PATH: &str = "/etc/keepalived/keepalived.conf";
 
 /// How deep includes may nest below the main file.
 const MAX_INCLUDE_DEPTH: usize = 8;
+/// How deep `{a,b}` alternatives may nest in one include pattern.
+const MAX_BRACE_DEPTH: usize = 32;
+/// The longest include pattern followed, in bytes (Linux's `PATH_MAX`).
+const MAX_PATTERN_LEN: usize = 4096;
+/// Paths one include pattern's `{a,b}` alternatives expand to at most: the first ones are read.
+const MAX_EXPANSIONS: usize = 1024;
+/// Files one `include` directive reads at most: the first ones (in name order) are read.
+const MAX_MATCHES: usize = 1024;
+/// Files included in total, besides the main file.
+const MAX_FILES: usize = 256;
+/// Paths tried and directory entries looked at by all include patterns together.
+const MAX_PATHS_EXAMINED: usize = 100_000;
+/// Bytes read in total, the main file's included.
+const MAX_BYTES: usize = 16 << 20;
+/// Lines read in total, over all files (a line continued with `\` counts once).
+const MAX_LINES: usize = 1_000_000;
+/// Words and braces read in total, over all files.
+const MAX_TOKENS: usize = 1_000_000;
+/// Virtual addresses returned at most, over all instances.
+const MAX_VIPS: usize = 1024;
+/// Problems listed at most; the ones after are summed up in one more problem.
+const MAX_PROBLEMS: usize = 100;
+/// Problems of one kind listed one by one; the next one also counts all later ones.
+const MAX_ALIKE: usize = 10;
+/// Characters of the configuration's own text (a pattern, a word) quoted in a message.
+const QUOTE_CHARS: usize = 80;
 
 /// Keywords that only make sense at the top level. Meeting one inside a block means a `}` is
 /// missing: the open blocks are reported and closed so the rest of the file still reads.
@@ -94,10 +127,14 @@ const VIP_OPTIONS_WITH_VALUE: &[&str] = &[
 ];
 
 /// Read a file and everything it includes (cycle-safe, depth limit 8). An unreadable file
-/// (missing, permission denied) is a ParseError with line 0 naming the file and the OS error.
+/// (missing, permission denied, not a regular file) is a ParseError with line 0 naming the file
+/// and the reason.
 pub fn load(path: &Path) -> Parsed {
-    match fs::read(path) {
-        Ok(bytes) => parse_str(&String::from_utf8_lossy(&bytes), path),
+    match read_capped(path, MAX_BYTES) {
+        Ok(bytes) => {
+            let (bytes, cut) = cut_at_line(&bytes, MAX_BYTES);
+            parse(&String::from_utf8_lossy(bytes), path, cut)
+        }
         Err(e) => Parsed {
             instances: Vec::new(),
             errors: vec![ParseError {
@@ -111,31 +148,115 @@ pub fn load(path: &Path) -> Parsed {
 
 /// Parse text as if it were the file `origin` (includes are resolved relative to origin's directory and read from disk).
 pub fn parse_str(text: &str, origin: &Path) -> Parsed {
+    let (bytes, cut) = cut_at_line(text.as_bytes(), MAX_BYTES);
+    parse(&String::from_utf8_lossy(bytes), origin, cut)
+}
+
+fn parse(text: &str, origin: &Path, cut: bool) -> Parsed {
     let mut reader = Reader::default();
     reader.reading.push(canonical(origin));
-    reader.read_text(text, origin, 0);
+    reader.read_text(text, origin, 0, cut);
     let Reader {
         files,
         nodes,
-        mut errors,
+        words,
+        mut problems,
         ..
     } = reader;
-    let instances = interpret(&files, &nodes, &mut errors);
-    // Per file (in the order they were read), by line: structural and value problems mixed.
-    errors.sort_by_key(|(file, error)| (*file, error.line));
-    let errors = errors.into_iter().map(|(_, error)| error).collect();
-    Parsed { instances, errors }
+    let instances = interpret(&files, &nodes, &words, &mut problems);
+    Parsed {
+        instances,
+        errors: problems.into_errors(),
+    }
+}
+
+/// A regular file's bytes, `limit + 1` at most (so that a longer file shows as such). A
+/// device, pipe or socket is not read: it could be endless or never answer.
+fn read_capped(path: &Path, limit: usize) -> io::Result<Vec<u8>> {
+    let meta = fs::metadata(path)?;
+    // A directory is opened to get the system's own error for it.
+    if !meta.is_file() && !meta.is_dir() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    fs::File::open(path)?.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// `bytes` cut to `limit` at most, after the last whole line that fits when there is one, and
+/// whether anything was cut.
+fn cut_at_line(bytes: &[u8], limit: usize) -> (&[u8], bool) {
+    if bytes.len() <= limit {
+        return (bytes, false);
+    }
+    let head = &bytes[..limit];
+    let end = head
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(limit, |i| i + 1);
+    (&bytes[..end], true)
 }
 
 /// A statement: the words of one line (up to a brace), and the block it opens, if any.
-/// Nodes live in one arena in document order, so nothing here recurses however deep the braces.
+/// Nodes live in one arena in document order, so nothing here recurses however deep the braces,
+/// and a block's descendants are the nodes right after it, up to its `end`.
 #[derive(Debug)]
 struct Node {
-    words: Vec<String>,
+    /// Its words: a range of [`Words::spans`].
+    words: Range<usize>,
     file: usize,
     line: usize,
     block: bool,
-    children: Vec<usize>,
+    /// One past the index of its last descendant.
+    end: usize,
+}
+
+/// The words of all statements in one buffer: a word costs its bytes and a span, not an
+/// allocation of its own.
+#[derive(Debug, Default)]
+struct Words {
+    text: String,
+    spans: Vec<Range<usize>>,
+}
+
+impl Words {
+    fn push(&mut self, word: &str) {
+        let start = self.text.len();
+        self.text.push_str(word);
+        self.spans.push(start..self.text.len());
+    }
+
+    /// The `i`-th word of `node`.
+    fn get(&self, node: &Node, i: usize) -> Option<&str> {
+        let at = node.words.start.checked_add(i)?;
+        if at >= node.words.end {
+            return None;
+        }
+        let span = self.spans.get(at)?;
+        self.text.get(span.clone())
+    }
+
+    /// All words of `node`.
+    fn of(&self, node: &Node) -> Vec<&str> {
+        (0..node.words.len())
+            .filter_map(|i| self.get(node, i))
+            .collect()
+    }
+}
+
+/// The statements directly inside `nodes[idx]`'s block, with their indices.
+fn children(nodes: &[Node], idx: usize) -> impl Iterator<Item = (usize, &Node)> {
+    let end = nodes[idx].end;
+    let mut next = idx + 1;
+    std::iter::from_fn(move || {
+        if next >= end {
+            return None;
+        }
+        let child = (next, &nodes[next]);
+        next = child.1.end.max(next + 1);
+        Some(child)
+    })
 }
 
 #[derive(Debug, Default)]
@@ -143,90 +264,234 @@ struct Reader {
     /// Every file read, indexed by `Node::file`.
     files: Vec<PathBuf>,
     nodes: Vec<Node>,
-    /// Top-level statements.
-    roots: Vec<usize>,
+    words: Words,
     /// Blocks currently open, outermost first.
     open: Vec<usize>,
     /// Canonical paths of the files being read (the include chain), to break cycles.
     reading: Vec<PathBuf>,
-    /// With the index of their file, for sorting.
-    errors: Vec<(usize, ParseError)>,
+    problems: Problems,
+    /// Totals so far, against the `MAX_*` limits.
+    bytes: usize,
+    lines: usize,
+    tokens: usize,
+    included: usize,
+    examined: usize,
+    /// A total limit was hit (and reported): nothing more is read.
+    stopped: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
-enum Tok {
+enum Tok<'a> {
     Open,
     Close,
-    Word(String),
+    Word(&'a str),
+}
+
+/// The problems met, bounded: at most [`MAX_ALIKE`] of one kind are listed one by one, the
+/// next one of the kind also counts all those after it, and past [`MAX_PROBLEMS`] listed the
+/// rest is only counted. A message is only built when it is listed.
+#[derive(Debug, Default)]
+struct Problems {
+    listed: Vec<Listed>,
+    /// Few (one per message shape): a list is quicker than a map.
+    kinds: Vec<(&'static str, Kind)>,
+    unlisted: usize,
+    /// The first problem not listed, with its file index.
+    first_unlisted: Option<(usize, ParseError)>,
+}
+
+#[derive(Debug)]
+struct Listed {
+    /// Index of the file, for sorting.
+    file: usize,
+    error: ParseError,
+    /// Later problems of the same kind, not listed.
+    more: usize,
+}
+
+#[derive(Debug, Default)]
+struct Kind {
+    listed: usize,
+    /// Index in `listed` of the problem that counts the later ones of this kind.
+    summary: Option<usize>,
+}
+
+impl Problems {
+    /// A problem at `line` of `path` (file number `file`); `kind` names the message's shape.
+    fn add(
+        &mut self,
+        file: usize,
+        path: &Path,
+        line: usize,
+        kind: &'static str,
+        message: impl FnOnce() -> String,
+    ) {
+        let seen = match self.kinds.iter().position(|(k, _)| *k == kind) {
+            Some(i) => &mut self.kinds[i].1,
+            None => {
+                self.kinds.push((kind, Kind::default()));
+                let last = self.kinds.len() - 1;
+                &mut self.kinds[last].1
+            }
+        };
+        if let Some(summary) = seen.summary {
+            self.listed[summary].more += 1;
+            return;
+        }
+        let error = move || ParseError {
+            file: path.to_path_buf(),
+            line,
+            message: message(),
+        };
+        if self.listed.len() >= MAX_PROBLEMS {
+            self.unlisted += 1;
+            if self.first_unlisted.is_none() {
+                self.first_unlisted = Some((file, error()));
+            }
+            return;
+        }
+        if seen.listed == MAX_ALIKE {
+            seen.summary = Some(self.listed.len());
+        } else {
+            seen.listed += 1;
+        }
+        self.listed.push(Listed {
+            file,
+            error: error(),
+            more: 0,
+        });
+    }
+
+    /// Per file (in the order they were read), by line; then the summary of those not listed.
+    fn into_errors(self) -> Vec<ParseError> {
+        let mut listed = self.listed;
+        listed.sort_by_key(|l| (l.file, l.error.line));
+        let mut errors: Vec<ParseError> = listed
+            .into_iter()
+            .map(|l| {
+                let mut error = l.error;
+                if l.more > 0 {
+                    error.message =
+                        format!("{} (… and {} more like it)", error.message, grouped(l.more));
+                }
+                error
+            })
+            .collect();
+        if let Some((_, mut first)) = self.first_unlisted {
+            first.message = format!(
+                "… and {} more problems not listed; the first of them: {}",
+                grouped(self.unlisted),
+                first.message
+            );
+            errors.push(first);
+        }
+        errors
+    }
 }
 
 impl Reader {
-    fn error(&mut self, file: usize, line: usize, message: String) {
-        let error = ParseError {
-            file: self.files[file].clone(),
-            line,
-            message,
-        };
-        self.errors.push((file, error));
+    fn report(
+        &mut self,
+        file: usize,
+        line: usize,
+        kind: &'static str,
+        message: impl FnOnce() -> String,
+    ) {
+        self.problems
+            .add(file, &self.files[file], line, kind, message);
+    }
+
+    /// A total limit is hit at `line` of `file`: report it and read nothing more.
+    fn stop(&mut self, file: usize, line: usize, what: String) {
+        self.stopped = true;
+        self.report(file, line, "stop", || {
+            format!(
+                "reading stopped here: {what} in total (the limit); \
+                 the rest of the configuration is not read"
+            )
+        });
     }
 
     /// A new statement in the innermost open block.
     fn new_node(&mut self, file: usize, line: usize) -> usize {
         let idx = self.nodes.len();
+        let words = self.words.spans.len();
         self.nodes.push(Node {
-            words: Vec::new(),
+            words: words..words,
             file,
             line,
             block: false,
-            children: Vec::new(),
+            end: idx + 1,
         });
-        match self.open.last() {
-            Some(&parent) => self.nodes[parent].children.push(idx),
-            None => self.roots.push(idx),
-        }
         idx
     }
 
-    fn describe(&self, idx: usize) -> String {
-        let words = &self.nodes[idx].words;
-        if words.is_empty() {
-            "block".to_owned()
-        } else {
-            format!("`{}` block", words.join(" "))
+    /// Close the blocks open above `base`: what was read since is inside them.
+    fn close_above(&mut self, base: usize) {
+        let end = self.nodes.len();
+        for &idx in &self.open[base..] {
+            self.nodes[idx].end = end;
         }
     }
 
     /// Report and close the blocks opened in the current file (above `base`).
     fn close_unclosed(&mut self, base: usize, why: &str) {
+        self.close_above(base);
         let unclosed: Vec<usize> = self.open.drain(base..).collect();
+        let (nodes, words) = (&self.nodes, &self.words);
         for idx in unclosed {
-            let (file, line) = (self.nodes[idx].file, self.nodes[idx].line);
-            let message = format!("{} opened here is never closed ({why})", self.describe(idx));
-            self.error(file, line, message);
+            let (file, line) = (nodes[idx].file, nodes[idx].line);
+            self.problems
+                .add(file, &self.files[file], line, "unclosed", || {
+                    let what = describe(&words.of(&nodes[idx]));
+                    format!("{what} opened here is never closed ({why})")
+                });
         }
     }
 
-    /// Read one file's text; `path` names it (for errors and relative includes).
-    fn read_text(&mut self, text: &str, path: &Path, depth: usize) {
+    /// Read one file's text; `path` names it (for errors and relative includes). `cut`: the
+    /// file went on past the byte limit.
+    fn read_text(&mut self, text: &str, path: &Path, depth: usize, cut: bool) {
         let file = self.files.len();
         self.files.push(path.to_path_buf());
+        self.bytes += text.len();
         // Braces must balance within each file: a file cannot close its includer's blocks.
         let base = self.open.len();
         // A blockless statement that ended its line: a `{` starting a later line opens its block.
         let mut pending: Option<usize> = None;
+        let mut last_line = 0;
 
-        for (line, content) in logical_lines(text) {
+        'lines: for (line, content) in LogicalLines::new(text) {
+            last_line = line;
+            self.lines += 1;
+            if self.lines > MAX_LINES {
+                self.stop(
+                    file,
+                    line,
+                    format!("more than {} lines", grouped(MAX_LINES)),
+                );
+                break;
+            }
             if let Some(pattern) = include_directive(&content) {
                 pending = None;
                 self.include(pattern, file, line, depth);
+                if self.stopped {
+                    break;
+                }
                 continue;
             }
-            let (toks, problem) = tokenize(&content);
-            if let Some(problem) = problem {
-                self.error(file, line, problem);
-            }
+            let mut tokens = Tokens::new(&content);
             let mut current: Option<usize> = None;
-            for tok in toks {
+            while let Some(tok) = tokens.next() {
+                self.tokens += 1;
+                if self.tokens > MAX_TOKENS {
+                    let what = format!("more than {} words and braces", grouped(MAX_TOKENS));
+                    self.stop(file, line, what);
+                    break 'lines;
+                }
+                if let Some(problem) = tokens.problem.take() {
+                    self.report(file, line, "unterminated", || problem);
+                }
                 match tok {
                     Tok::Open => {
                         let idx = match current.take().or(pending) {
@@ -239,16 +504,19 @@ impl Reader {
                     Tok::Close => {
                         current = None;
                         if self.open.len() > base {
+                            self.close_above(self.open.len() - 1);
                             self.open.pop();
                         } else {
-                            self.error(file, line, "unexpected `}`: no block is open".to_owned());
+                            self.report(file, line, "unexpected-close", || {
+                                "unexpected `}`: no block is open".to_owned()
+                            });
                         }
                     }
                     Tok::Word(word) => {
                         let idx = match current {
                             Some(idx) => idx,
                             None => {
-                                if self.open.len() > base && TOP_LEVEL.contains(&word.as_str()) {
+                                if self.open.len() > base && TOP_LEVEL.contains(&word) {
                                     let why = format!(
                                         "`{word}` on line {line} starts a new top-level block"
                                     );
@@ -257,7 +525,9 @@ impl Reader {
                                 self.new_node(file, line)
                             }
                         };
-                        self.nodes[idx].words.push(word);
+                        // `current` is always the latest node: its words are the latest.
+                        self.words.push(word);
+                        self.nodes[idx].words.end = self.words.spans.len();
                         current = Some(idx);
                     }
                 }
@@ -267,107 +537,372 @@ impl Reader {
                 pending = current;
             }
         }
+        if self.stopped {
+            // Not this file's fault: the limit's report says why the rest is missing.
+            self.close_above(base);
+            self.open.truncate(base);
+            return;
+        }
+        if cut {
+            // The text ends with its last whole line: the line after it is where the cut is.
+            self.report(file, last_line, "bytes", || {
+                format!(
+                    "reading stopped here: more than {} MiB of configuration in total \
+                     (the limit); the rest of this file is not read",
+                    MAX_BYTES >> 20
+                )
+            });
+        }
         self.close_unclosed(base, "missing `}` at end of file");
     }
 
     /// Follow `include PATTERN` written at `line` of `file`.
     fn include(&mut self, pattern: &str, file: usize, line: usize, depth: usize) {
         if pattern.is_empty() {
-            self.error(
-                file,
-                line,
-                "`include` needs a file name or pattern".to_owned(),
-            );
+            self.report(file, line, "include-empty", || {
+                "`include` needs a file name or pattern".to_owned()
+            });
             return;
+        }
+        if self.included >= MAX_FILES {
+            self.report(file, line, "include-files", || {
+                format!(
+                    "not following `include {}`: {MAX_FILES} files are already included \
+                     (the limit)",
+                    quote(pattern)
+                )
+            });
+            return;
+        }
+        if self.examined >= MAX_PATHS_EXAMINED {
+            self.report(file, line, "include-examined", || {
+                format!(
+                    "not following `include {}`: include patterns already looked at {} paths \
+                     (the limit)",
+                    quote(pattern),
+                    grouped(MAX_PATHS_EXAMINED)
+                )
+            });
+            return;
+        }
+        let braces = if pattern.len() > MAX_PATTERN_LEN {
+            // Not parsed at all: say what is most wrong with it, in one pass.
+            Err(if brace_nesting(pattern) > MAX_BRACE_DEPTH {
+                BraceError::TooDeep
+            } else {
+                BraceError::TooLong
+            })
+        } else {
+            Braces::parse(pattern)
+        };
+        let braces = match braces {
+            Ok(braces) => braces,
+            Err(e) => {
+                let why = match e {
+                    BraceError::TooDeep => format!("nests `{{` more than {MAX_BRACE_DEPTH} deep"),
+                    BraceError::TooLong => {
+                        format!("is longer than {} bytes", grouped(MAX_PATTERN_LEN))
+                    }
+                };
+                self.report(file, line, "include-unparsed", || {
+                    format!("include pattern `{}` {why}; it is not read", quote(pattern))
+                });
+                return;
+            }
+        };
+        let count = braces.count();
+        if count > MAX_EXPANSIONS {
+            self.report(file, line, "include-expansions", || {
+                format!(
+                    "include pattern `{}` expands to more than {n} paths; the first {n} are read",
+                    quote(pattern),
+                    n = grouped(MAX_EXPANSIONS)
+                )
+            });
         }
         let dir = self.files[file]
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        let options = glob::MatchOptions {
-            case_sensitive: true,
-            require_literal_separator: true,
-            // Done below instead: glob 0.3 then drops every dot file, even for `.name*`.
-            require_literal_leading_dot: false,
-        };
+        // Wildcards in no alternative when not in the pattern: each is a path as it is.
+        let wild = has_wildcards(pattern);
         let mut matched = Vec::new();
-        for alternative in expand_braces(pattern) {
-            let full = if Path::new(&alternative).is_absolute() || dir.as_os_str().is_empty() {
-                alternative
-            } else {
-                let escaped = glob::Pattern::escape(&dir.to_string_lossy());
-                format!("{}/{alternative}", escaped.trim_end_matches('/'))
-            };
-            match glob::glob_with(&full, options) {
-                Ok(paths) => {
-                    for entry in paths {
-                        match entry {
-                            // Like POSIX glob(), a wildcard does not match a leading dot.
-                            Ok(path) if hidden_unasked(&path, &full) => {}
-                            Ok(path) => matched.push(path),
-                            Err(e) => self.error(
-                                file,
-                                line,
-                                format!(
-                                    "cannot read {} for include `{pattern}`: {}",
-                                    e.path().display(),
-                                    e.error()
-                                ),
-                            ),
-                        }
-                    }
+        let mut alternative = String::new();
+        for k in 0..count.min(MAX_EXPANSIONS) {
+            alternative.clear();
+            braces.nth(k, &mut alternative);
+            if !wild {
+                let path = dir.join(&alternative);
+                if count == 1 {
+                    // A plain path: read as it is, so that a missing file is reported (a
+                    // pattern matching nothing is not: keepalived ignores it too).
+                    self.examined += 1;
+                    matched.push(path);
+                    break;
                 }
-                Err(e) => self.error(file, line, format!("bad include pattern `{pattern}`: {e}")),
+                // Like glob(): a path of a `{a,b}` pattern is kept only when it exists.
+                if !self.examine(pattern, file, line) {
+                    break;
+                }
+                if fs::symlink_metadata(&path).is_ok() {
+                    matched.push(path);
+                }
+            } else if !self.glob(
+                &collapse_stars(&alternative),
+                &dir,
+                pattern,
+                file,
+                line,
+                &mut matched,
+            ) {
+                break;
+            }
+            if matched.len() > MAX_MATCHES {
+                matched.truncate(MAX_MATCHES);
+                self.report(file, line, "include-matches", || {
+                    format!(
+                        "include pattern `{}` matches more than {n} files; the first {n} are read",
+                        quote(pattern),
+                        n = grouped(MAX_MATCHES)
+                    )
+                });
+                break;
             }
         }
-        // A pattern matching nothing is fine: keepalived ignores it too.
         for path in matched {
+            if self.stopped {
+                break;
+            }
             self.read_included(&path, file, line, depth + 1);
         }
     }
 
+    /// Add the paths matching `alternative` (one brace alternative, relative to `dir`) to `out`,
+    /// as POSIX glob() finds them: `*`, `?` and `[...]` match within one path component and
+    /// never a leading `.`, each directory's matches in name order, and a path without wildcards
+    /// only when it exists. False when [`MAX_PATHS_EXAMINED`] ran out (and that is reported).
+    fn glob(
+        &mut self,
+        alternative: &str,
+        dir: &Path,
+        pattern: &str,
+        file: usize,
+        line: usize,
+        out: &mut Vec<PathBuf>,
+    ) -> bool {
+        let (start, rest) = match alternative.strip_prefix('/') {
+            Some(rest) => (PathBuf::from("/"), rest),
+            None => (dir.to_path_buf(), alternative),
+        };
+        let components: Vec<&str> = rest.split('/').filter(|c| !c.is_empty()).collect();
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: true,
+        };
+        let mut frontier = vec![start];
+        for (i, component) in components.iter().enumerate() {
+            let last = i + 1 == components.len();
+            if !has_wildcards(component) {
+                for path in &mut frontier {
+                    path.push(component);
+                }
+                if last {
+                    let mut found = Vec::new();
+                    for path in frontier {
+                        if !self.examine(pattern, file, line) {
+                            return false;
+                        }
+                        if fs::symlink_metadata(&path).is_ok() {
+                            found.push(path);
+                        }
+                    }
+                    frontier = found;
+                }
+                continue;
+            }
+            let matcher = match glob::Pattern::new(component) {
+                Ok(matcher) => matcher,
+                Err(e) => {
+                    self.report(file, line, "include-bad-pattern", || {
+                        format!("bad include pattern `{}`: {e}", quote(pattern))
+                    });
+                    return true;
+                }
+            };
+            let mut next = Vec::new();
+            for path in frontier {
+                // An empty `dir`: the including file was named without a directory.
+                let listed = if path.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    path.as_path()
+                };
+                if !listed.is_dir() {
+                    continue;
+                }
+                let entries = match fs::read_dir(listed) {
+                    Ok(entries) => entries,
+                    Err(e) => {
+                        self.report(file, line, "include-read-dir", || {
+                            format!(
+                                "cannot read {} for include `{}`: {e}",
+                                listed.display(),
+                                quote(pattern)
+                            )
+                        });
+                        continue;
+                    }
+                };
+                let mut names = Vec::new();
+                for entry in entries {
+                    if !self.examine(pattern, file, line) {
+                        return false;
+                    }
+                    match entry {
+                        Ok(entry) => {
+                            let name = entry.file_name();
+                            if matcher.matches_with(&name.to_string_lossy(), options) {
+                                names.push(name);
+                            }
+                        }
+                        Err(e) => self.report(file, line, "include-read-dir", || {
+                            format!(
+                                "cannot read {} for include `{}`: {e}",
+                                listed.display(),
+                                quote(pattern)
+                            )
+                        }),
+                    }
+                }
+                names.sort();
+                next.extend(names.into_iter().map(|name| path.join(name)));
+            }
+            frontier = next;
+        }
+        out.extend(frontier);
+        true
+    }
+
+    /// Count one path looked at by an include pattern; false (reported once) past the limit.
+    fn examine(&mut self, pattern: &str, file: usize, line: usize) -> bool {
+        self.examined += 1;
+        if self.examined <= MAX_PATHS_EXAMINED {
+            return true;
+        }
+        self.report(file, line, "include-examined-stop", || {
+            format!(
+                "include pattern `{}`: include patterns looked at more than {} paths in total \
+                 (the limit); the search stops here",
+                quote(pattern),
+                grouped(MAX_PATHS_EXAMINED)
+            )
+        });
+        false
+    }
+
     fn read_included(&mut self, path: &Path, file: usize, line: usize, depth: usize) {
         if depth > MAX_INCLUDE_DEPTH {
-            let message = format!(
-                "includes nested more than {MAX_INCLUDE_DEPTH} deep; not reading {}",
-                path.display()
-            );
-            self.error(file, line, message);
+            self.report(file, line, "include-depth", || {
+                format!(
+                    "includes nested more than {MAX_INCLUDE_DEPTH} deep; not reading {}",
+                    path.display()
+                )
+            });
+            return;
+        }
+        if self.included >= MAX_FILES {
+            self.report(file, line, "include-files-read", || {
+                format!(
+                    "not reading {}: {MAX_FILES} files are already included (the limit)",
+                    path.display()
+                )
+            });
             return;
         }
         let key = canonical(path);
         if self.reading.contains(&key) {
-            let message = format!(
-                "include cycle: {} is already being read; not reading it again",
-                path.display()
-            );
-            self.error(file, line, message);
+            self.report(file, line, "include-cycle", || {
+                format!(
+                    "include cycle: {} is already being read; not reading it again",
+                    path.display()
+                )
+            });
             return;
         }
-        match fs::read(path) {
+        let budget = MAX_BYTES.saturating_sub(self.bytes);
+        if budget == 0 {
+            self.report(file, line, "include-bytes", || {
+                format!(
+                    "not reading {}: {} MiB of configuration are already read (the limit)",
+                    path.display(),
+                    MAX_BYTES >> 20
+                )
+            });
+            return;
+        }
+        match read_capped(path, budget) {
             Ok(bytes) => {
+                self.included += 1;
+                let (bytes, cut) = cut_at_line(&bytes, budget);
                 self.reading.push(key);
-                self.read_text(&String::from_utf8_lossy(&bytes), path, depth);
+                self.read_text(&String::from_utf8_lossy(bytes), path, depth, cut);
                 self.reading.pop();
             }
-            Err(e) => {
-                let message = format!("cannot read included file {}: {e}", path.display());
-                self.error(file, line, message);
-            }
+            Err(e) => self.report(file, line, "include-read", || {
+                format!("cannot read included file {}: {e}", path.display())
+            }),
         }
     }
 }
 
-/// Whether `path` is a dot file that `pattern`'s last component does not ask for by a leading `.`.
-fn hidden_unasked(path: &Path, pattern: &str) -> bool {
-    let hidden = path
-        .file_name()
-        .is_some_and(|name| name.as_encoded_bytes().starts_with(b"."));
-    let asked = pattern
-        .rsplit('/')
-        .next()
-        .is_some_and(|last| last.starts_with('.'));
-    hidden && !asked
+/// How a statement is named in a message: "`vrrp_instance VI_1` block".
+fn describe(words: &[&str]) -> String {
+    if words.is_empty() {
+        "block".to_owned()
+    } else {
+        format!("`{}` block", quote(&words.join(" ")))
+    }
+}
+
+/// `text` for a message: its first [`QUOTE_CHARS`] characters, then `…` if there is more.
+fn quote(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(QUOTE_CHARS) {
+        Some((end, _)) => Cow::Owned(format!("{}…", &text[..end])),
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// `n` with thousands separators: 1,048,576.
+fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn has_wildcards(pattern: &str) -> bool {
+    pattern.bytes().any(|b| b == b'*' || b == b'?' || b == b'[')
+}
+
+/// POSIX glob() has no recursive `**`: a run of `*` is one `*` (the glob crate's `**` would
+/// walk whole directory trees, and is an error next to other characters).
+fn collapse_stars(pattern: &str) -> Cow<'_, str> {
+    if !pattern.contains("**") {
+        return Cow::Borrowed(pattern);
+    }
+    let mut out = String::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        if c != '*' || !out.ends_with('*') {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn canonical(path: &Path) -> PathBuf {
@@ -375,41 +910,57 @@ fn canonical(path: &Path) -> PathBuf {
 }
 
 /// The lines of `text` without comments, continuation lines joined, each with its 1-based
-/// number (that of its first physical line).
-fn logical_lines(text: &str) -> Vec<(usize, String)> {
-    let mut lines = Vec::new();
-    let mut pending: Option<(usize, String)> = None;
-    for (i, raw) in text.split('\n').enumerate() {
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        let content = strip_comment(raw).trim_end();
-        let (content, continued) = match content.strip_suffix('\\') {
-            Some(rest) => (rest, true),
-            None => (content, false),
-        };
-        let (number, mut joined) = pending.take().unwrap_or((i + 1, String::new()));
-        if !joined.is_empty() {
-            joined.push(' ');
-        }
-        joined.push_str(content);
-        if continued {
-            pending = Some((number, joined));
-        } else {
-            lines.push((number, joined));
+/// number (that of its first physical line). One at a time: a huge file is not copied.
+struct LogicalLines<'a> {
+    raw: std::iter::Enumerate<std::str::Split<'a, char>>,
+}
+
+impl<'a> LogicalLines<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            raw: text.split('\n').enumerate(),
         }
     }
-    if let Some(last) = pending {
-        lines.push(last);
+}
+
+impl<'a> Iterator for LogicalLines<'a> {
+    type Item = (usize, Cow<'a, str>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut joined: Option<(usize, String)> = None;
+        for (i, raw) in self.raw.by_ref() {
+            let raw = raw.strip_suffix('\r').unwrap_or(raw);
+            let content = strip_comment(raw).trim_end();
+            let (content, continued) = match content.strip_suffix('\\') {
+                Some(rest) => (rest, true),
+                None => (content, false),
+            };
+            match joined.as_mut() {
+                None if !continued => return Some((i + 1, Cow::Borrowed(content))),
+                None => joined = Some((i + 1, content.to_owned())),
+                Some((_, text)) => {
+                    if !text.is_empty() {
+                        text.push(' ');
+                    }
+                    text.push_str(content);
+                }
+            }
+            if !continued {
+                break;
+            }
+        }
+        joined.map(|(number, text)| (number, Cow::Owned(text)))
     }
-    lines
 }
 
 /// `line` up to its comment: `#` or `!` outside a quoted string.
 fn strip_comment(line: &str) -> &str {
+    // Bytes: these three are ASCII, never part of another character.
     let mut quoted = false;
-    for (i, c) in line.char_indices() {
-        match c {
-            '"' => quoted = !quoted,
-            '#' | '!' if !quoted => return &line[..i],
+    for (i, &b) in line.as_bytes().iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'#' | b'!' if !quoted => return &line[..i],
             _ => {}
         }
     }
@@ -430,105 +981,238 @@ fn include_directive(line: &str) -> Option<&str> {
     )
 }
 
-/// Split a (comment-free) line into words and braces. Braces are tokens of their own even
-/// when written against a word; a quoted string is one word, braces and all.
-fn tokenize(line: &str) -> (Vec<Tok>, Option<String>) {
-    let mut toks = Vec::new();
-    let mut problem = None;
-    let mut chars = line.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        match c {
-            c if c.is_whitespace() => {
-                chars.next();
-            }
-            '{' => {
-                chars.next();
-                toks.push(Tok::Open);
-            }
-            '}' => {
-                chars.next();
-                toks.push(Tok::Close);
-            }
-            '"' => {
-                chars.next();
-                let mut word = String::new();
-                let mut closed = false;
-                for c in chars.by_ref() {
-                    if c == '"' {
-                        closed = true;
-                        break;
-                    }
-                    word.push(c);
-                }
-                if !closed {
-                    problem = Some(format!("unterminated quoted string \"{word}"));
-                }
-                toks.push(Tok::Word(word));
-            }
-            _ => {
-                let mut word = String::new();
-                while let Some(&c) = chars.peek() {
-                    if c.is_whitespace() || c == '{' || c == '}' {
-                        break;
-                    }
-                    word.push(c);
-                    chars.next();
-                }
-                toks.push(Tok::Word(word));
-            }
-        }
-    }
-    (toks, problem)
+/// The words and braces of a (comment-free) line, one at a time. Braces are tokens of their
+/// own even when written against a word; a quoted string is one word, braces and all. An
+/// unterminated quoted string is the line's last word, and leaves its `problem` behind.
+struct Tokens<'a> {
+    rest: &'a str,
+    problem: Option<String>,
 }
 
-/// Expand `{a,b}` alternatives like keepalived's `glob(GLOB_BRACE)`: `x{a,b}y` → `xay`, `xby`.
-fn expand_braces(pattern: &str) -> Vec<String> {
-    let Some(open) = pattern.find('{') else {
-        return vec![pattern.to_owned()];
-    };
-    let mut depth = 0usize;
-    let mut close = None;
-    let mut commas = Vec::new();
-    for (i, c) in pattern[open..].char_indices() {
-        let i = open + i;
-        match c {
-            '{' => depth += 1,
-            '}' => {
-                depth -= 1;
-                if depth == 0 {
-                    close = Some(i);
-                    break;
+impl<'a> Tokens<'a> {
+    fn new(line: &'a str) -> Self {
+        Self {
+            rest: line,
+            problem: None,
+        }
+    }
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Tok<'a>;
+
+    fn next(&mut self) -> Option<Tok<'a>> {
+        let s = self.rest.trim_start();
+        let (tok, rest) = match s.chars().next()? {
+            '{' => (Tok::Open, &s[1..]),
+            '}' => (Tok::Close, &s[1..]),
+            '"' => {
+                let body = &s[1..];
+                match body.find('"') {
+                    Some(end) => (Tok::Word(&body[..end]), &body[end + 1..]),
+                    None => {
+                        self.problem =
+                            Some(format!("unterminated quoted string \"{}", quote(body)));
+                        (Tok::Word(body), "")
+                    }
                 }
             }
-            ',' if depth == 1 => commas.push(i),
+            _ => {
+                let end = s
+                    .find(|c: char| c.is_whitespace() || c == '{' || c == '}')
+                    .unwrap_or(s.len());
+                (Tok::Word(&s[..end]), &s[end..])
+            }
+        };
+        self.rest = rest;
+        Some(tok)
+    }
+}
+
+/// Why an include pattern's `{a,b}` alternatives are not expanded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BraceError {
+    TooDeep,
+    TooLong,
+}
+
+/// How deep `{` nest in `pattern`, counted in one pass (for a pattern too long to parse).
+fn brace_nesting(pattern: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for b in pattern.bytes() {
+        match b {
+            b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
-    let Some(close) = close else {
-        return vec![pattern.to_owned()];
-    };
-    let (head, tail) = (&pattern[..open], &pattern[close + 1..]);
-    if commas.is_empty() {
-        // `{x}` is no alternative: keep it literally and expand what follows.
-        let literal = &pattern[..=close];
-        return expand_braces(tail)
-            .into_iter()
-            .map(|t| format!("{literal}{t}"))
-            .collect();
+    deepest
+}
+
+/// An include pattern's `{a,b}` alternatives, like keepalived's `glob(GLOB_BRACE)`:
+/// `x{a,b}y` → `xay`, `xby`; `{x}` (no comma) and an unclosed `{` stay as they are. Parsed
+/// once into pieces of the pattern, so that the `k`-th path is built directly, however many
+/// there are: parsing recurses only per nesting level (at most [`MAX_BRACE_DEPTH`]).
+#[derive(Debug)]
+struct Braces<'a> {
+    pattern: &'a str,
+    root: Seq,
+}
+
+/// Pieces one after the other, and how many paths they make (capped, see [`COUNT_CAP`]).
+#[derive(Debug)]
+struct Seq {
+    parts: Vec<Part>,
+    /// For each part, how many paths the parts after it make (capped): the `k`-th path takes
+    /// choice `k / stride % count` of that part.
+    strides: Vec<usize>,
+    count: usize,
+}
+
+#[derive(Debug)]
+enum Part {
+    /// Bytes of the pattern, as they are.
+    Literal(Range<usize>),
+    /// `{a,b,...}`: one of the alternatives, and the number of paths of them all (capped).
+    Choice(Vec<Seq>, usize),
+}
+
+/// Path counts stop here: enough to tell "more than [`MAX_EXPANSIONS`]", and the first
+/// [`MAX_EXPANSIONS`] paths are still indexed exactly (`k % n` and `k / n` are the same for any
+/// `n` above `k`).
+const COUNT_CAP: usize = MAX_EXPANSIONS + 1;
+
+impl Part {
+    fn count(&self) -> usize {
+        match self {
+            Part::Literal(_) => 1,
+            Part::Choice(_, count) => *count,
+        }
     }
-    let mut bounds = vec![open];
-    bounds.extend(&commas);
-    bounds.push(close);
-    let tails = expand_braces(tail);
-    let mut out = Vec::new();
-    for pair in bounds.windows(2) {
-        for alternative in expand_braces(&pattern[pair[0] + 1..pair[1]]) {
-            for t in &tails {
-                out.push(format!("{head}{alternative}{t}"));
+}
+
+impl<'a> Braces<'a> {
+    fn parse(pattern: &'a str) -> Result<Self, BraceError> {
+        let root = Self::seq(pattern, 0..pattern.len(), 0)?;
+        Ok(Self { pattern, root })
+    }
+
+    /// The pieces of `pattern[range]`, inside `depth` choices.
+    fn seq(pattern: &str, range: Range<usize>, depth: usize) -> Result<Seq, BraceError> {
+        let bytes = pattern.as_bytes();
+        let mut parts = Vec::new();
+        // Start of the literal text not yet in `parts`, and where to look for the next `{`.
+        let (mut literal, mut pos) = (range.start, range.start);
+        while let Some(open) = bytes[pos..range.end]
+            .iter()
+            .position(|&b| b == b'{')
+            .map(|i| pos + i)
+        {
+            let mut nesting = 0usize;
+            let mut close = None;
+            let mut commas = Vec::new();
+            for (i, &b) in bytes[open..range.end].iter().enumerate() {
+                match b {
+                    b'{' => nesting += 1,
+                    b'}' => {
+                        nesting -= 1;
+                        if nesting == 0 {
+                            close = Some(open + i);
+                            break;
+                        }
+                    }
+                    b',' if nesting == 1 => commas.push(open + i),
+                    _ => {}
+                }
+            }
+            // An unclosed `{`: the rest is literal.
+            let Some(close) = close else { break };
+            pos = close + 1;
+            if commas.is_empty() {
+                // `{x}` is no alternative: it stays literally.
+                continue;
+            }
+            if depth == MAX_BRACE_DEPTH {
+                return Err(BraceError::TooDeep);
+            }
+            if literal < open {
+                parts.push(Part::Literal(literal..open));
+            }
+            let mut alternatives = Vec::with_capacity(commas.len() + 1);
+            let mut start = open + 1;
+            for end in commas.into_iter().chain([close]) {
+                alternatives.push(Self::seq(pattern, start..end, depth + 1)?);
+                start = end + 1;
+            }
+            let count = alternatives
+                .iter()
+                .fold(0, |n: usize, a| n.saturating_add(a.count))
+                .min(COUNT_CAP);
+            parts.push(Part::Choice(alternatives, count));
+            literal = pos;
+        }
+        if literal < range.end {
+            parts.push(Part::Literal(literal..range.end));
+        }
+        let mut strides = vec![1; parts.len()];
+        let mut count = 1usize;
+        for (stride, part) in strides.iter_mut().zip(&parts).rev() {
+            *stride = count;
+            count = count.saturating_mul(part.count()).min(COUNT_CAP);
+        }
+        Ok(Seq {
+            parts,
+            strides,
+            count,
+        })
+    }
+
+    /// How many paths (capped at [`COUNT_CAP`]).
+    fn count(&self) -> usize {
+        self.root.count
+    }
+
+    /// Append the `k`-th path (`k < MAX_EXPANSIONS`, `k < count()`) to `out`: in keepalived's
+    /// order, the last choice varying fastest.
+    fn nth(&self, k: usize, out: &mut String) {
+        self.nth_of(&self.root, k, out);
+    }
+
+    fn nth_of(&self, seq: &Seq, k: usize, out: &mut String) {
+        for (part, &stride) in seq.parts.iter().zip(&seq.strides) {
+            match part {
+                Part::Literal(range) => out.push_str(&self.pattern[range.clone()]),
+                Part::Choice(alternatives, count) => {
+                    let mut choice = k / stride % count;
+                    for alternative in alternatives {
+                        if choice < alternative.count {
+                            self.nth_of(alternative, choice, out);
+                            break;
+                        }
+                        choice -= alternative.count;
+                    }
+                }
             }
         }
     }
-    out
+}
+
+/// All paths of `pattern`'s `{a,b}` alternatives, at most [`MAX_EXPANSIONS`] (for tests).
+#[cfg(test)]
+fn expand_braces(pattern: &str) -> Vec<String> {
+    let Ok(braces) = Braces::parse(pattern) else {
+        return Vec::new();
+    };
+    (0..braces.count().min(MAX_EXPANSIONS))
+        .map(|k| {
+            let mut out = String::new();
+            braces.nth(k, &mut out);
+            out
+        })
+        .collect()
 }
 
 /// Turn the statement tree into instances. `vrrp_instance` blocks are found at any depth, so
@@ -536,35 +1220,32 @@ fn expand_braces(pattern: &str) -> Vec<String> {
 fn interpret(
     files: &[PathBuf],
     nodes: &[Node],
-    errors: &mut Vec<(usize, ParseError)>,
+    words: &Words,
+    problems: &mut Problems,
 ) -> Vec<VrrpInstance> {
     let mut instances = Vec::new();
-    for node in nodes {
-        if node.words.first().map(String::as_str) != Some("vrrp_instance") {
+    let mut err = |n: &Node, kind: &'static str, message: String| {
+        problems.add(n.file, &files[n.file], n.line, kind, || message);
+    };
+    let mut vips = 0usize;
+    for (idx, node) in nodes.iter().enumerate() {
+        if words.get(node, 0) != Some("vrrp_instance") {
             continue;
         }
-        let err = |errors: &mut Vec<(usize, ParseError)>, n: &Node, message: String| {
-            let error = ParseError {
-                file: files[n.file].clone(),
-                line: n.line,
-                message,
-            };
-            errors.push((n.file, error));
-        };
-        let Some(name) = node.words.get(1) else {
-            err(errors, node, "`vrrp_instance` without a name".to_owned());
+        let Some(name) = words.get(node, 1) else {
+            err(node, "no-name", "`vrrp_instance` without a name".to_owned());
             continue;
         };
         if !node.block {
             err(
-                errors,
                 node,
-                format!("`vrrp_instance {name}` has no `{{ ... }}` block"),
+                "no-block",
+                format!("`vrrp_instance {}` has no `{{ ... }}` block", quote(name)),
             );
             continue;
         }
         let mut instance = VrrpInstance {
-            name: name.clone(),
+            name: name.to_owned(),
             interface: None,
             virtual_router_id: None,
             priority: None,
@@ -573,58 +1254,80 @@ fn interpret(
             file: files[node.file].clone(),
             line: node.line,
         };
-        for child in node.children.iter().map(|&i| &nodes[i]) {
-            let Some(keyword) = child.words.first() else {
+        for (child_idx, child) in children(nodes, idx) {
+            let Some(keyword) = words.get(child, 0) else {
                 continue;
             };
-            let value = child.words.get(1);
-            match keyword.as_str() {
+            let value = words.get(child, 1);
+            match keyword {
                 "interface" | "virtual_router_id" | "priority" | "state" if value.is_none() => {
-                    err(errors, child, format!("`{keyword}` needs a value"));
+                    err(child, "needs-value", format!("`{keyword}` needs a value"));
                 }
-                "interface" => instance.interface = value.cloned(),
+                "interface" => instance.interface = value.map(str::to_owned),
                 "state" => {
-                    let state = value.cloned().unwrap_or_default();
+                    let state = value.unwrap_or_default().to_owned();
                     if state != "MASTER" && state != "BACKUP" {
                         err(
-                            errors,
                             child,
-                            format!("state must be MASTER or BACKUP, got `{state}`"),
+                            "state",
+                            format!("state must be MASTER or BACKUP, got `{}`", quote(&state)),
                         );
                     }
                     instance.state = Some(state);
                 }
                 "virtual_router_id" => {
-                    let raw = value.map(String::as_str).unwrap_or_default();
+                    let raw = value.unwrap_or_default();
                     match number_in(raw, 1, 255) {
                         Ok(n) => instance.virtual_router_id = u8::try_from(n).ok(),
-                        Err(message) => err(errors, child, format!("virtual_router_id {message}")),
+                        Err(message) => err(
+                            child,
+                            "virtual_router_id",
+                            format!("virtual_router_id {message}"),
+                        ),
                     }
                 }
                 "priority" => {
-                    let raw = value.map(String::as_str).unwrap_or_default();
+                    let raw = value.unwrap_or_default();
                     match number_in(raw, 1, 254) {
                         Ok(n) => instance.priority = u16::try_from(n).ok(),
-                        Err(message) => err(errors, child, format!("priority {message}")),
+                        Err(message) => err(child, "priority", format!("priority {message}")),
                     }
                 }
                 "virtual_ipaddress" | "virtual_ipaddress_excluded" => {
                     if !child.block {
                         err(
-                            errors,
                             child,
+                            "needs-block",
                             format!("`{keyword}` needs a `{{ ... }}` block"),
                         );
                         continue;
                     }
                     let excluded = keyword == "virtual_ipaddress_excluded";
-                    for entry in child.children.iter().map(|&i| &nodes[i]) {
+                    for (_, entry) in children(nodes, child_idx) {
                         if entry.words.is_empty() {
                             continue;
                         }
-                        match vip(&entry.words, excluded, entry.line) {
-                            Ok(vip) => instance.vips.push(vip),
-                            Err(message) => err(errors, entry, message),
+                        if vips == MAX_VIPS {
+                            err(
+                                entry,
+                                "vips",
+                                format!(
+                                    "more than {} virtual addresses in total (the limit); \
+                                     this one and those after it are ignored",
+                                    grouped(MAX_VIPS)
+                                ),
+                            );
+                            vips += 1;
+                        }
+                        if vips > MAX_VIPS {
+                            continue;
+                        }
+                        match vip(&words.of(entry), excluded, entry.line) {
+                            Ok(vip) => {
+                                vips += 1;
+                                instance.vips.push(vip);
+                            }
+                            Err((kind, message)) => err(entry, kind, message),
                         }
                     }
                 }
@@ -642,29 +1345,38 @@ fn number_in(raw: &str, min: i64, max: i64) -> Result<i64, String> {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         Ok(n) => Err(format!("must be between {min} and {max}, got {n}")),
         Err(_) => Err(format!(
-            "must be a number between {min} and {max}, got `{raw}`"
+            "must be a number between {min} and {max}, got `{}`",
+            quote(raw)
         )),
     }
 }
 
 /// One `virtual_ipaddress` entry: `ADDR[/PREFIX] [dev IF] [label L] [brd B] [scope S] ...`.
-fn vip(words: &[String], excluded: bool, line: usize) -> Result<VipAddr, String> {
-    let token = &words[0];
+/// The error names its kind (for [`Problems`]) and says what is wrong.
+fn vip(words: &[&str], excluded: bool, line: usize) -> Result<VipAddr, (&'static str, String)> {
+    let token = words[0];
     let (addr_text, prefix_text) = match token.split_once('/') {
         Some((a, p)) => (a, Some(p)),
-        None => (token.as_str(), None),
+        None => (token, None),
     };
-    let addr: IpAddr = addr_text
-        .parse()
-        .map_err(|_| format!("`{token}` is not an IP address"))?;
+    let addr: IpAddr = addr_text.parse().map_err(|_| {
+        (
+            "vip-addr",
+            format!("`{}` is not an IP address", quote(token)),
+        )
+    })?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix_text {
         None => None,
         Some(p) => match p.parse::<u8>() {
             Ok(n) if n <= max => Some(n),
             _ => {
-                return Err(format!(
-                    "`{token}`: the prefix length must be between 0 and {max}"
+                return Err((
+                    "vip-prefix",
+                    format!(
+                        "`{}`: the prefix length must be between 0 and {max}",
+                        quote(token)
+                    ),
                 ));
             }
         },
@@ -677,17 +1389,20 @@ fn vip(words: &[String], excluded: bool, line: usize) -> Result<VipAddr, String>
         excluded,
         line,
     };
-    let mut rest = words[1..].iter();
+    let mut rest = words[1..].iter().copied();
     while let Some(option) = rest.next() {
-        match option.as_str() {
+        match option {
             "dev" | "label" => {
                 let Some(value) = rest.next() else {
-                    return Err(format!("`{token}`: `{option}` needs a value"));
+                    return Err((
+                        "vip-option",
+                        format!("`{}`: `{option}` needs a value", quote(token)),
+                    ));
                 };
                 if option == "dev" {
-                    vip.dev = Some(value.clone());
+                    vip.dev = Some(value.to_owned());
                 } else {
-                    vip.label = Some(value.clone());
+                    vip.label = Some(value.to_owned());
                 }
             }
             o if VIP_OPTIONS_WITH_VALUE.contains(&o) => {
@@ -1076,15 +1791,23 @@ mod tests {
         assert_eq!(
             errors,
             [
+                (main.clone(), 3),
                 (main.clone(), 4),
                 (main.clone(), 5),
                 (sub.join("open.conf"), 1)
             ]
         );
+        // A plain path that does not exist is reported; a pattern matching nothing is not.
+        for error in &parsed.errors[..2] {
+            assert!(
+                error.message.contains("cannot read included file"),
+                "{error}"
+            );
+        }
         assert!(
             parsed.errors[0]
                 .message
-                .contains("cannot read included file"),
+                .contains("missing.conf: No such file"),
             "{}",
             parsed.errors[0]
         );
@@ -1133,5 +1856,125 @@ mod tests {
         );
         assert_eq!(expand_braces("x{a,{b,c}}"), ["xa", "xb", "xc"]);
         assert_eq!(expand_braces("x{a}y{"), ["x{a}y{"]);
+        assert_eq!(expand_braces("{a,}b{,c}"), ["ab", "abc", "b", "bc"]);
+        assert_eq!(expand_braces("{{a,b}"), ["{{a,b}"]);
+        assert_eq!(expand_braces("{a{b,c}}{d,e}"), ["{a{b,c}}d", "{a{b,c}}e"]);
+        assert_eq!(expand_braces("é{à,ü}"), ["éà", "éü"]);
+    }
+
+    #[test]
+    fn brace_expansion_is_bounded() {
+        // 2^40 paths: counted up to the cap, and the first ones built directly, in order.
+        let pattern = "{0,1}".repeat(40);
+        let braces = Braces::parse(&pattern).unwrap();
+        assert_eq!(braces.count(), MAX_EXPANSIONS + 1);
+        let paths = expand_braces(&pattern);
+        assert_eq!(paths.len(), MAX_EXPANSIONS);
+        assert_eq!(paths[0], "0".repeat(40));
+        assert_eq!(paths[1], format!("{}1", "0".repeat(39)));
+        assert_eq!(paths[1023], format!("{}{}", "0".repeat(30), "1".repeat(10)));
+        // A choice among more than the cap, then more choices: still exact.
+        let wide = format!(
+            "{{{}}}{{x,y}}",
+            (0..2000)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let paths = expand_braces(&wide);
+        assert_eq!(paths[..4], ["0x", "0y", "1x", "1y"]);
+        assert_eq!(paths[1023], "511y");
+        // Nesting: MAX_BRACE_DEPTH levels are fine, one more is refused.
+        let nested = |n: usize| format!("{}b{}", "{a,".repeat(n), "}".repeat(n));
+        assert_eq!(
+            expand_braces(&nested(MAX_BRACE_DEPTH)).len(),
+            MAX_BRACE_DEPTH + 1
+        );
+        assert_eq!(
+            Braces::parse(&nested(MAX_BRACE_DEPTH + 1)).unwrap_err(),
+            BraceError::TooDeep
+        );
+        assert_eq!(brace_nesting(&nested(20_000)), 20_000);
+    }
+
+    #[test]
+    fn problems_are_bounded_and_collapsed() {
+        let mut problems = Problems::default();
+        let path = Path::new("/x.conf");
+        for line in 1..=25 {
+            problems.add(0, path, line, "a", || format!("a{line}"));
+        }
+        for line in 1..=200 {
+            problems.add(0, path, 1000 + line, "b", || format!("b{line}"));
+        }
+        for kind in ["c", "d", "e", "f", "g", "h", "i", "j", "k"] {
+            for line in 1..=3 {
+                problems.add(0, path, line, kind, || format!("{kind}{line}"));
+            }
+        }
+        let errors = problems.into_errors();
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        // 11 + 11 + 9 x 3 = 49: nothing unlisted.
+        assert_eq!(messages.len(), 49);
+        assert!(
+            messages.contains(&"a11 (… and 14 more like it)"),
+            "{messages:?}"
+        );
+        assert!(
+            messages.contains(&"b11 (… and 189 more like it)"),
+            "{messages:?}"
+        );
+        assert!(!messages.iter().any(|m| m.contains("a12")));
+
+        let mut problems = Problems::default();
+        for i in 0..300 {
+            let kind: &'static str = Box::leak(format!("k{}", i / 5).into_boxed_str());
+            problems.add(0, path, i, kind, || format!("m{i}"));
+        }
+        let errors = problems.into_errors();
+        assert_eq!(errors.len(), MAX_PROBLEMS + 1);
+        let last = errors.last().unwrap();
+        assert_eq!(
+            last.message,
+            "… and 200 more problems not listed; the first of them: m100"
+        );
+        assert_eq!(last.line, 100);
+    }
+
+    #[test]
+    fn virtual_addresses_are_bounded() {
+        let mut text = String::new();
+        for i in 0..3 {
+            text.push_str(&format!("vrrp_instance V{i} {{\n virtual_ipaddress {{\n"));
+            for j in 0..500 {
+                text.push_str(&format!("  10.{i}.{}.{}\n", j / 256, j % 256));
+            }
+            text.push_str(" }\n}\n");
+        }
+        let parsed = parse(&text);
+        let counts: Vec<usize> = parsed.instances.iter().map(|i| i.vips.len()).collect();
+        assert_eq!(counts, [500, 500, MAX_VIPS - 1000]);
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        // V2 starts on line 1009 (504 lines per instance); its addresses two lines later.
+        assert_eq!(parsed.errors[0].line, 1009 + 2 + (MAX_VIPS - 1000));
+        assert!(
+            parsed.errors[0]
+                .message
+                .starts_with("more than 1,024 virtual addresses in total"),
+            "{}",
+            parsed.errors[0]
+        );
+    }
+
+    #[test]
+    fn numbers_and_quotes_in_messages() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(1_048_575), "1,048,575");
+        assert_eq!(quote("short"), "short");
+        let long = "é".repeat(100);
+        assert_eq!(quote(&long), format!("{}…", "é".repeat(QUOTE_CHARS)));
+        assert_eq!(collapse_stars("a/**/b***c"), "a/*/b*c");
     }
 }
