@@ -281,12 +281,32 @@ impl Doc<'_> {
             let rest = rest.replacen(", expected", &format!("{table}; expected"), 1);
             return self.error(span, key, format!("unknown key {rest}"));
         }
+        // an unknown name in [keys]: point at it
+        if let Some(rest) = msg.strip_prefix("unknown action `")
+            && let Some((name, _)) = rest.split_once('`')
+            && let Some(keys) = get(root.get_ref(), "keys").and_then(|v| v.get_ref().as_table())
+            && let Some((k, _)) = keys.iter().find(|(k, _)| k.get_ref().as_ref() == name)
+        {
+            return self.error(
+                Some(k.span()),
+                Some(format!("keys.{name}")),
+                msg.to_string(),
+            );
+        }
+        if under_keys
+            && path.len() == 3
+            && let Some(rest) = msg.strip_prefix("unknown variant ")
+        {
+            let view = show_path(&path[..2]);
+            let rest = rest.replacen(", expected", &format!(" in [{view}]; expected"), 1);
+            return self.error(span, key, format!("unknown action {rest}"));
+        }
         if under_keys && path.len() == 2 {
             if let Some(rest) = msg.strip_prefix("unknown variant ") {
                 let rest = rest.replacen(", expected", " in [keys]; expected", 1);
                 return self.error(span, key, format!("unknown action {rest}"));
             }
-            if msg.contains("untagged enum KeyList")
+            if (msg.contains("untagged enum KeyList") || msg.contains("untagged enum Entry"))
                 && let Some(Seg::Key(action)) = path.get(1)
                 && let Some(e) = self.key_list_error(root.get_ref(), action)
             {
@@ -421,6 +441,28 @@ fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), Co
                     format!("`{}`: {}", item(i), KeyBinding::CTRL_C_RESERVED),
                 ));
             }
+        }
+    }
+    // per-view tables: the keymap's own check, pointed at the table
+    if let Err(why) = Keymap::new(&config.keys, false) {
+        let view = config
+            .keys
+            .views
+            .keys()
+            .find(|v| why.contains(&format!("[keys.{v}]")));
+        if let Some(view) = view {
+            let span = get(root, "keys")
+                .and_then(|v| v.get_ref().as_table())
+                .and_then(|t| {
+                    t.iter()
+                        .find(|(k, _)| k.get_ref().as_ref() == view.as_str())
+                        .map(|(k, _)| k.span())
+                });
+            return Err(doc.error(
+                span,
+                Some(format!("keys.{view}")),
+                format!("`keys.{view}`: {why}"),
+            ));
         }
     }
     let defaults = Keymap::default();
@@ -596,7 +638,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.theme.as_deref(), Some("light"));
         assert_eq!(c.endpoints.len(), 3);
-        assert_eq!(c.keys.global[&Action::Quit], KeyList::One("x".parse().unwrap()));
+        assert_eq!(
+            c.keys.global[&Action::Quit],
+            KeyList::One("x".parse().unwrap())
+        );
         assert_eq!(
             c.keys.global[&Action::Down].keys(),
             vec![
@@ -672,7 +717,7 @@ mod tests {
         );
         let msg = err("[keys]\nquitt = \"q\"\n");
         assert!(
-            msg.contains("2:1: unknown action `quitt` in [keys]; expected one of `quit`"),
+            msg.contains("2:1: unknown action `quitt` in [keys]; expected one of `help`, `quit`"),
             "{msg}"
         );
         let msg = err("[keys]\nquit = \"hyper-q\"\n");
@@ -690,6 +735,11 @@ mod tests {
             msg.contains("`keys.quit[1]`: expected a key as a string"),
             "{msg}"
         );
+        let msg = err("[keys]\nhelp = 1\n");
+        assert!(
+            msg.contains("`keys.help`: expected a key (\"q\") or a list"),
+            "{msg}"
+        );
         let msg = err("[keys]\nquit = 1\n");
         assert!(
             msg.contains("`keys.quit`: expected a key (\"q\") or a list"),
@@ -699,6 +749,24 @@ mod tests {
         assert!(msg.contains("1:8: `keys`: invalid type: integer"), "{msg}");
         let msg = err("[keys.quit]\nx = 1\n");
         assert!(msg.contains("`keys.quit`"), "{msg}");
+        // per-view tables
+        let c = parse_str("[keys.nodes]\ndrain = \"x\"\n[keys.help]\ndown = \"n\"\n").unwrap();
+        assert_eq!(
+            c.keys.views["nodes"][&Action::Drain],
+            KeyList::One("x".parse().unwrap())
+        );
+        let msg = err("[keys.nodes]\ndrian = \"x\"\n");
+        assert!(
+            msg.contains("2:1: unknown action `drian` in [keys.nodes]"),
+            "{msg}"
+        );
+        let msg = err("[keys]\nquit = \"q\"\n[keys.nodes]\ndrain = \"j\"\n");
+        assert!(
+            msg.contains(
+                "3:7: `keys.nodes`: key j is bound to both down and drain in [keys.nodes]"
+            ),
+            "{msg}"
+        );
         let msg = err("theme = \"\"\n");
         assert!(msg.contains("`theme`: must not be empty"), "{msg}");
         let msg = err("theme = \n");

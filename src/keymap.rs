@@ -415,17 +415,36 @@ impl<'de> Deserialize<'de> for KeyTable {
                 mut map: A,
             ) -> Result<KeyTable, A::Error> {
                 let mut table = KeyTable::default();
+                /// A name that is an action and a view (`help`, `drain`…): keys or a table.
+                #[derive(Deserialize)]
+                #[serde(untagged)]
+                enum Entry {
+                    Keys(KeyList),
+                    Table(BTreeMap<Action, KeyList>),
+                }
                 while let Some(name) = map.next_key::<String>()? {
-                    if let Some(action) = Action::from_name(&name) {
+                    let action = Action::from_name(&name);
+                    let view = CONTEXTS.contains(&name.as_str());
+                    if let (Some(action), true) = (action, view) {
+                        match map.next_value::<Entry>()? {
+                            Entry::Keys(k) => {
+                                table.global.insert(action, k);
+                            }
+                            Entry::Table(t) => {
+                                table.views.insert(name, t);
+                            }
+                        }
+                    } else if let Some(action) = action {
                         table.global.insert(action, map.next_value()?);
-                    } else if CONTEXTS.contains(&name.as_str()) {
+                    } else if view {
                         table.views.insert(name, map.next_value()?);
                     } else {
                         let actions: Vec<String> =
                             Action::ALL.iter().map(|a| format!("`{a}`")).collect();
-                        let views: Vec<String> = CONTEXTS.iter().map(|c| format!("`{c}`")).collect();
+                        let views: Vec<String> =
+                            CONTEXTS.iter().map(|c| format!("`{c}`")).collect();
                         return Err(serde::de::Error::custom(format!(
-                            "unknown action or view `{name}` in [keys]; expected an action ({}) or a view table ({})",
+                            "unknown action `{name}` in [keys]; expected one of {}, or a view's table: {}",
                             actions.join(", "),
                             views.join(", ")
                         )));
@@ -527,7 +546,9 @@ impl Keymap {
                         } else {
                             format!(" in [keys.{ctx}]")
                         };
-                        return Err(format!("key {k} is bound to both {other} and {action}{place}"));
+                        return Err(format!(
+                            "key {k} is bound to both {other} and {action}{place}"
+                        ));
                     }
                 }
             }
@@ -754,7 +775,9 @@ mod tests {
         // other keys for quit: Ctrl-c too
         o.insert(Action::Quit, KeyList::One("x".parse().unwrap()));
         assert_eq!(
-            Keymap::new(&KeyTable::from(o.clone()), false).unwrap().action(&ctrl_c),
+            Keymap::new(&KeyTable::from(o.clone()), false)
+                .unwrap()
+                .action(&ctrl_c),
             Some(Action::Quit)
         );
         // Ctrl-c for another action is refused, whatever quit has

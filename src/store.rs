@@ -304,7 +304,9 @@ impl Store {
     }
 
     pub fn service(&self, id: &ServiceId) -> Option<&Service> {
-        self.service_index.get(id).and_then(|i| self.services.get(*i))
+        self.service_index
+            .get(id)
+            .and_then(|i| self.services.get(*i))
     }
 
     /// A node's hostname, or its short id when it is not (or no longer) known.

@@ -34,9 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // The bottom line is the footer; an open `:` or `/` prompt takes it at any height (down
     // to one line), over everything else, so nobody types blind.
     let [rest, bottom] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
-    let prompt = app
-        .top()
-        .and_then(|v| v.prompt_line(&cx, bottom.width));
+    let prompt = app.top().and_then(|v| v.prompt_line(&cx, bottom.width));
     let screen = if prompt.is_some() { rest } else { area };
     let store = &app.store;
     if store.nodes.is_empty()
@@ -256,7 +254,12 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         l3.push(Span::styled(format!(" {err}"), theme.danger));
     } else {
         let down = app.store.nodes.iter().filter(|n| n.is_down()).count();
-        let degraded = app.store.services.iter().filter(|s| s.is_degraded()).count();
+        let degraded = app
+            .store
+            .services
+            .iter()
+            .filter(|s| s.is_degraded())
+            .count();
         l3.push(Span::styled(
             format!(
                 " {} nodes, {} services",
@@ -345,11 +348,12 @@ pub fn footer_hints(app: &App) -> Vec<(String, String)> {
             (crate::keymap::Action::NextPane, "pane"),
         ],
     );
-    hints.extend(pane.hints(&app.keymap));
-    hints.extend(crate::view::hints_for(
-        &app.keymap,
-        ctx,
-        &[(crate::keymap::Action::Command, "cmd")],
-    ));
+    // the pane's first two (Enter, filter), the command line, then the pane's others
+    let own = pane.hints(&app.keymap);
+    let cmd = crate::view::hints_for(&app.keymap, ctx, &[(crate::keymap::Action::Command, "cmd")]);
+    let split = own.len().min(2);
+    hints.extend(own[..split].iter().cloned());
+    hints.extend(cmd);
+    hints.extend(own[split..].iter().cloned());
     hints
 }

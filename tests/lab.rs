@@ -83,11 +83,13 @@ async fn pump_until(
             None => panic!(
                 "timed out after {limit:?} waiting for: {what}\nconn: {:?}\nnodes: {:?}\nservices: {:?}\nnotices: {:?}",
                 app.store.conn,
-                app.store.nodes
+                app.store
+                    .nodes
                     .iter()
                     .map(|n| (&n.hostname, &n.state, n.is_leader()))
                     .collect::<Vec<_>>(),
-                app.store.services
+                app.store
+                    .services
                     .iter()
                     .map(|s| (&s.name, s.running, s.desired))
                     .collect::<Vec<_>>(),
@@ -116,7 +118,8 @@ fn global_task_on_every_node(app: &App, name: &str) -> bool {
 }
 
 fn service_running(app: &App, name: &str, n: u64) -> bool {
-    app.store.services
+    app.store
+        .services
         .iter()
         .any(|s| s.name == name && s.running == n && s.desired == n)
 }
@@ -142,7 +145,8 @@ async fn dashboard_reads_nodes_leader_services_and_tasks() {
                 && service_running(a, "it-web", 3)
                 && service_running(a, "it-agent", 4)
                 && global_task_on_every_node(a, "it-agent")
-                && a.store.live_tasks
+                && a.store
+                    .live_tasks
                     .iter()
                     .filter(|t| t.state == TaskState::Running)
                     .count()
@@ -214,7 +218,8 @@ async fn dashboard_reads_nodes_leader_services_and_tasks() {
     )
     .await;
     assert!(
-        app.store.events
+        app.store
+            .events
             .iter()
             .any(|e| e.name == "it-web" && e.action == "update"),
         "service event seen"
@@ -245,7 +250,8 @@ async fn killing_the_leader_shows_the_new_leader_and_the_down_node() {
         Duration::from_secs(90),
         |a| {
             a.store.leader().is_some_and(|l| l.hostname != old.hostname)
-                && a.store.nodes
+                && a.store
+                    .nodes
                     .iter()
                     .any(|n| n.hostname == old.hostname && n.is_down())
         },
@@ -283,7 +289,8 @@ async fn killing_the_leader_shows_the_new_leader_and_the_down_node() {
         "the old leader back and ready",
         Duration::from_secs(90),
         |a| {
-            a.store.nodes
+            a.store
+                .nodes
                 .iter()
                 .any(|n| n.hostname == old.hostname && n.state == NodeState::Ready)
                 && a.store.quorum.reachable == 3

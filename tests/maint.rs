@@ -10,12 +10,12 @@ use jiff::Timestamp;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use swarmdeck::app::ops::RebalanceStep;
 use swarmdeck::app::{App, Outgoing};
-use swarmdeck::view::confirm::{Then, WriteConfirm};
-use swarmdeck::view::labels::LabelsForm;
-use swarmdeck::view::pane::Selection;
 use swarmdeck::domain::{Availability, TaskState};
 use swarmdeck::engine::{self, EngineHandle, EngineOptions, Timings};
 use swarmdeck::keymap::{Action, Keymap};
+use swarmdeck::view::confirm::{Then, WriteConfirm};
+use swarmdeck::view::labels::LabelsForm;
+use swarmdeck::view::pane::Selection;
 use tokio::time::Instant;
 
 struct Dash {
@@ -98,7 +98,11 @@ impl Dash {
             }
             self.key(KeyCode::Char('j'));
         }
-        assert_eq!(self.selected_node().as_deref(), Some(host), "{host} in the nodes pane");
+        assert_eq!(
+            self.selected_node().as_deref(),
+            Some(host),
+            "{host} in the nodes pane"
+        );
     }
 
     fn selected_node(&self) -> Option<String> {
@@ -170,7 +174,8 @@ fn running_on(app: &App, service: &str, host: &str) -> usize {
     let Some(node) = app.store.nodes.iter().find(|n| n.hostname == host) else {
         return 0;
     };
-    app.store.live_tasks
+    app.store
+        .live_tasks
         .iter()
         .filter(|t| {
             t.service_id == svc.id
@@ -183,7 +188,8 @@ fn running_on(app: &App, service: &str, host: &str) -> usize {
 fn settled(app: &App, services: &[(&str, u64)]) -> bool {
     app.store.nodes.len() == 4
         && services.iter().all(|(n, want)| {
-            app.store.services
+            app.store
+                .services
                 .iter()
                 .any(|s| &s.name == n && s.running == *want && s.desired == *want)
         })
@@ -214,7 +220,12 @@ async fn drain_with_progress_then_activate() {
         "no danger: a plain y confirms: {:#?}",
         confirm.dialog.lines()
     );
-    let text: Vec<&str> = confirm.dialog.lines().iter().map(|(_, t)| t.as_str()).collect();
+    let text: Vec<&str> = confirm
+        .dialog
+        .lines()
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .collect();
     assert!(
         text.iter().any(|t| t.contains("mt-web")),
         "the moving tasks are listed: {text:#?}"
@@ -225,10 +236,7 @@ async fn drain_with_progress_then_activate() {
     );
     assert!(matches!(confirm.then, Then::DrainProgress(_)));
     d.key(KeyCode::Char('y'));
-    assert!(
-        d.app.popup_names() == ["drain"],
-        "the progress view opens"
-    );
+    assert!(d.app.popup_names() == ["drain"], "the progress view opens");
 
     d.until(
         "the drain finished: no task left on node3",
@@ -260,7 +268,8 @@ async fn drain_with_progress_then_activate() {
     assert!(d.top_confirm().dialog.word().is_none());
     d.key(KeyCode::Char('y'));
     d.until("node3 active", Duration::from_secs(30), |a| {
-        a.store.nodes
+        a.store
+            .nodes
             .iter()
             .any(|n| n.hostname == "node3" && n.availability == Availability::Active)
     })
@@ -300,7 +309,8 @@ async fn stranded_tasks_require_the_typed_hostname_and_a_concurrent_change_is_ke
     );
     assert!(
         confirm
-            .dialog.lines()
+            .dialog
+            .lines()
             .iter()
             .any(|(_, t)| t.contains("mt-pinned") && t.contains("stranded")),
         "{:#?}",
@@ -309,10 +319,7 @@ async fn stranded_tasks_require_the_typed_hostname_and_a_concurrent_change_is_ke
     // y is not enough
     d.key(KeyCode::Char('y'));
     d.key(KeyCode::Enter);
-    assert!(
-        d.app.popup_names() == ["confirm"],
-        "still asking"
-    );
+    assert!(d.app.popup_names() == ["confirm"], "still asking");
     assert_eq!(
         inspect(&lab, "node3", "{{.Spec.Availability}}"),
         "active",
@@ -331,7 +338,8 @@ async fn stranded_tasks_require_the_typed_hostname_and_a_concurrent_change_is_ke
     d.typed("node3");
     d.key(KeyCode::Enter);
     d.until("node3 drained", Duration::from_secs(30), |a| {
-        a.store.nodes
+        a.store
+            .nodes
             .iter()
             .any(|n| n.hostname == "node3" && n.availability == Availability::Drain)
     })
@@ -347,7 +355,8 @@ async fn stranded_tasks_require_the_typed_hostname_and_a_concurrent_change_is_ke
         "mt-pinned pending, not running",
         Duration::from_secs(30),
         |a| {
-            a.store.services
+            a.store
+                .services
                 .iter()
                 .any(|s| s.name == "mt-pinned" && s.running == 0)
         },
@@ -360,8 +369,10 @@ async fn labels_form_round_trip_and_bad_keys() {
     let lab = lab::take();
     let _c = Cleanup::new(&lab);
     let mut d = Dash::start(&lab, false);
-    d.until("nodes", Duration::from_secs(30), |a| a.store.nodes.len() == 4)
-        .await;
+    d.until("nodes", Duration::from_secs(30), |a| {
+        a.store.nodes.len() == 4
+    })
+    .await;
     d.select_node("node2");
     d.key(KeyCode::Char('L'));
     // a bad key is refused with a message and changes nothing
@@ -382,7 +393,8 @@ async fn labels_form_round_trip_and_bad_keys() {
     d.key(KeyCode::Enter); // review
     assert!(
         d.top_confirm()
-            .dialog.lines()
+            .dialog
+            .lines()
             .iter()
             .any(|(_, t)| t.contains("+zone=eu")),
         "{:#?}",
@@ -406,7 +418,8 @@ async fn labels_form_round_trip_and_bad_keys() {
     d.key(KeyCode::Enter);
     d.key(KeyCode::Char('y'));
     d.until("the label is gone", Duration::from_secs(30), |a| {
-        a.store.nodes
+        a.store
+            .nodes
             .iter()
             .any(|n| n.hostname == "node2" && !n.labels.contains_key("zone"))
     })
@@ -430,7 +443,10 @@ async fn promote_demote_and_quorum_refusal() {
     let c = d.top_confirm();
     assert!(c.write.is_some());
     assert!(
-        c.dialog.lines().iter().any(|(_, t)| t.contains("4 managers")),
+        c.dialog
+            .lines()
+            .iter()
+            .any(|(_, t)| t.contains("4 managers")),
         "{:#?}",
         c.dialog.lines()
     );
@@ -471,7 +487,10 @@ async fn promote_demote_and_quorum_refusal() {
     let c = d.top_confirm();
     assert!(c.write.is_none(), "refused: {:#?}", c.dialog.lines());
     assert!(
-        c.dialog.lines().iter().any(|(_, t)| t.starts_with("refused")),
+        c.dialog
+            .lines()
+            .iter()
+            .any(|(_, t)| t.starts_with("refused")),
         "{:#?}",
         c.dialog.lines()
     );
@@ -519,7 +538,8 @@ async fn rebalance_after_a_node_comes_back() {
     .await;
     lab::lab_ok(&["restore", "node3"]);
     d.until("node3 ready again", Duration::from_secs(90), |a| {
-        a.store.nodes
+        a.store
+            .nodes
             .iter()
             .any(|n| n.hostname == "node3" && n.state == swarmdeck::domain::NodeState::Ready)
     })
@@ -534,7 +554,10 @@ async fn rebalance_after_a_node_comes_back() {
     d.key(KeyCode::Char('R'));
     let c = d.top_confirm();
     assert!(
-        c.dialog.lines().iter().any(|(_, t)| t.contains("mt-spread")),
+        c.dialog
+            .lines()
+            .iter()
+            .any(|(_, t)| t.contains("mt-spread")),
         "{:#?}",
         c.dialog.lines()
     );
@@ -557,8 +580,10 @@ async fn rebalance_after_a_node_comes_back() {
 async fn readonly_mode_writes_nothing() {
     let lab = lab::take();
     let mut d = Dash::start(&lab, true);
-    d.until("nodes", Duration::from_secs(30), |a| a.store.nodes.len() == 4)
-        .await;
+    d.until("nodes", Duration::from_secs(30), |a| {
+        a.store.nodes.len() == 4
+    })
+    .await;
     let version_before = inspect(&lab, "node3", "{{.Version.Index}}");
 
     // no write action has a key, a help row, or a command

@@ -198,7 +198,11 @@ async fn stopping_keepalived_moves_the_vip_and_it_comes_back() {
         "{moves:?}"
     );
     assert!(
-        d.app.store.vip_alarms().iter().all(|(l, _)| *l != Level::Danger),
+        d.app
+            .store
+            .vip_alarms()
+            .iter()
+            .all(|(l, _)| *l != Level::Danger),
         "{:?}",
         d.app.store.vip_alarms()
     );
@@ -257,7 +261,8 @@ async fn a_second_holder_raises_split_brain_and_clears() {
     })
     .await;
     let split = |a: &App| {
-        a.store.vip_alarms()
+        a.store
+            .vip_alarms()
             .iter()
             .any(|(l, t)| *l == Level::Danger && t.contains("split brain"))
     };
@@ -276,7 +281,12 @@ async fn a_second_holder_raises_split_brain_and_clears() {
     let hand = HandVip("node3");
     d.until("the split-brain alarm", Duration::from_secs(10), split)
         .await;
-    match &d.app.store.vips[0].current.as_ref().expect("observed").ownership {
+    match &d.app.store.vips[0]
+        .current
+        .as_ref()
+        .expect("observed")
+        .ownership
+    {
         Ownership::SplitBrain { holders, .. } => {
             assert!(
                 holders.contains(&"node1".to_string()) && holders.contains(&"node3".to_string()),

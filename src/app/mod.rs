@@ -14,12 +14,12 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::engine::write::{WriteError, WriteOutcome};
 use crate::engine::{EngineCmd, EngineMsg, TaskScope, WriteRequest, WriteTarget};
 use crate::keymap::{Action, Keymap};
+pub use crate::store::{ConnState, Level, STALE_AFTER_SECS, Store, VipMove, VipState};
 use crate::view::list::Data;
 use crate::view::pane::{self, Pane, Selection};
 use crate::view::{AppCmd, Ctx, Effects, Outcome, View};
-use crate::vip::watch::{VipCmd, VipMsg};
 use crate::vip::VipSpec;
-pub use crate::store::{ConnState, Level, STALE_AFTER_SECS, Store, VipMove, VipState};
+use crate::vip::watch::{VipCmd, VipMsg};
 use ops::{Follow, InFlight, Ops, Purpose, RebalanceItem, RebalanceStep};
 
 /// How long a notice stays in the footer.
@@ -423,7 +423,7 @@ impl App {
             return;
         }
         if !self.popups.is_empty() {
-            let (out, fx, id) = self.to_top(|view, cx| view.key(&key, cx));
+            let (out, fx, id) = self.call_top(|view, cx| view.key(&key, cx));
             self.run_effects(fx, Some(id));
             match out {
                 Outcome::Ignored => {}
@@ -434,7 +434,7 @@ impl App {
                 }
             }
         }
-        let (out, fx) = self.to_focused(|view, cx| view.key(&key, cx));
+        let (out, fx) = self.call_focused(|view, cx| view.key(&key, cx));
         self.run_effects(fx, None);
         match out {
             Outcome::Ignored => {
@@ -467,7 +467,7 @@ impl App {
             );
             return;
         }
-        let (out, fx, id) = self.to_top(|view, cx| view.paste(text, cx));
+        let (out, fx, id) = self.call_top(|view, cx| view.paste(text, cx));
         self.run_effects(fx, Some(id));
         if !matches!(out, Outcome::Ignored) {
             self.popup_outcome(id, out);
@@ -476,7 +476,7 @@ impl App {
     }
 
     /// Call the top popup with a context.
-    fn to_top(
+    fn call_top(
         &mut self,
         f: impl FnOnce(&mut dyn View, &mut Ctx<'_>) -> Outcome,
     ) -> (Outcome, Effects, u64) {
@@ -513,7 +513,7 @@ impl App {
     }
 
     /// Call the focused pane with a context.
-    fn to_focused(
+    fn call_focused(
         &mut self,
         f: impl FnOnce(&mut dyn View, &mut Ctx<'_>) -> Outcome,
     ) -> (Outcome, Effects) {
@@ -588,9 +588,10 @@ impl App {
                 self.notify(Level::Info, "re-reading the swarm".into());
             }
             Action::Back => self.back(),
-            a if a.is_write() && self.readonly => {
-                self.notify(Level::Warn, "readonly mode: swarmdeck changes nothing".into())
-            }
+            a if a.is_write() && self.readonly => self.notify(
+                Level::Warn,
+                "readonly mode: swarmdeck changes nothing".into(),
+            ),
             a if a.is_write() => self.notify(
                 Level::Warn,
                 format!("{a}: select a node in the nodes pane first"),
@@ -609,7 +610,11 @@ impl App {
         let n = self.panes.len();
         let mut i = self.focus;
         for _ in 0..n {
-            i = if forward { (i + 1) % n } else { (i + n - 1) % n };
+            i = if forward {
+                (i + 1) % n
+            } else {
+                (i + n - 1) % n
+            };
             if self.panes[i].visible(self.data()) {
                 break;
             }
@@ -690,7 +695,7 @@ impl App {
                     _ => None,
                 };
                 let (out, fx) =
-                    self.to_focused(|_, cx| crate::view::confirm::rebalance(cx, node.as_ref()));
+                    self.call_focused(|_, cx| crate::view::confirm::rebalance(cx, node.as_ref()));
                 self.run_effects(fx, None);
                 if let Outcome::Push(v) = out {
                     self.push(v);
@@ -772,7 +777,10 @@ impl App {
     fn send_write(&mut self, w: ops::PendingWrite, from: Option<u64>) {
         if self.readonly {
             // the keymap has no write keys in readonly mode; this is the second lock
-            self.notify(Level::Warn, "readonly mode: swarmdeck changes nothing".into());
+            self.notify(
+                Level::Warn,
+                "readonly mode: swarmdeck changes nothing".into(),
+            );
             return;
         }
         let seq = self.ops.next_seq();
@@ -784,9 +792,13 @@ impl App {
             }
             Follow::Nothing => Purpose::Plain,
         };
-        self.ops
-            .in_flight
-            .insert(seq, InFlight { view: from, purpose });
+        self.ops.in_flight.insert(
+            seq,
+            InFlight {
+                view: from,
+                purpose,
+            },
+        );
         self.notify(Level::Info, format!("{}: {} …", w.target.name(), w.action));
         self.outbox
             .push(Outgoing::Engine(EngineCmd::Write(WriteRequest {

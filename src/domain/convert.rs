@@ -122,10 +122,7 @@ impl From<bm::Task> for Task {
     fn from(t: bm::Task) -> Self {
         let status = t.status.unwrap_or_default();
         let container = status.container_status.clone().unwrap_or_default();
-        let cspec = t
-            .spec
-            .and_then(|s| s.container_spec)
-            .unwrap_or_default();
+        let cspec = t.spec.and_then(|s| s.container_spec).unwrap_or_default();
         let configs = cspec
             .configs
             .unwrap_or_default()

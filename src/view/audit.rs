@@ -142,10 +142,16 @@ impl View for AuditView {
             .border_type(BorderType::Rounded)
             .border_style(theme.border_style(true))
             .title(Span::styled(format!(" {title} "), theme.title))
-            .title_bottom(Span::styled(" j/k move · / filter · Esc close ", theme.muted))
+            .title_bottom(Span::styled(
+                " j/k move · / filter · Esc close ",
+                theme.muted,
+            ))
             .style(theme.text);
         if !self.list.filter().is_empty() {
-            block = block.title(Span::styled(format!(" /{} ", self.list.filter()), theme.accent));
+            block = block.title(Span::styled(
+                format!(" /{} ", self.list.filter()),
+                theme.accent,
+            ));
         }
         let inner = block.inner(rect);
         frame.render_widget(block, rect);

@@ -4,7 +4,6 @@
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
-use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
 use super::{AppCmd, Ctx, DrawCtx, Outcome, View};
@@ -126,16 +125,14 @@ impl View for CommandLine {
     }
 
     fn prompt_line(&self, cx: &DrawCtx<'_>, width: u16) -> Option<Line<'_>> {
-        let theme = cx.theme;
-        let extra = format!("   {}", candidates(self.readonly, self.input.text()).join(" "));
-        let room = width.saturating_sub(1).min(self.input.text().chars().count() as u16 + 24);
-        let mut spans = vec![Span::styled(":", theme.accent)];
-        spans.extend(
-            self.input
-                .line(room.max(1), theme.accent, theme.accent.add_modifier(Modifier::REVERSED), true)
-                .spans,
-        );
-        spans.push(Span::styled(extra, theme.muted));
+        let mut spans = super::prompt_spans(":", &self.input, width, cx.theme);
+        spans.push(Span::styled(
+            format!(
+                "   {}",
+                candidates(self.readonly, self.input.text()).join(" ")
+            ),
+            cx.theme.muted,
+        ));
         Some(Line::from(spans))
     }
 }

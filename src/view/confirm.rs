@@ -48,7 +48,12 @@ fn tones(lines: Vec<(Level, String)>) -> Vec<(Tone, String)> {
 
 impl WriteConfirm {
     /// `y` confirms.
-    pub fn plain(title: String, lines: Vec<(Level, String)>, write: PendingWrite, then: Then) -> Self {
+    pub fn plain(
+        title: String,
+        lines: Vec<(Level, String)>,
+        write: PendingWrite,
+        then: Then,
+    ) -> Self {
         WriteConfirm {
             dialog: ConfirmDialog::plain(title, tones(lines)),
             write: Some(write),
@@ -139,7 +144,10 @@ impl View for WriteConfirm {
             (None, None) if matches!(self.then, Then::Close) => {
                 vec![("Esc".into(), "close".into())]
             }
-            _ => vec![("y".into(), "confirm".into()), ("n".into(), "cancel".into())],
+            _ => vec![
+                ("y".into(), "confirm".into()),
+                ("n".into(), "cancel".into()),
+            ],
         }
     }
 }
@@ -256,7 +264,12 @@ fn role(cx: &mut Ctx<'_>, id: &NodeId, promote: bool) -> Outcome {
             to,
         },
     );
-    Outcome::Push(Box::new(WriteConfirm::plain(title, lines, write, Then::Close)))
+    Outcome::Push(Box::new(WriteConfirm::plain(
+        title,
+        lines,
+        write,
+        Then::Close,
+    )))
 }
 
 /// Rebalance: the plan to confirm (or the running queue, or "nothing to do").

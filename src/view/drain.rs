@@ -77,8 +77,7 @@ impl View for DrainView {
                 theme.danger,
             )),
             (None, progress, Some(done)) => {
-                let (moved, stranded) =
-                    progress.as_ref().map_or((0, 0), |p| (p.moved, p.stranded));
+                let (moved, stranded) = progress.as_ref().map_or((0, 0), |p| (p.moved, p.stranded));
                 lines.push(Line::styled(
                     format!(
                         "done in {}s: no task left running · moved {moved} · stranded {stranded}",
@@ -128,10 +127,15 @@ impl View for DrainView {
             .border_type(BorderType::Rounded)
             .border_style(theme.border_style(true))
             .title(Span::styled(format!(" {title} "), theme.title))
-            .title_bottom(Span::styled(format!(" {} ", self.hint(cx.ops)), theme.muted))
+            .title_bottom(Span::styled(
+                format!(" {} ", self.hint(cx.ops)),
+                theme.muted,
+            ))
             .style(theme.text);
         frame.render_widget(
-            Paragraph::new(lines).block(block).wrap(Wrap { trim: false }),
+            Paragraph::new(lines)
+                .block(block)
+                .wrap(Wrap { trim: false }),
             rect,
         );
     }

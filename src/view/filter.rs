@@ -5,7 +5,6 @@
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
-use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
 use super::{AppCmd, Ctx, DrawCtx, Outcome, View};
@@ -88,16 +87,8 @@ impl View for FilterPrompt {
     }
 
     fn prompt_line(&self, cx: &DrawCtx<'_>, width: u16) -> Option<Line<'_>> {
-        let theme = cx.theme;
-        let hint = "   Enter keep · Esc clear";
-        let room = width.saturating_sub(1 + hint.len() as u16).max(width.min(8));
-        let mut spans = vec![Span::styled("/", theme.accent)];
-        spans.extend(
-            self.input
-                .line(room, theme.accent, theme.accent.add_modifier(Modifier::REVERSED), true)
-                .spans,
-        );
-        spans.push(Span::styled(hint, theme.muted));
+        let mut spans = super::prompt_spans("/", &self.input, width, cx.theme);
+        spans.push(Span::styled("   Enter keep · Esc clear", cx.theme.muted));
         Some(Line::from(spans))
     }
 

@@ -254,7 +254,10 @@ impl View for LabelsForm {
         let block = Block::bordered()
             .border_type(BorderType::Rounded)
             .border_style(theme.border_style(true))
-            .title(Span::styled(format!(" labels of {} ", self.hostname), theme.title))
+            .title(Span::styled(
+                format!(" labels of {} ", self.hostname),
+                theme.title,
+            ))
             .title_bottom(Span::styled(format!(" {hint} "), theme.muted))
             .style(theme.text);
         let inner = block.inner(rect);

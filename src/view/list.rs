@@ -141,7 +141,12 @@ pub trait Rows {
     }
     /// Lines drawn under the table inside the pane, when there is room (e.g. the moves of
     /// the selected VIP).
-    fn below(&self, _data: Data<'_>, _theme: &Theme, _selected: Option<usize>) -> Vec<Line<'static>> {
+    fn below(
+        &self,
+        _data: Data<'_>,
+        _theme: &Theme,
+        _selected: Option<usize>,
+    ) -> Vec<Line<'static>> {
         Vec::new()
     }
     /// Whether the pane is shown at all (the VIP pane only with VIPs).
@@ -203,7 +208,8 @@ impl<R: Rows> ListPane<R> {
             .selected_id
             .as_ref()
             .and_then(|id| self.view.iter().position(|i| &self.rows.id(data, *i) == id));
-        self.selected = keep.unwrap_or_else(|| self.selected.min(self.view.len().saturating_sub(1)));
+        self.selected =
+            keep.unwrap_or_else(|| self.selected.min(self.view.len().saturating_sub(1)));
         self.selected_id = self.view.get(self.selected).map(|i| self.rows.id(data, *i));
     }
 
@@ -327,7 +333,9 @@ impl<R: Rows> ListPane<R> {
         if area.height == 0 || area.width == 0 {
             return;
         }
-        let columns = fit_columns(self.rows.columns(data, area.width), area.width);
+        let all = self.rows.columns(data, area.width);
+        let keep = kept_columns(&all, area.width);
+        let columns: Vec<Column> = keep.iter().map(|i| all[*i].clone()).collect();
         let widths: Vec<u16> = layout_widths(&columns, area.width);
         let header = Row::new(
             columns
@@ -352,12 +360,21 @@ impl<R: Rows> ListPane<R> {
         let visible = self.view.iter().skip(offset).take(body_h);
         let rows: Vec<Row> = visible
             .map(|i| {
-                let cells = self.rows.cells(data, theme, *i);
+                let mut cells: Vec<Option<Line<'static>>> = self
+                    .rows
+                    .cells(data, theme, *i)
+                    .into_iter()
+                    .map(Some)
+                    .collect();
                 Row::new(
-                    cells
-                        .into_iter()
+                    keep.iter()
                         .zip(&widths)
-                        .map(|(c, w)| fit(c, *w))
+                        .map(|(c, w)| {
+                            fit(
+                                cells.get_mut(*c).and_then(Option::take).unwrap_or_default(),
+                                *w,
+                            )
+                        })
                         .collect::<Vec<_>>(),
                 )
             })
@@ -387,73 +404,87 @@ impl<R: Rows> ListPane<R> {
 
     /// Footer hints of this list in its context.
     pub fn list_hints(&self, keymap: &Keymap) -> Vec<(String, String)> {
-        let mut words: Vec<(Action, &str)> = vec![(Action::Filter, "filter")];
-        words.extend(self.rows.hint_words().iter().copied());
+        // the first of the list's own words (what Enter does), then the filter, then the rest
+        let own = self.rows.hint_words();
+        let mut words: Vec<(Action, &str)> = own.iter().take(1).copied().collect();
+        words.push((Action::Filter, "filter"));
+        words.extend(own.iter().skip(1).copied());
         super::hints_for(keymap, self.rows.context(), &words)
     }
 }
 
-/// Drop the lowest-priority columns until the rest fit `width` (column spacing 1).
-pub fn fit_columns(mut cols: Vec<Column>, width: u16) -> Vec<Column> {
+/// The indexes of the columns shown in `width`: the lowest-priority ones are dropped until
+/// the rest fit (column spacing 1).
+pub fn kept_columns(cols: &[Column], width: u16) -> Vec<usize> {
+    let mut keep: Vec<usize> = (0..cols.len()).collect();
     loop {
-        let need: u16 = cols.iter().map(Column::min).sum::<u16>()
-            + cols.len().saturating_sub(1) as u16;
-        if need <= width || cols.len() <= 1 {
-            return cols;
+        let need: u16 =
+            keep.iter().map(|i| cols[*i].min()).sum::<u16>() + keep.len().saturating_sub(1) as u16;
+        if need <= width || keep.len() <= 1 {
+            return keep;
         }
-        let Some((drop, _)) = cols
+        let Some((pos, _)) = keep
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.priority > 0)
-            .max_by_key(|(i, c)| (c.priority, *i))
+            .filter(|(_, i)| cols[**i].priority > 0)
+            .max_by_key(|(_, i)| (cols[**i].priority, **i))
         else {
-            return cols;
+            return keep;
         };
-        cols.remove(drop);
+        keep.remove(pos);
     }
 }
 
-/// The width of each column: fixed ones as given (cut at the end when nothing fits), fill
-/// ones sharing the rest by weight.
+/// The columns shown in `width` (see [`kept_columns`]).
+pub fn fit_columns(cols: Vec<Column>, width: u16) -> Vec<Column> {
+    kept_columns(&cols, width)
+        .into_iter()
+        .map(|i| cols[i].clone())
+        .collect()
+}
+
+/// The width of each column: fixed ones as given, fill ones sharing what is left by weight
+/// (as ratatui's `Fill` does), each at least its minimum; at the end a column is cut to what
+/// remains of `width`.
 pub fn layout_widths(cols: &[Column], width: u16) -> Vec<u16> {
     let spacing = cols.len().saturating_sub(1) as u16;
     let fixed: u16 = cols
         .iter()
         .map(|c| match c.width {
             Width::Fixed(w) => w,
-            Width::Fill { min, .. } => min,
+            Width::Fill { .. } => 0,
         })
         .sum();
-    let mut spare = width.saturating_sub(fixed + spacing);
-    let weights: u16 = cols
+    let fill_space = width.saturating_sub(fixed + spacing);
+    let weights: u32 = cols
         .iter()
         .map(|c| match c.width {
-            Width::Fill { weight, .. } => weight,
+            Width::Fill { weight, .. } => u32::from(weight),
             Width::Fixed(_) => 0,
         })
         .sum();
-    let mut out = Vec::with_capacity(cols.len());
-    let mut left = width;
     let fills = cols
         .iter()
         .filter(|c| matches!(c.width, Width::Fill { .. }))
         .count();
+    let mut given = 0u16;
     let mut fill_seen = 0;
+    let mut out = Vec::with_capacity(cols.len());
+    let mut left = width;
     for c in cols {
         let w = match c.width {
             Width::Fixed(w) => w,
             Width::Fill { min, weight } => {
                 fill_seen += 1;
                 let share = if fill_seen == fills {
-                    spare
-                } else if weights > 0 {
-                    let s = (u32::from(spare) * u32::from(weight) / u32::from(weights)) as u16;
-                    s.min(spare)
+                    fill_space.saturating_sub(given)
                 } else {
-                    0
+                    (u32::from(fill_space) * u32::from(weight))
+                        .checked_div(weights)
+                        .map_or(0, |s| s as u16)
                 };
-                spare -= share;
-                min + share
+                given += share;
+                share.max(min)
             }
         };
         let w = w.min(left);
@@ -586,5 +617,15 @@ mod tests {
         assert_eq!(names(&fit_columns(cols, 3)), ["A", "D"]);
         let w = layout_widths(&[Column::fixed("A", 10, 0), Column::fill("D", 5, 0)], 40);
         assert_eq!(w, vec![10, 29]);
+        // fills share what is left equally, whatever their minimums
+        let w = layout_widths(
+            &[
+                Column::fill("A", 12, 0),
+                Column::fixed("B", 4, 0),
+                Column::fill("C", 5, 0),
+            ],
+            45,
+        );
+        assert_eq!(w, vec![19, 4, 20]);
     }
 }

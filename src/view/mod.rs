@@ -190,3 +190,28 @@ pub fn hints_for(
         })
         .collect()
 }
+
+/// A prompt on the bottom line: the prefix (`:` or `/`), what is typed with its cursor, and
+/// when it does not fit, `…` where its start gave way, so the end and the cursor stay seen.
+pub fn prompt_spans<'a>(
+    prefix: &'static str,
+    input: &'a crate::widget::TextInput,
+    width: u16,
+    theme: &Theme,
+) -> Vec<ratatui::text::Span<'a>> {
+    use ratatui::style::Modifier;
+    use ratatui::text::Span;
+    let typed = Span::raw(input.text()).width() as u16 + 1;
+    let room = width.saturating_sub(1);
+    let mut spans = vec![Span::styled(prefix, theme.accent)];
+    let cursor = theme.accent.add_modifier(Modifier::REVERSED);
+    if typed <= room {
+        spans.extend(input.line(typed, theme.accent, cursor, true).spans);
+    } else if room >= 3 {
+        spans.push(Span::styled("…", theme.accent));
+        spans.extend(input.line(room - 1, theme.accent, cursor, true).spans);
+    } else {
+        spans.extend(input.line(room, theme.accent, cursor, true).spans);
+    }
+    spans
+}

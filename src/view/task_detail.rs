@@ -103,12 +103,17 @@ impl TaskDetail {
             .as_ref()
             .map_or_else(|| "- (not placed)".to_string(), |n| store.node_name(n));
         let mut lines = vec![
-            field("task", format!("{}  {}", store.task_name(t), t.id), theme.text),
+            field(
+                "task",
+                format!("{}  {}", store.task_name(t), t.id),
+                theme.text,
+            ),
             field("service", store.service_name(&t.service_id), theme.text),
             field("node", node, theme.text),
             field(
                 "slot",
-                t.slot.map_or_else(|| "- (global)".into(), |s| s.to_string()),
+                t.slot
+                    .map_or_else(|| "- (global)".into(), |s| s.to_string()),
                 theme.text,
             ),
             field(
@@ -168,14 +173,20 @@ impl TaskDetail {
         lines.push(Line::default());
         let history = self.slot_history(store);
         lines.push(Line::styled(
-            format!("history of this slot ({} task(s), newest first)", history.len()),
+            format!(
+                "history of this slot ({} task(s), newest first)",
+                history.len()
+            ),
             theme.header,
         ));
         if !store
             .scoped
             .contains_key(&TaskScope::Service(t.service_id.clone()))
         {
-            lines.push(Line::styled("reading the service's task history…", theme.muted));
+            lines.push(Line::styled(
+                "reading the service's task history…",
+                theme.muted,
+            ));
         }
         for h in history {
             let mark = if h.id == t.id { "▸" } else { " " };
@@ -263,10 +274,7 @@ impl View for TaskDetail {
         let inner = block.inner(rect);
         // wrapped lines: count what they take at this width
         let width = usize::from(inner.width.max(1));
-        let rows: usize = lines
-            .iter()
-            .map(|l| l.width().max(1).div_ceil(width))
-            .sum();
+        let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
         let max = (rows as u16).saturating_sub(inner.height);
         self.max_scroll.set(max);
         frame.render_widget(
@@ -279,6 +287,10 @@ impl View for TaskDetail {
     }
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, String)> {
-        super::hints_for(keymap, "task", &[(Action::Down, "scroll"), (Action::Back, "close")])
+        super::hints_for(
+            keymap,
+            "task",
+            &[(Action::Down, "scroll"), (Action::Back, "close")],
+        )
     }
 }

@@ -86,7 +86,11 @@ impl Rows for NodeRows {
         let n = &data.store.nodes[i];
         let mut name = vec![Span::styled(
             n.hostname.clone(),
-            if n.is_down() { theme.danger } else { theme.text },
+            if n.is_down() {
+                theme.danger
+            } else {
+                theme.text
+            },
         )];
         if n.is_leader() {
             name.push(Span::styled(format!(" {LEADER_MARK}"), theme.leader));
@@ -115,12 +119,7 @@ impl Rows for NodeRows {
             ),
         };
         let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let running = data
-            .store
-            .running_per_node
-            .get(&n.id)
-            .copied()
-            .unwrap_or(0);
+        let running = data.store.running_per_node.get(&n.id).copied().unwrap_or(0);
         vec![
             Line::from(name),
             Line::styled(n.role.to_string(), theme.text),
@@ -153,7 +152,9 @@ impl Rows for NodeRows {
         let Some(action) = action else {
             return Outcome::Ignored;
         };
-        let node = selected.and_then(|i| cx.store.nodes.get(i)).map(|n| n.id.clone());
+        let node = selected
+            .and_then(|i| cx.store.nodes.get(i))
+            .map(|n| n.id.clone());
         match action {
             Action::Enter => {
                 if let Some(id) = node {
@@ -171,7 +172,8 @@ impl Rows for NodeRows {
             a if a.is_write() => match node {
                 Some(id) => confirm::node_action(cx, a, &id),
                 None => {
-                    cx.fx.notify(Level::Warn, format!("{a}: no node is selected"));
+                    cx.fx
+                        .notify(Level::Warn, format!("{a}: no node is selected"));
                     Outcome::Handled
                 }
             },

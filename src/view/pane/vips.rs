@@ -145,6 +145,10 @@ impl PaneRows for VipRows {
             return Constraint::Length(0);
         }
         let history = if focused { 6 } else { 0 };
-        Constraint::Length((data.store.vips.len() as u16 + 3 + history).min(body / 3).max(4))
+        Constraint::Length(
+            (data.store.vips.len() as u16 + 3 + history)
+                .min(body / 3)
+                .max(4),
+        )
     }
 }
