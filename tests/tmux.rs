@@ -152,7 +152,7 @@ fn dashboard_in_tmux() {
     let help = t.wait_screen("the help overlay", |s| {
         s.contains("this help") && s.contains("Shift-Tab")
     });
-    assert!(help.contains("drill down"), "{help}");
+    assert!(help.contains("its tasks; task → its details"), "{help}");
     t.send(&["Escape"]);
     t.wait_screen("help closed", |s| !s.contains("this help"));
 

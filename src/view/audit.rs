@@ -42,10 +42,10 @@ impl Rows for AuditRows {
     fn columns(&self, _data: Data<'_>, _width: u16) -> Vec<Column> {
         vec![
             Column::fixed("TIME", 19, 2),
-            Column::fixed("WHO", 18, 3),
+            Column::fixed("WHO", 26, 3),
             Column::fixed("KIND", 7, 4),
             Column::fixed("NAME", 16, 0),
-            Column::fill("ACTION", 16, 0),
+            Column::fill_weighted("ACTION", 16, 3, 0),
             Column::fill("RESULT", 8, 1),
         ]
     }

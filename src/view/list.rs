@@ -55,6 +55,14 @@ impl Column {
             priority,
         }
     }
+    /// A fill column with its share of the room by `weight`.
+    pub const fn fill_weighted(title: &'static str, min: u16, weight: u16, priority: u8) -> Self {
+        Column {
+            title,
+            width: Width::Fill { min, weight },
+            priority,
+        }
+    }
     fn min(&self) -> u16 {
         match self.width {
             Width::Fixed(w) => w,

@@ -1,0 +1,415 @@
+//! Every popup and form through key events, against an app fed with the JSON recorded from
+//! the lab (no lab needed): the labels form, the drain confirm with a typed hostname, the
+//! filter (replace, clear, paste), paste into every input, the task detail view, the
+//! drain-done dialog, the help's end; and proof that no view can be cloned.
+
+mod common;
+
+use std::marker::PhantomData;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use swarmdeck::app::{App, Outgoing};
+use swarmdeck::domain::{Availability, Task, TaskState};
+use swarmdeck::engine::write::{NodeChange, WriteOutcome};
+use swarmdeck::engine::{EngineCmd, EngineMsg, TaskScope, WriteChange, WriteRequest};
+use swarmdeck::theme::Theme;
+use swarmdeck::view::labels::LabelsForm;
+use swarmdeck::view::pane::Selection;
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn type_str(app: &mut App, s: &str) {
+    for c in s.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn render(app: &App, w: u16, h: u16) -> Buffer {
+    let theme = Theme::builtin_default();
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    terminal
+        .draw(|f| swarmdeck::ui::draw(f, f.area(), app, &theme))
+        .expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let buf = render(app, w, h);
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The writes the app queued for the engine (and forget the rest of the outbox).
+fn writes(app: &mut App) -> Vec<WriteRequest> {
+    app.outbox
+        .drain(..)
+        .filter_map(|o| match o {
+            Outgoing::Engine(EngineCmd::Write(w)) => Some(w),
+            _ => None,
+        })
+        .collect()
+}
+
+fn last_notice(app: &App) -> String {
+    app.notices
+        .back()
+        .map(|n| n.text.clone())
+        .unwrap_or_default()
+}
+
+fn pane_filter(app: &App, pane: &str) -> String {
+    app.pane(pane).expect("pane").filter().to_string()
+}
+
+fn select_node(app: &mut App, host: &str) {
+    app.run_command("nodes");
+    key(app, KeyCode::Char('g'));
+    for _ in 0..app.store.nodes.len() {
+        if let Selection::Node(id) = app.selection("nodes")
+            && app.store.node(&id).is_some_and(|n| n.hostname == host)
+        {
+            return;
+        }
+        key(app, KeyCode::Char('j'));
+    }
+    panic!("{host} is not in the nodes pane");
+}
+
+#[test]
+fn labels_form_adds_refuses_bad_keys_and_reviews() {
+    let mut app = common::populated_app();
+    select_node(&mut app, "node2");
+    key(&mut app, KeyCode::Char('L'));
+    assert_eq!(app.popup_names(), ["labels"]);
+    // a bad key is refused at the field and changes nothing
+    type_str(&mut app, "bad key=1");
+    key(&mut app, KeyCode::Enter);
+    let f = app.top_as::<LabelsForm>().expect("the form");
+    assert!(f.error.as_deref().is_some_and(|e| !e.is_empty()), "refused");
+    assert!(f.set.is_empty());
+    assert_eq!(f.input.text(), "bad key=1", "what was typed is kept");
+    // Ctrl-u clears the input (a real input widget)
+    app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    assert_eq!(app.top_as::<LabelsForm>().expect("form").input.text(), "");
+    // a good one is added
+    type_str(&mut app, "zone=eu");
+    key(&mut app, KeyCode::Enter);
+    let f = app.top_as::<LabelsForm>().expect("the form");
+    assert_eq!(f.set.get("zone").map(String::as_str), Some("eu"));
+    assert!(f.error.is_none());
+    assert!(
+        screen(&app, 100, 30).contains("+ zone=eu"),
+        "{}",
+        screen(&app, 100, 30)
+    );
+    // Enter on an empty input: the review replaces the form; y writes only that change
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.popup_names(), ["confirm"]);
+    assert!(writes(&mut app).is_empty(), "nothing written before y");
+    key(&mut app, KeyCode::Char('y'));
+    let w = writes(&mut app);
+    assert_eq!(w.len(), 1);
+    match &w[0].change {
+        WriteChange::Node(NodeChange::Labels { set, remove, .. }) => {
+            assert_eq!(set.get("zone").map(String::as_str), Some("eu"));
+            assert!(remove.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(app.popups.is_empty());
+}
+
+#[test]
+fn dangerous_drain_needs_the_typed_hostname_and_takes_a_paste() {
+    let mut app = common::populated_app(); // node1 is the leader
+    select_node(&mut app, "node1");
+    key(&mut app, KeyCode::Char('D'));
+    assert_eq!(app.popup_names(), ["confirm"]);
+    // y does nothing here; a wrong word does not confirm
+    key(&mut app, KeyCode::Char('y'));
+    key(&mut app, KeyCode::Enter);
+    assert!(writes(&mut app).is_empty());
+    assert_eq!(app.popup_names(), ["confirm"]);
+    // clear the y, paste the hostname
+    key(&mut app, KeyCode::Backspace);
+    app.on_paste("node1");
+    key(&mut app, KeyCode::Enter);
+    let w = writes(&mut app);
+    assert_eq!(w.len(), 1, "one write");
+    assert!(matches!(
+        &w[0].change,
+        WriteChange::Node(NodeChange::Availability {
+            to: Availability::Drain,
+            ..
+        })
+    ));
+    // the progress view replaced the dialog
+    assert_eq!(app.popup_names(), ["drain"]);
+    // a paste of two lines is refused whole
+    let mut app = common::populated_app();
+    select_node(&mut app, "node1");
+    key(&mut app, KeyCode::Char('D'));
+    app.on_paste("node1\nrm -rf /");
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        writes(&mut app).is_empty(),
+        "a multi-line paste confirms nothing"
+    );
+    assert!(
+        last_notice(&app).contains("nothing was pasted"),
+        "{}",
+        last_notice(&app)
+    );
+}
+
+#[test]
+fn filter_opens_selected_so_typing_replaces_it() {
+    let mut app = common::populated_app();
+    app.run_command("services");
+    key(&mut app, KeyCode::Char('/'));
+    type_str(&mut app, "gpu");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(pane_filter(&app, "services"), "gpu");
+    // reopening: the filter is selected, typing replaces it (not "gpucrashy")
+    key(&mut app, KeyCode::Char('/'));
+    type_str(&mut app, "web");
+    assert_eq!(pane_filter(&app, "services"), "web", "filters as you type");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(pane_filter(&app, "services"), "web");
+    assert_eq!(app.pane("services").map(|p| p.shown()), Some(1));
+    // arrows keep it and move: End then typing appends
+    key(&mut app, KeyCode::Char('/'));
+    key(&mut app, KeyCode::End);
+    type_str(&mut app, "x");
+    assert_eq!(pane_filter(&app, "services"), "webx");
+    // Esc clears
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(pane_filter(&app, "services"), "");
+    assert_eq!(app.pane("services").map(|p| p.shown()), Some(5));
+    // paste into the filter; a multi-line paste is refused and changes nothing
+    key(&mut app, KeyCode::Char('/'));
+    app.on_paste("pinned");
+    assert_eq!(pane_filter(&app, "services"), "pinned");
+    app.on_paste("a\nb");
+    assert_eq!(pane_filter(&app, "services"), "pinned");
+    assert!(last_notice(&app).contains("nothing was pasted"));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.pane("services").map(|p| p.shown()), Some(1));
+}
+
+#[test]
+fn the_command_line_takes_a_paste_and_completes() {
+    let mut app = common::populated_app();
+    key(&mut app, KeyCode::Char(':'));
+    app.on_paste("servi");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.focused(), "services");
+    // a paste with no input open says where to paste
+    app.on_paste("x");
+    assert!(
+        last_notice(&app).contains("press /"),
+        "{}",
+        last_notice(&app)
+    );
+}
+
+fn pinned_task(app: &App) -> Task {
+    app.store
+        .live_tasks
+        .iter()
+        .find(|t| t.state == TaskState::Pending)
+        .expect("fx-pinned's pending task")
+        .clone()
+}
+
+#[test]
+fn a_task_opens_its_details_with_the_whole_error() {
+    let mut app = common::populated_app();
+    let t = pinned_task(&app);
+    // follow fx-pinned from the services pane, then Enter on its task
+    app.run_command("services");
+    key(&mut app, KeyCode::Char('/'));
+    type_str(&mut app, "pinned");
+    key(&mut app, KeyCode::Enter);
+    app.run_command("tasks");
+    app.outbox.clear();
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.popup_names(), ["task"]);
+    // the service's history is asked for
+    assert!(app.outbox.iter().any(|o| matches!(
+        o,
+        Outgoing::Engine(EngineCmd::ReadTasks(TaskScope::Service(id))) if *id == t.service_id
+    )));
+    let s = screen(&app, 100, 30);
+    assert!(
+        s.contains("no suitable node (scheduling constraints not satisfied on 3 nodes)"),
+        "the whole error: {s}"
+    );
+    assert!(s.contains("fx-pinned.1"), "{s}");
+    assert!(s.contains("pending"), "{s}");
+    assert!(s.contains("history of this slot"), "{s}");
+    // the history arrives: an older failed task of the same slot shows
+    let mut old = t.clone();
+    old.id = "oldtask000000000000000000".into();
+    old.state = TaskState::Failed;
+    old.desired = TaskState::Shutdown;
+    old.error = "task: non-zero exit (1)".into();
+    old.created = t.created.map(|c| c - jiff::SignedDuration::from_secs(600));
+    app.apply(EngineMsg::Tasks {
+        scope: TaskScope::Service(t.service_id.clone()),
+        tasks: vec![t.clone(), old],
+    });
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("task: non-zero exit (1)"), "{s}");
+    assert!(s.contains("2 task(s)"), "{s}");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.popups.is_empty());
+}
+
+#[test]
+fn a_finished_drain_says_so_and_any_key_closes_it() {
+    let mut app = common::populated_app();
+    select_node(&mut app, "node2");
+    key(&mut app, KeyCode::Char('D'));
+    key(&mut app, KeyCode::Char('y'));
+    let w = writes(&mut app);
+    assert_eq!(w.len(), 1);
+    assert_eq!(app.popup_names(), ["drain"]);
+    // while it runs: other keys stay in the dialog, Esc would leave it
+    key(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.popup_names(), ["drain"]);
+    assert!(screen(&app, 100, 30).contains("Esc leaves (the drain goes on)"));
+    // the write is done, node2 is drained and its tasks are gone
+    let node2 = app
+        .store
+        .nodes
+        .iter()
+        .find(|n| n.hostname == "node2")
+        .expect("node2")
+        .id
+        .clone();
+    app.apply(EngineMsg::WriteDone {
+        seq: w[0].seq,
+        target: w[0].target.clone(),
+        action: w[0].action.clone(),
+        result: Ok(WriteOutcome {
+            before: serde_json::Value::Null,
+            after: serde_json::Value::Null,
+            version: 1,
+            attempts: 1,
+            noop: false,
+        }),
+    });
+    let mut nodes = app.store.nodes.clone();
+    for n in &mut nodes {
+        if n.id == node2 {
+            n.availability = Availability::Drain;
+        }
+    }
+    app.apply(EngineMsg::Nodes(nodes));
+    let live: Vec<Task> = app
+        .store
+        .live_tasks
+        .iter()
+        .filter(|t| t.node_id.as_ref() != Some(&node2))
+        .cloned()
+        .collect();
+    app.apply(EngineMsg::Tasks {
+        scope: TaskScope::Live,
+        tasks: live,
+    });
+    app.apply(EngineMsg::Tasks {
+        scope: TaskScope::Node(node2.clone()),
+        tasks: Vec::new(),
+    });
+    assert!(
+        app.ops.drains[&node2].done_at.is_some(),
+        "the drain is done"
+    );
+    let s = screen(&app, 100, 30);
+    assert!(s.contains("done · any key closes"), "{s}");
+    assert!(!s.contains("the drain goes on"), "{s}");
+    key(&mut app, KeyCode::Char('x'));
+    assert!(app.popups.is_empty(), "any key closes it");
+}
+
+#[test]
+fn help_scrolling_stops_at_its_last_line() {
+    let mut app = common::populated_app();
+    key(&mut app, KeyCode::Char('?'));
+    let first = screen(&app, 80, 12);
+    for _ in 0..200 {
+        key(&mut app, KeyCode::Char('j'));
+        let _ = render(&app, 80, 12);
+    }
+    let help = app
+        .top_as::<swarmdeck::view::help::Help>()
+        .expect("the help");
+    let at_end = help.scroll();
+    assert!(
+        at_end > 0 && at_end < 100,
+        "scrolled to the end, not past it: {at_end}"
+    );
+    let s = screen(&app, 80, 12);
+    assert_ne!(s, first);
+    assert!(
+        s.contains("marks the Raft leader"),
+        "the last line is in view: {s}"
+    );
+    // one more j changes nothing
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(screen(&app, 80, 12), s);
+}
+
+// ---------------------------------------------------------------------- no clones
+
+struct Probe<T>(PhantomData<T>);
+trait CloneProbe {
+    fn is_clone(&self) -> bool {
+        true
+    }
+}
+impl<T: Clone> CloneProbe for Probe<T> {}
+trait NotCloneProbe {
+    fn is_clone(&self) -> bool {
+        false
+    }
+}
+impl<T> NotCloneProbe for &Probe<T> {}
+
+macro_rules! clone_able {
+    ($t:ty) => {
+        (&Probe::<$t>(PhantomData)).is_clone()
+    };
+}
+
+/// Keys reach the popup on the stack by reference: no view type can even be cloned, so no
+/// key handler can copy a popup (or the document an editor popup will hold).
+#[test]
+fn no_view_can_be_cloned() {
+    use swarmdeck::view;
+    assert!(clone_able!(String), "the probe sees Clone types");
+    assert!(!clone_able!(view::confirm::WriteConfirm));
+    assert!(!clone_able!(view::labels::LabelsForm));
+    assert!(!clone_able!(view::filter::FilterPrompt));
+    assert!(!clone_able!(view::command::CommandLine));
+    assert!(!clone_able!(view::help::Help));
+    assert!(!clone_able!(view::drain::DrainView));
+    assert!(!clone_able!(view::rebalance::RebalanceView));
+    assert!(!clone_able!(view::audit::AuditView));
+    assert!(!clone_able!(view::task_detail::TaskDetail));
+    assert!(!clone_able!(swarmdeck::app::Popup));
+    assert!(!clone_able!(swarmdeck::app::App));
+}
