@@ -175,71 +175,62 @@ impl Default for Store {
 impl Store {
     /// Take an engine message's data; `now` stamps freshness. Messages that are not data
     /// (writes, the audit log, notices) change nothing here.
-    pub fn apply(&mut self, msg: &EngineMsg, now: Timestamp) -> Changed {
+    pub fn apply(&mut self, msg: EngineMsg, now: Timestamp) -> Changed {
         let mut changed = Changed::default();
         match msg {
             EngineMsg::Connecting { endpoint } => {
                 if !matches!(self.conn, ConnState::Lost { .. } | ConnState::Failed { .. }) {
-                    self.conn = ConnState::Connecting {
-                        endpoint: endpoint.clone(),
-                    };
+                    self.conn = ConnState::Connecting { endpoint };
                 }
                 changed.conn = true;
             }
             EngineMsg::Connected { endpoint, info } => {
-                self.conn = ConnState::Connected {
-                    endpoint: endpoint.clone(),
-                };
-                self.info = Some(info.clone());
+                self.conn = ConnState::Connected { endpoint };
+                self.info = Some(info);
                 self.fetch_error = None;
                 changed.conn = true;
             }
             EngineMsg::ConnectFailed { errors } => {
-                self.conn = ConnState::Failed {
-                    errors: errors.clone(),
-                };
+                self.conn = ConnState::Failed { errors };
                 changed.conn = true;
             }
             EngineMsg::Lost { endpoint, reason } => {
-                self.conn = ConnState::Lost {
-                    endpoint: endpoint.clone(),
-                    reason: reason.clone(),
-                };
+                self.conn = ConnState::Lost { endpoint, reason };
                 changed.conn = true;
             }
             EngineMsg::Info(info) => {
-                self.info = Some(info.clone());
+                self.info = Some(info);
                 changed.conn = true;
             }
             EngineMsg::Nodes(nodes) => {
-                self.nodes = nodes.clone();
+                self.nodes = nodes;
                 self.fresh(now);
                 changed.nodes = true;
                 changed.conn = true;
             }
             EngineMsg::Services(services) => {
-                self.services = services.clone();
+                self.services = services;
                 self.fresh(now);
                 changed.services = true;
                 changed.conn = true;
             }
             EngineMsg::Tasks { scope, tasks } => {
-                if *scope == TaskScope::Live {
-                    self.live_tasks = tasks.clone();
+                if scope == TaskScope::Live {
+                    self.live_tasks = tasks;
                     self.fresh(now);
                     changed.tasks = true;
                     changed.conn = true;
                 } else {
-                    self.scoped.insert(scope.clone(), tasks.clone());
+                    self.scoped.insert(scope, tasks);
                     changed.scoped = true;
                 }
             }
             EngineMsg::FetchFailed { error, .. } => {
-                self.fetch_error = Some(error.clone());
+                self.fetch_error = Some(error);
                 changed.conn = true;
             }
             EngineMsg::Event(ev) => {
-                self.events.push_back(ev.clone());
+                self.events.push_back(ev);
                 while self.events.len() > 200 {
                     self.events.pop_front();
                 }

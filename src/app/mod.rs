@@ -260,26 +260,16 @@ impl App {
             }
             _ => {}
         }
-        let changed = self.store.apply(&msg, self.now);
-        match msg {
-            EngineMsg::Nodes(_) if !self.store.vips.is_empty() => {
-                self.outbox
-                    .push(Outgoing::Vip(VipCmd::Nodes(self.store.node_addrs())));
-            }
-            EngineMsg::Event(ev)
-                if ev.kind == crate::engine::EventKind::Node && !self.store.vips.is_empty() =>
-            {
-                self.outbox.push(Outgoing::Vip(VipCmd::CheckNow));
-            }
-            EngineMsg::Tasks { scope, .. } if scope != TaskScope::Live => {
-                self.ops.node_tasks_read(&scope);
-            }
+        let changed = match msg {
             EngineMsg::WriteDone {
                 seq,
                 target,
                 action,
                 result,
-            } => self.write_done(seq, &target, &action, &result),
+            } => {
+                self.write_done(seq, &target, &action, &result);
+                return;
+            }
             EngineMsg::Audit(result) => {
                 self.ops.audit.loading = false;
                 match result {
@@ -291,8 +281,27 @@ impl App {
                     Err(e) => self.ops.audit.error = Some(e),
                 }
                 self.changed_popups(crate::store::Changed::default());
+                return;
             }
-            _ => {}
+            EngineMsg::Event(ev) => {
+                if ev.kind == crate::engine::EventKind::Node && !self.store.vips.is_empty() {
+                    self.outbox.push(Outgoing::Vip(VipCmd::CheckNow));
+                }
+                self.store.apply(EngineMsg::Event(ev), self.now)
+            }
+            EngineMsg::Tasks { scope, tasks } => {
+                if scope != TaskScope::Live {
+                    self.ops.node_tasks_read(&scope);
+                }
+                self.store
+                    .apply(EngineMsg::Tasks { scope, tasks }, self.now)
+            }
+            // the lists move into the store: no copy per poll
+            other => self.store.apply(other, self.now),
+        };
+        if changed.nodes && !self.store.vips.is_empty() {
+            self.outbox
+                .push(Outgoing::Vip(VipCmd::Nodes(self.store.node_addrs())));
         }
         if changed.any() {
             self.changed(changed);

@@ -59,7 +59,8 @@ impl Rows for NodeRows {
         )
     }
     fn shows(&self, what: Changed) -> bool {
-        what.nodes || what.tasks || what.vips
+        // the filter text is the node's own; running counts and marks are drawn, not cached
+        what.nodes
     }
     fn columns(&self, data: Data<'_>, _width: u16) -> Vec<Column> {
         let name_w = data
