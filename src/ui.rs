@@ -57,6 +57,32 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(line) = prompt {
         frame.render_widget(Clear, bottom);
         frame.render_widget(Paragraph::new(line), bottom);
+        // what the prompt just refused (a paste of several lines) shows right above it
+        if let Some(n) = app.current_notice()
+            && rest.height > 0
+        {
+            let above = Rect {
+                y: bottom.y - 1,
+                height: 1,
+                ..bottom
+            };
+            frame.render_widget(Clear, above);
+            frame.render_widget(
+                Paragraph::new(Line::styled(
+                    format!(" {}", n.text),
+                    level_style(n.level, theme),
+                )),
+                above,
+            );
+        }
+    }
+}
+
+fn level_style(level: Level, theme: &Theme) -> ratatui::style::Style {
+    match level {
+        Level::Info => theme.info,
+        Level::Warn => theme.warn,
+        Level::Danger => theme.danger,
     }
 }
 
