@@ -1,11 +1,6 @@
 //! The panes of the main screen, top to bottom, in Tab order. Each is a [`ListPane`] over
-//! its own [`super::list::Rows`]; adding a pane is one new file here plus one line in
-//! [`registry`].
-
-pub mod nodes;
-pub mod services;
-pub mod tasks;
-pub mod vips;
+//! its own [`super::list::Rows`]; adding a pane is one new file here (its `Rows` and
+//! [`PaneRows`]) plus one line in the `panes!` list below.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -14,14 +9,24 @@ use super::list::{Data, ListPane, Rows};
 use super::{DrawCtx, View};
 use crate::domain::{NodeId, ServiceId, TaskId};
 
-/// Every pane, in screen order. One line per pane.
-pub fn registry() -> Vec<Box<dyn Pane>> {
-    vec![
-        Box::new(ListPane::new(nodes::NodeRows)),
-        Box::new(ListPane::new(services::ServiceRows)),
-        Box::new(ListPane::new(tasks::TaskRows)),
-        Box::new(ListPane::new(vips::VipRows)),
-    ]
+/// Declares each pane's module and lists its rows in [`registry`], in screen (and Tab)
+/// order: one line per pane.
+macro_rules! panes {
+    ($($module:ident :: $rows:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// Every pane, in screen order.
+        pub fn registry() -> Vec<Box<dyn Pane>> {
+            vec![$(Box::new(ListPane::new($module::$rows)),)*]
+        }
+    };
+}
+
+panes! {
+    nodes::NodeRows,
+    services::ServiceRows,
+    tasks::TaskRows,
+    vips::VipRows,
 }
 
 /// What is selected in a pane, for the panes that follow it and the actions on it.
