@@ -4,8 +4,6 @@
 mod common;
 
 use jiff::SignedDuration;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use swarmdeck::app::App;
@@ -14,30 +12,12 @@ use swarmdeck::domain::{NodeState, Reachability};
 use swarmdeck::engine::{ConnectError, EngineMsg};
 use swarmdeck::keymap::Keymap;
 use swarmdeck::theme::Theme;
-use swarmdeck::ui::{LEADER_MARK, draw};
+use swarmdeck::ui::LEADER_MARK;
 use swarmdeck::view::pane::Selection;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (140, 40)];
 
-fn render(app: &App, w: u16, h: u16) -> Buffer {
-    let theme = Theme::builtin_default();
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    terminal
-        .draw(|f| draw(f, f.area(), app, &theme))
-        .expect("draw");
-    terminal.backend().buffer().clone()
-}
-
-fn text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
+use common::{render, text};
 
 fn snap(name: &str, app: &App) {
     for (w, h) in SIZES {

@@ -7,15 +7,11 @@ mod common;
 
 use std::marker::PhantomData;
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use swarmdeck::app::{App, Outgoing};
 use swarmdeck::domain::{Availability, Task, TaskState};
 use swarmdeck::engine::write::{NodeChange, WriteOutcome};
 use swarmdeck::engine::{EngineCmd, EngineMsg, TaskScope, WriteChange, WriteRequest};
-use swarmdeck::theme::Theme;
 use swarmdeck::view::labels::LabelsForm;
 use swarmdeck::view::pane::Selection;
 
@@ -29,25 +25,10 @@ fn type_str(app: &mut App, s: &str) {
     }
 }
 
-fn render(app: &App, w: u16, h: u16) -> Buffer {
-    let theme = Theme::builtin_default();
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    terminal
-        .draw(|f| swarmdeck::ui::draw(f, f.area(), app, &theme))
-        .expect("draw");
-    terminal.backend().buffer().clone()
-}
+use common::render;
 
 fn screen(app: &App, w: u16, h: u16) -> String {
-    let buf = render(app, w, h);
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
+    common::text(&render(app, w, h))
 }
 
 /// The writes the app queued for the engine (and forget the rest of the outbox).

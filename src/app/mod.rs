@@ -76,6 +76,35 @@ pub struct App {
     pub outbox: Vec<Outgoing>,
 }
 
+/// What views read, borrowed apart from the panes and the popups, which are lent out `&mut`
+/// at the same time.
+struct Shared<'a> {
+    store: &'a Store,
+    ops: &'a Ops,
+    keymap: &'a Keymap,
+    now: Timestamp,
+    readonly: bool,
+    page: usize,
+    follow: &'a Option<TaskScope>,
+    drill: &'a Option<TaskScope>,
+}
+
+impl Shared<'_> {
+    fn ctx<'b>(&'b self, fx: &'b mut Effects) -> Ctx<'b> {
+        Ctx {
+            store: self.store,
+            ops: self.ops,
+            keymap: self.keymap,
+            now: self.now,
+            readonly: self.readonly,
+            page: self.page,
+            follow: self.follow.clone(),
+            drill: self.drill.clone(),
+            fx,
+        }
+    }
+}
+
 fn is_ctrl_c(key: &KeyEvent) -> bool {
     key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
 }
@@ -176,6 +205,39 @@ impl App {
 
     pub fn age_secs(&self) -> Option<i64> {
         self.store.age_secs(self.now)
+    }
+
+    /// The panes, the popups and the focus, `&mut`, beside what views read.
+    fn split(&mut self) -> (Shared<'_>, &mut Vec<Box<dyn Pane>>, &mut Vec<Popup>, usize) {
+        let App {
+            panes,
+            popups,
+            focus,
+            store,
+            ops,
+            keymap,
+            now,
+            readonly,
+            page,
+            follow,
+            drill,
+            ..
+        } = self;
+        (
+            Shared {
+                store,
+                ops,
+                keymap,
+                now: *now,
+                readonly: *readonly,
+                page: *page,
+                follow,
+                drill,
+            },
+            panes,
+            popups,
+            *focus,
+        )
     }
 
     // ---------------------------------------------------------------- changing
@@ -333,29 +395,8 @@ impl App {
         }
         let mut fx = Effects::default();
         {
-            let App {
-                panes,
-                store,
-                ops,
-                keymap,
-                now,
-                readonly,
-                page,
-                follow,
-                drill,
-                ..
-            } = self;
-            let mut cx = Ctx {
-                store,
-                ops,
-                keymap,
-                now: *now,
-                readonly: *readonly,
-                page: *page,
-                follow: follow.clone(),
-                drill: drill.clone(),
-                fx: &mut fx,
-            };
+            let (shared, panes, _, _) = self.split();
+            let mut cx = shared.ctx(&mut fx);
             for p in panes.iter_mut() {
                 p.changed(what, &mut cx);
             }
@@ -368,29 +409,8 @@ impl App {
     fn changed_popups(&mut self, what: crate::store::Changed) {
         let mut fx = Effects::default();
         {
-            let App {
-                popups,
-                store,
-                ops,
-                keymap,
-                now,
-                readonly,
-                page,
-                follow,
-                drill,
-                ..
-            } = self;
-            let mut cx = Ctx {
-                store,
-                ops,
-                keymap,
-                now: *now,
-                readonly: *readonly,
-                page: *page,
-                follow: follow.clone(),
-                drill: drill.clone(),
-                fx: &mut fx,
-            };
+            let (shared, _, popups, _) = self.split();
+            let mut cx = shared.ctx(&mut fx);
             for p in popups.iter_mut() {
                 p.view.changed(what, &mut cx);
             }
@@ -490,33 +510,12 @@ impl App {
         f: impl FnOnce(&mut dyn View, &mut Ctx<'_>) -> Outcome,
     ) -> (Outcome, Effects, u64) {
         let mut fx = Effects::default();
-        let App {
-            popups,
-            store,
-            ops,
-            keymap,
-            now,
-            readonly,
-            page,
-            follow,
-            drill,
-            ..
-        } = self;
+        let (shared, _, popups, _) = self.split();
         let Some(top) = popups.last_mut() else {
             return (Outcome::Ignored, fx, 0);
         };
         let id = top.id;
-        let mut cx = Ctx {
-            store,
-            ops,
-            keymap,
-            now: *now,
-            readonly: *readonly,
-            page: *page,
-            follow: follow.clone(),
-            drill: drill.clone(),
-            fx: &mut fx,
-        };
+        let mut cx = shared.ctx(&mut fx);
         let out = f(top.view.as_mut(), &mut cx);
         (out, fx, id)
     }
@@ -527,31 +526,9 @@ impl App {
         f: impl FnOnce(&mut dyn View, &mut Ctx<'_>) -> Outcome,
     ) -> (Outcome, Effects) {
         let mut fx = Effects::default();
-        let App {
-            panes,
-            focus,
-            store,
-            ops,
-            keymap,
-            now,
-            readonly,
-            page,
-            follow,
-            drill,
-            ..
-        } = self;
-        let mut cx = Ctx {
-            store,
-            ops,
-            keymap,
-            now: *now,
-            readonly: *readonly,
-            page: *page,
-            follow: follow.clone(),
-            drill: drill.clone(),
-            fx: &mut fx,
-        };
-        let out = f(panes[*focus].as_mut(), &mut cx);
+        let (shared, panes, _, focus) = self.split();
+        let mut cx = shared.ctx(&mut fx);
+        let out = f(panes[focus].as_mut(), &mut cx);
         (out, fx)
     }
 
@@ -906,29 +883,8 @@ impl App {
         {
             let mut fx = Effects::default();
             let out = {
-                let App {
-                    popups,
-                    store,
-                    ops,
-                    keymap,
-                    now,
-                    readonly,
-                    page,
-                    follow,
-                    drill,
-                    ..
-                } = self;
-                let mut cx = Ctx {
-                    store,
-                    ops,
-                    keymap,
-                    now: *now,
-                    readonly: *readonly,
-                    page: *page,
-                    follow: follow.clone(),
-                    drill: drill.clone(),
-                    fx: &mut fx,
-                };
+                let (shared, _, popups, _) = self.split();
+                let mut cx = shared.ctx(&mut fx);
                 match popups.iter_mut().find(|p| p.id == id) {
                     Some(p) => p.view.write_done(result, &mut cx),
                     None => Outcome::Handled,

@@ -10,9 +10,10 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::{Ctx, DrawCtx, Outcome, View};
 use crate::domain::NodeId;
-use crate::engine::write::{WriteError, WriteOutcome};
 use crate::keymap::Keymap;
 
+/// The write's result goes to the drain the app follows ([`crate::app::ops::Ops::drains`]);
+/// this view draws from there.
 pub struct DrainView {
     node: NodeId,
 }
@@ -53,15 +54,6 @@ impl View for DrainView {
             KeyCode::Esc | KeyCode::Char('q') => Outcome::Close,
             _ => Outcome::Handled,
         }
-    }
-
-    fn write_done(
-        &mut self,
-        _result: &Result<WriteOutcome, WriteError>,
-        _cx: &mut Ctx<'_>,
-    ) -> Outcome {
-        // the app records the result in the drain it follows; this view draws from there
-        Outcome::Handled
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, cx: &DrawCtx<'_>) {

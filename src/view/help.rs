@@ -1,8 +1,6 @@
 //! The `?` help screen: every key of the global table and of the view it was opened from,
 //! generated from the keymap in use. Scrolling stops at the last line.
 
-use std::cell::Cell;
-
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -10,16 +8,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use super::pane::nodes::{LEADER_MARK, VIP_MARK};
-use super::{Ctx, DrawCtx, Outcome, View};
+use super::{Ctx, DrawCtx, Outcome, Scroll, View};
 use crate::keymap::{Action, Keymap};
 
 pub struct Help {
     /// The view whose keys are listed with the global ones.
     from: &'static str,
     from_actions: &'static [Action],
-    scroll: u16,
-    /// The last line that can be at the top (known once drawn).
-    max_scroll: Cell<u16>,
+    scroll: Scroll,
 }
 
 impl Help {
@@ -27,13 +23,12 @@ impl Help {
         Help {
             from,
             from_actions,
-            scroll: 0,
-            max_scroll: Cell::new(u16::MAX),
+            scroll: Scroll::default(),
         }
     }
 
     pub fn scroll(&self) -> u16 {
-        self.scroll
+        self.scroll.pos()
     }
 
     fn lines(&self, cx: &DrawCtx<'_>) -> Vec<Line<'static>> {
@@ -73,21 +68,15 @@ impl View for Help {
     }
 
     fn key(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) -> Outcome {
-        let max = self.max_scroll.get();
-        match cx.action("help", key) {
-            Some(Action::Down) => self.scroll = (self.scroll + 1).min(max),
-            Some(Action::Up) => self.scroll = self.scroll.saturating_sub(1),
-            Some(Action::PageDown) => {
-                self.scroll = self.scroll.saturating_add(cx.page as u16).min(max)
-            }
-            Some(Action::PageUp) => self.scroll = self.scroll.saturating_sub(cx.page as u16),
-            Some(Action::Top) => self.scroll = 0,
-            Some(Action::Bottom) => self.scroll = max.min(u16::MAX - 1),
-            Some(Action::Help | Action::Back | Action::Quit) => return Outcome::Close,
-            _ if key.code == KeyCode::Esc => return Outcome::Close,
-            _ => {}
+        let action = cx.action("help", key);
+        if self.scroll.action(action, cx.page) {
+            return Outcome::Handled;
         }
-        Outcome::Handled
+        match action {
+            Some(Action::Help | Action::Back | Action::Quit) => Outcome::Close,
+            _ if key.code == KeyCode::Esc => Outcome::Close,
+            _ => Outcome::Handled,
+        }
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, cx: &DrawCtx<'_>) {
@@ -95,9 +84,7 @@ impl View for Help {
         let lines = self.lines(cx);
         let h = (lines.len() as u16 + 2).min(area.height);
         let rect = crate::widget::centered(area, 72, h);
-        let inner_h = rect.height.saturating_sub(2);
-        let max = (lines.len() as u16).saturating_sub(inner_h);
-        self.max_scroll.set(max);
+        let top = self.scroll.fit(lines.len(), rect.height.saturating_sub(2));
         frame.render_widget(Clear, rect);
         let block = Block::bordered()
             .border_type(BorderType::Rounded)
@@ -107,7 +94,7 @@ impl View for Help {
         frame.render_widget(
             Paragraph::new(lines)
                 .block(block)
-                .scroll((self.scroll.min(max), 0))
+                .scroll((top, 0))
                 .style(theme.text),
             rect,
         );

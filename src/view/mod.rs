@@ -215,3 +215,51 @@ pub fn prompt_spans<'a>(
     }
     spans
 }
+
+/// A scroll position over lines that stops at the last one: the most it can be is learnt when
+/// the lines are drawn (only then is the height known), and kept for the next key.
+pub struct Scroll {
+    pos: u16,
+    max: std::cell::Cell<u16>,
+}
+
+impl Default for Scroll {
+    fn default() -> Self {
+        Scroll {
+            pos: 0,
+            max: std::cell::Cell::new(u16::MAX),
+        }
+    }
+}
+
+impl Scroll {
+    /// The first line shown.
+    pub fn pos(&self) -> u16 {
+        self.pos.min(self.max.get())
+    }
+
+    /// While drawing: `lines` rows into `height`; the first line to show.
+    pub fn fit(&self, lines: usize, height: u16) -> u16 {
+        let max = u16::try_from(lines)
+            .unwrap_or(u16::MAX)
+            .saturating_sub(height);
+        self.max.set(max);
+        self.pos.min(max)
+    }
+
+    /// A navigation action; whether it was one.
+    pub fn action(&mut self, action: Option<Action>, page: usize) -> bool {
+        let max = self.max.get();
+        let page = u16::try_from(page).unwrap_or(u16::MAX);
+        self.pos = match action {
+            Some(Action::Down) => self.pos.saturating_add(1).min(max),
+            Some(Action::Up) => self.pos().saturating_sub(1),
+            Some(Action::PageDown) => self.pos.saturating_add(page).min(max),
+            Some(Action::PageUp) => self.pos().saturating_sub(page),
+            Some(Action::Top) => 0,
+            Some(Action::Bottom) => max,
+            _ => return false,
+        };
+        true
+    }
+}

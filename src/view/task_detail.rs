@@ -2,8 +2,6 @@
 //! current state with their times, node, slot, container, exit code, image, the configs and
 //! secrets it mounts, and the history of its slot (the tasks that held it before).
 
-use std::cell::Cell;
-
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
@@ -11,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::pane::tasks::state_style;
-use super::{Ctx, DrawCtx, Outcome, View};
+use super::{Ctx, DrawCtx, Outcome, Scroll, View};
 use crate::domain::{Task, TaskId, short_age};
 use crate::engine::{EngineCmd, TaskScope};
 use crate::keymap::{Action, Keymap};
@@ -21,8 +19,7 @@ pub struct TaskDetail {
     id: TaskId,
     /// The task as it was when opened (shown if it drops out of every list).
     opened: Task,
-    scroll: u16,
-    max_scroll: Cell<u16>,
+    scroll: Scroll,
 }
 
 impl TaskDetail {
@@ -34,8 +31,7 @@ impl TaskDetail {
         TaskDetail {
             id: task.id.clone(),
             opened: task,
-            scroll: 0,
-            max_scroll: Cell::new(u16::MAX),
+            scroll: Scroll::default(),
         }
     }
 
@@ -236,21 +232,15 @@ impl View for TaskDetail {
     }
 
     fn key(&mut self, key: &KeyEvent, cx: &mut Ctx<'_>) -> Outcome {
-        let max = self.max_scroll.get();
-        match cx.action("task", key) {
-            Some(Action::Down) => self.scroll = (self.scroll + 1).min(max),
-            Some(Action::Up) => self.scroll = self.scroll.saturating_sub(1),
-            Some(Action::PageDown) => {
-                self.scroll = self.scroll.saturating_add(cx.page as u16).min(max)
-            }
-            Some(Action::PageUp) => self.scroll = self.scroll.saturating_sub(cx.page as u16),
-            Some(Action::Top) => self.scroll = 0,
-            Some(Action::Bottom) => self.scroll = max,
-            Some(Action::Back | Action::Quit | Action::Enter) => return Outcome::Close,
-            _ if key.code == KeyCode::Esc => return Outcome::Close,
-            _ => {}
+        let action = cx.action("task", key);
+        if self.scroll.action(action, cx.page) {
+            return Outcome::Handled;
         }
-        Outcome::Handled
+        match action {
+            Some(Action::Back | Action::Quit | Action::Enter) => Outcome::Close,
+            _ if key.code == KeyCode::Esc => Outcome::Close,
+            _ => Outcome::Handled,
+        }
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, cx: &DrawCtx<'_>) {
@@ -275,13 +265,12 @@ impl View for TaskDetail {
         // wrapped lines: count what they take at this width
         let width = usize::from(inner.width.max(1));
         let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
-        let max = (rows as u16).saturating_sub(inner.height);
-        self.max_scroll.set(max);
+        let top = self.scroll.fit(rows, inner.height);
         frame.render_widget(
             Paragraph::new(lines)
                 .block(block)
                 .wrap(Wrap { trim: false })
-                .scroll((self.scroll.min(max), 0)),
+                .scroll((top, 0)),
             rect,
         );
     }

@@ -85,3 +85,26 @@ pub fn populated_app() -> App {
     app.dirty = false;
     app
 }
+
+/// The app drawn on a test terminal of `w` × `h`.
+pub fn render(app: &App, w: u16, h: u16) -> ratatui::buffer::Buffer {
+    let theme = swarmdeck::theme::Theme::builtin_default();
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("test terminal");
+    terminal
+        .draw(|f| swarmdeck::ui::draw(f, f.area(), app, &theme))
+        .expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+/// A buffer's characters, a line per row.
+pub fn text(buf: &ratatui::buffer::Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
