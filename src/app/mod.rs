@@ -90,6 +90,16 @@ struct Shared<'a> {
 }
 
 impl Shared<'_> {
+    fn data(&self) -> Data<'_> {
+        Data {
+            store: self.store,
+            ops: self.ops,
+            follow: self.follow.as_ref(),
+            drill: self.drill.as_ref(),
+            now: self.now,
+        }
+    }
+
     fn ctx<'b>(&'b self, fx: &'b mut Effects) -> Ctx<'b> {
         Ctx {
             store: self.store,
@@ -430,14 +440,10 @@ impl App {
             if self.drill.is_none()
                 && let Some(t) = self.pane_index("tasks")
             {
-                let data = Data {
-                    store: &self.store,
-                    ops: &self.ops,
-                    follow: self.follow.as_ref(),
-                    drill: self.drill.as_ref(),
-                    now: self.now,
-                };
-                self.panes[t].rebuild_view(data);
+                let (shared, panes, _, _) = self.split();
+
+                let data = shared.data();
+                panes[t].rebuild_view(data);
             }
         }
     }
@@ -649,15 +655,11 @@ impl App {
         let Some(t) = self.pane_index("tasks") else {
             return;
         };
-        let data = Data {
-            store: &self.store,
-            ops: &self.ops,
-            follow: self.follow.as_ref(),
-            drill: self.drill.as_ref(),
-            now: self.now,
-        };
-        self.panes[t].set_filter(String::new(), data);
-        self.panes[t].refresh(data);
+        let (shared, panes, _, _) = self.split();
+
+        let data = shared.data();
+        panes[t].set_filter(String::new(), data);
+        panes[t].refresh(data);
     }
 
     /// Run the command typed on the command line.
@@ -735,24 +737,16 @@ impl App {
 
     fn set_filter(&mut self, context: &str, filter: String) {
         if let Some(i) = self.pane_index(context) {
-            let data = Data {
-                store: &self.store,
-                ops: &self.ops,
-                follow: self.follow.as_ref(),
-                drill: self.drill.as_ref(),
-                now: self.now,
-            };
-            self.panes[i].set_filter(filter, data);
+            let (shared, panes, _, _) = self.split();
+
+            let data = shared.data();
+            panes[i].set_filter(filter, data);
             return;
         }
-        let data = Data {
-            store: &self.store,
-            ops: &self.ops,
-            follow: self.follow.as_ref(),
-            drill: self.drill.as_ref(),
-            now: self.now,
-        };
-        for p in self.popups.iter_mut().rev() {
+        let (shared, _, popups, _) = self.split();
+
+        let data = shared.data();
+        for p in popups.iter_mut().rev() {
             if p.view.context() == context && p.view.apply_filter(&filter, data) {
                 return;
             }
