@@ -112,6 +112,32 @@ fn labels_form_adds_refuses_bad_keys_and_reviews() {
 }
 
 #[test]
+fn the_labels_form_takes_a_paste() {
+    let mut app = common::populated_app();
+    select_node(&mut app, "node3");
+    key(&mut app, KeyCode::Char('L'));
+    app.on_paste("rack=r2");
+    assert_eq!(
+        app.top_as::<LabelsForm>().expect("form").input.text(),
+        "rack=r2"
+    );
+    key(&mut app, KeyCode::Enter);
+    let f = app.top_as::<LabelsForm>().expect("form");
+    assert_eq!(f.set.get("rack").map(String::as_str), Some("r2"));
+    // two lines are refused at the field, and nothing is typed
+    app.on_paste("a=1\nb=2");
+    let f = app.top_as::<LabelsForm>().expect("form");
+    assert_eq!(f.input.text(), "");
+    assert!(
+        f.error
+            .as_deref()
+            .is_some_and(|e| e.contains("nothing was pasted")),
+        "{:?}",
+        f.error
+    );
+}
+
+#[test]
 fn dangerous_drain_needs_the_typed_hostname_and_takes_a_paste() {
     let mut app = common::populated_app(); // node1 is the leader
     select_node(&mut app, "node1");
