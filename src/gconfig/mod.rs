@@ -7,6 +7,7 @@
 //! merge, plans, drift judgement), unit-tested without Docker; [`io`] does the engine I/O,
 //! through the raw JSON core of `engine/write.rs`. See docs/config-editor.md.
 
+pub mod cmd;
 pub mod io;
 
 use std::collections::BTreeMap;
