@@ -894,24 +894,24 @@ async fn follow(
                 tasks: tasks.clone(),
             });
         }
-        let failed_task = || {
-            tasks
-                .iter()
-                .find(|t| t.version == to && matches!(t.state.as_str(), "failed" | "rejected"))
-                .map(|t| format!("; task on {}: {} {}", t.node, t.state, t.error))
-                .unwrap_or_default()
+        let why = if matches!(
+            state.as_str(),
+            "paused" | "rollback_started" | "rollback_paused" | "rollback_completed"
+        ) || Instant::now() >= deadline
+        {
+            last_failure(ctx, doc, service, target, to, &nodes).await
+        } else {
+            String::new()
         };
         let fail = |what: &str| {
-            let reason = format!(
-                "{name}: {what}{}{}",
+            format!(
+                "{name}: {what}{}{why}",
                 if message.is_empty() {
                     String::new()
                 } else {
                     format!(": {message}")
                 },
-                failed_task()
-            );
-            reason
+            )
         };
         // the service was updated again by someone else since our write: stop following
         let newer = raw
@@ -955,6 +955,51 @@ async fn follow(
         }
         tokio::time::sleep(opts.poll).await;
     }
+}
+
+/// The newest failed or rejected task of a service on version `to`, as "; task on NODE:
+/// STATE: ERR" ("" when none).
+async fn last_failure(
+    ctx: &Ctx,
+    doc: &str,
+    service: &str,
+    target: &str,
+    to: Option<u64>,
+    nodes: &HashMap<String, String>,
+) -> String {
+    let Ok(tasks) = get_json(ctx, "/tasks", &filters(&json!({"service": [service]}))).await else {
+        return String::new();
+    };
+    let text = |t: &Value, p: &str| {
+        t.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    tasks
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter(|t| matches!(text(t, "/Status/State").as_str(), "failed" | "rejected"))
+        .filter(|t| {
+            let refs = t
+                .pointer("/Spec/ContainerSpec/Configs")
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice);
+            ref_at(refs, target).and_then(|n| parse_name(doc, Kind::Document, n)) == to
+        })
+        .max_by_key(|t| text(t, "/Status/Timestamp"))
+        .map(|t| {
+            let node = text(t, "/NodeID");
+            format!(
+                "; task on {}: {}: {}",
+                nodes.get(&node).unwrap_or(&node),
+                text(t, "/Status/State"),
+                text(t, "/Status/Err")
+            )
+        })
+        .unwrap_or_default()
 }
 
 fn report(on_event: &mut impl FnMut(RolloutEvent), name: &str, reason: String) -> String {
