@@ -24,6 +24,7 @@ struct Run {
 
 /// Run `swarmdeck config --doc DOC ARGS… --host <every manager>`, with its audit log in `data`.
 fn config(lab: &LabGuard, data: &Path, doc: &str, args: &[&str]) -> Run {
+    let started = std::time::Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_swarmdeck"))
         .arg("config")
         .args(["--doc", doc])
@@ -35,6 +36,11 @@ fn config(lab: &LabGuard, data: &Path, doc: &str, args: &[&str]) -> Run {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run swarmdeck");
+    eprintln!(
+        "config {args:?}: exit {:?} after {:.1?}",
+        out.status.code(),
+        started.elapsed()
+    );
     Run {
         code: out.status.code().unwrap_or(-1),
         out: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -176,9 +182,24 @@ fn apply_subscribe_rollout_drift_and_rollback_reach_every_container() {
             "true",
             "--health-interval",
             "1s",
+            "--stop-grace-period",
+            "1s",
+            "--update-monitor",
+            "1s",
         ],
     );
-    lab.create_service("gcfg-agent", &["--mode", "global"]);
+    // `sleep` ignores SIGTERM: a short grace period keeps each task's replacement quick
+    lab.create_service(
+        "gcfg-agent",
+        &[
+            "--mode",
+            "global",
+            "--stop-grace-period",
+            "1s",
+            "--update-monitor",
+            "1s",
+        ],
+    );
     wait_running(&lab, "gcfg-web", 2);
     wait_running(&lab, "gcfg-agent", lab.nodes.len());
 
@@ -615,7 +636,17 @@ fn a_failing_service_update_stops_the_rollout_and_says_which_and_why() {
     let _clean = Cleanup::new(&["gcfg-f1", "gcfg-f2", "gcfg-f3"], &[doc]);
     let dir = tempfile::tempdir().expect("tempdir");
     for s in ["gcfg-f1", "gcfg-f2", "gcfg-f3"] {
-        lab.create_service(s, &["--replicas", "1", "--update-monitor", "2s"]);
+        lab.create_service(
+            s,
+            &[
+                "--replicas",
+                "1",
+                "--update-monitor",
+                "2s",
+                "--stop-grace-period",
+                "1s",
+            ],
+        );
     }
     for s in ["gcfg-f1", "gcfg-f2", "gcfg-f3"] {
         wait_running(&lab, s, 1);
