@@ -624,7 +624,7 @@ pub enum RolloutEvent {
 }
 
 /// A service the rollout moved (to return it to `previous`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Moved {
     pub id: String,
     pub name: String,
