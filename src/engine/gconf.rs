@@ -81,7 +81,12 @@ pub(super) fn start(
             None => refused(&cmd, "not connected to a manager"),
             Some(ctx) => run(&ctx, seq, cmd, &tx).await,
         };
-        let _ = tx.send(EngineMsg::ConfigDone { seq, answer }).await;
+        let _ = tx
+            .send(EngineMsg::ConfigDone {
+                seq,
+                answer: Box::new(answer),
+            })
+            .await;
     });
 }
 
@@ -185,7 +190,7 @@ mod tests {
         while let Some(msg) = recv_until(&mut engine.rx, deadline).await {
             if let EngineMsg::ConfigDone { seq, answer } = msg {
                 assert_eq!(seq, 7);
-                return answer;
+                return *answer;
             }
         }
         panic!("no ConfigDone within 10 s");

@@ -191,7 +191,7 @@ pub enum EngineMsg {
     /// A [`EngineCmd::Config`] finished.
     ConfigDone {
         seq: u64,
-        answer: gconf::ConfigAnswer,
+        answer: Box<gconf::ConfigAnswer>,
     },
 }
 
