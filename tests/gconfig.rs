@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use common::lab::{self, LabGuard};
 use serde_json::Value;
+use swarmdeck::gconfig::io;
 
 const TARGET: &str = "/etc/app/global.json";
 
@@ -720,4 +721,35 @@ fn a_failing_service_update_stops_the_rollout_and_says_which_and_why() {
     let r = config(&lab, dir.path(), doc, &["drift"]);
     assert_eq!(r.code, 1, "{}", r.out);
     assert!(r.out.contains("gcfg-f3: 1 task still on v1"), "{}", r.out);
+    assert!(r.out.contains("gcfg-f1: 1/1 tasks on v2"), "{}", r.out);
+
+    // the offer: return the service already moved (f1) to its previous version
+    let id = lab.docker(
+        "node1",
+        &["service", "inspect", "gcfg-f1", "--format", "{{.ID}}"],
+    );
+    let moved = vec![io::Moved {
+        id: id.trim().to_string(),
+        name: "gcfg-f1".into(),
+        target: TARGET.into(),
+        previous: Some(1),
+    }];
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let results = rt.block_on(async {
+        let conn = swarmdeck::engine::connect::connect(&lab.node("node1").socket)
+            .await
+            .expect("connect");
+        let ctx = io::Ctx {
+            docker: conn.docker.clone(),
+            endpoint: conn.endpoint.clone(),
+            audit: None,
+        };
+        let opts = io::RolloutOptions {
+            timeout: Duration::from_secs(60),
+            ..Default::default()
+        };
+        io::return_to_previous(&ctx, doc, &moved, &opts, |_| {}).await
+    });
+    assert_eq!(results, [("gcfg-f1".to_string(), Ok(()))]);
+    wait_content(&lab, &["gcfg-f1"], 1, "{\"v\": 1}\n");
 }
