@@ -218,6 +218,7 @@ async fn create_version(
     n: u64,
     parent: Option<u64>,
     text: &str,
+    note: &str,
 ) -> Result<Version, GError> {
     check_size(text).map_err(|p| GError::Invalid(vec![p]))?;
     let name = config_name(doc, kind, n);
@@ -232,7 +233,7 @@ async fn create_version(
     let labels = version_labels(doc, kind, n, &sha, parent, &author, &created);
     let body = json!({"Name": name, "Labels": labels, "Data": STANDARD.encode(text)});
     let action = format!(
-        "publish {doc}{} v{n} ({} bytes, sha256 {sha})",
+        "publish {doc}{} v{n} ({} bytes, sha256 {sha}){note}",
         if kind == Kind::Schema { " schema" } else { "" },
         text.len()
     );
@@ -328,7 +329,7 @@ pub async fn publish_schema(ctx: &Ctx, doc: &str, text: &str) -> Result<Publishe
         return Ok(Published::Unchanged { current: c.n });
     }
     let n = current.as_ref().map_or(1, |c| c.n + 1);
-    let v = create_version(ctx, doc, Kind::Schema, n, current.map(|c| c.n), text).await?;
+    let v = create_version(ctx, doc, Kind::Schema, n, current.map(|c| c.n), text, "").await?;
     Ok(Published::Created { version: v })
 }
 
@@ -442,6 +443,9 @@ pub async fn publish(ctx: &Ctx, plan: &Plan) -> Result<Published, GError> {
         plan.next,
         plan.current,
         &plan.text,
+        &plan
+            .rollback_of
+            .map_or(String::new(), |r| format!(", rollback to v{r}'s content")),
     )
     .await?;
     Ok(Published::Created { version: v })
@@ -762,11 +766,13 @@ async fn move_service(
     let key = target_label(doc);
     let mut previous = None;
     let mut name = service.to_string();
+    let mut stale = None;
     let result = write::update_versioned(
         &ctx.docker,
         &ObjectRef::Service(ServiceId(service.to_string())),
         |seen: &ObjectSeen, spec: &mut Value| {
             name = seen.name.clone();
+            stale = seen.object.pointer("/UpdateStatus/StartedAt").cloned();
             let refs = config_refs(seen.spec());
             previous = ref_at(refs, target).and_then(|n| parse_name(doc, Kind::Document, n));
             // a subscription moving to another path: our old reference goes in the same update
@@ -829,6 +835,10 @@ async fn move_service(
         });
         return Ok(previous);
     }
+    let written = Written {
+        version: outcome.version,
+        stale_started: stale,
+    };
     follow(
         ctx,
         doc,
@@ -836,13 +846,22 @@ async fn move_service(
         &name,
         target,
         to.map(|t| t.0),
-        outcome.version,
+        &written,
         opts,
         on_event,
     )
     .await
     .map(|()| previous)
     .map_err(|e| (true, e))
+}
+
+/// What the write left to tell our update's status from an older one.
+struct Written {
+    /// The version index the update carried.
+    version: u64,
+    /// `UpdateStatus.StartedAt` as read before the write: a status that still carries it is
+    /// an older update's (a paused one, say), not ours.
+    stale_started: Option<Value>,
 }
 
 /// Follow one service's update until every task that should run runs `to`, or Swarm
@@ -855,7 +874,7 @@ async fn follow(
     name: &str,
     target: &str,
     to: Option<u64>,
-    written_at: u64,
+    written: &Written,
     opts: &RolloutOptions,
     on_event: &mut impl FnMut(RolloutEvent),
 ) -> Result<(), String> {
@@ -866,9 +885,12 @@ async fn follow(
         let raw = write::read_raw(&ctx.docker, &format!("/services/{service}"))
             .await
             .map_err(|e| e.to_string())?;
+        let ours = written.stale_started.is_none()
+            || raw.pointer("/UpdateStatus/StartedAt") != written.stale_started.as_ref();
         let state = raw
             .pointer("/UpdateStatus/State")
             .and_then(Value::as_str)
+            .filter(|_| ours)
             .unwrap_or("")
             .to_string();
         let message = raw
@@ -918,7 +940,7 @@ async fn follow(
             .pointer("/Version/Index")
             .and_then(Value::as_u64)
             .unwrap_or(0)
-            > written_at;
+            > written.version;
         match state.as_str() {
             "paused" => return Err(report(on_event, name, fail("update paused by Swarm"))),
             "rollback_started" | "rollback_paused" | "rollback_completed" => {
@@ -1107,7 +1129,9 @@ async fn service_id(ctx: &Ctx, service: &str) -> Result<String, GError> {
 /// Roll back = publish version `n`'s content as a new version (with the same plan).
 pub async fn rollback_plan(ctx: &Ctx, doc: &str, n: u64) -> Result<Plan, GError> {
     let (_, text) = read_version(ctx, doc, Kind::Document, Some(n)).await?;
-    plan(ctx, doc, &text, None).await
+    let mut p = plan(ctx, doc, &text, None).await?;
+    p.rollback_of = Some(n);
+    Ok(p)
 }
 
 /// Keep the newest `keep` versions of a document; delete older ones no service references

@@ -796,6 +796,8 @@ pub struct Plan {
     /// Its text, exactly as it would be stored.
     #[serde(skip)]
     pub text: String,
+    /// A rollback: the version whose content this publishes again.
+    pub rollback_of: Option<u64>,
 }
 
 /// Build the plan from what was read (pure).
@@ -837,6 +839,7 @@ pub fn make_plan(
         merged_from,
         document: new,
         text: text.to_string(),
+        rollback_of: None,
     }
 }
 

@@ -451,3 +451,11 @@ fn retention_keeps_the_newest_and_what_is_in_use() {
     assert_eq!(gone, [4, 3, 1]);
     assert!(to_prune(&versions, 0, &in_use).iter().all(|v| v.n != 14));
 }
+
+#[test]
+fn list_filters_are_percent_encoded() {
+    assert_eq!(
+        crate::engine::write::query_value(r#"{"name":["swarmdeck-global.v"]}"#),
+        "%7B%22name%22%3A%5B%22swarmdeck%2Dglobal%2Ev%22%5D%7D"
+    );
+}
