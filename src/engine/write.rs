@@ -408,6 +408,25 @@ enum RawError {
     Engine(BollardError),
 }
 
+/// ASCII letters and digits, and `%XX` escapes ([`query_value`]'s output).
+fn percent_encoded(v: &str) -> bool {
+    let b = v.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            match (b.get(i + 1), b.get(i + 2)) {
+                (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => i += 3,
+                _ => return false,
+            }
+        } else if b[i].is_ascii_alphanumeric() {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
 /// Only plain path segments (ids, names), and only the query swarmdeck builds itself.
 fn checked_target(path: &str, query: &str) -> Result<String, RawError> {
     let plain = |seg: &str| {
@@ -428,7 +447,7 @@ fn checked_target(path: &str, query: &str) -> Result<String, RawError> {
             !k.is_empty()
                 && k.chars().all(|c| c.is_ascii_alphanumeric())
                 && !v.is_empty()
-                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '%')
+                && percent_encoded(v)
         })
     };
     if query.is_empty() {
@@ -1610,6 +1629,10 @@ mod tests {
             "version=1;x=2",
             "a=b c",
             "v=1&&w=2",
+            "filters=%",
+            "filters=%7",
+            "filters=%zz",
+            "filters=%7B%2",
         ] {
             assert!(checked_target("/nodes/a", query).is_err(), "{query}");
         }
@@ -1617,6 +1640,8 @@ mod tests {
             checked_target("/nodes/a", "version=1").ok().as_deref(),
             Some("/nodes/a?version=1")
         );
+        let filters = format!("filters={}", query_value(r#"{"name":["a.v"]}"#));
+        assert!(checked_target("/configs", &filters).is_ok(), "{filters}");
     }
 
     #[tokio::test]
