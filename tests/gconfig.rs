@@ -692,6 +692,7 @@ fn a_failing_service_update_stops_the_rollout_and_says_which_and_why() {
     );
     assert_eq!(r.code, 1, "{}\n{}", r.out, r.err);
     assert!(r.out.contains("gcfg-f1: done"), "{}", r.out);
+    eprintln!("the failed rollout said:\n{}", r.err);
     assert!(
         r.err.contains("the rollout of v2 stopped at gcfg-f2"),
         "{}",
