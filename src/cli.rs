@@ -23,8 +23,8 @@ pub mod exit {
     /// the config file, its [keys], or DOCKER_HOST is wrong (sysexits EX_CONFIG)
     pub const CONFIG: u8 = 78;
     /// `config apply`/`rollback`/`subscribe`…: refused, nothing changed — the document is
-    /// invalid, someone else published first or changed the same pointers, or the plan was not
-    /// confirmed
+    /// invalid, someone else published first or changed the same pointers, the plan was not
+    /// confirmed, or the version asked for does not exist
     pub const REFUSED: u8 = 4;
 }
 
@@ -38,7 +38,7 @@ Exit codes:
        rollback, subscribe: a service's rollout failed (the message says which and why)
   3    no manager could be reached (status, config)
   4    config: refused, nothing changed (invalid document or schema violation, a
-       concurrent publish or overlapping edits, not confirmed)
+       concurrent publish or overlapping edits, not confirmed, no such version)
   64   usage error: unknown flag or bad value (e.g. --host tcp://)
   70   internal error (terminal, runtime)
   78   config error: the config file, its [keys], or DOCKER_HOST
@@ -112,7 +112,7 @@ pub enum Command {
     /// the services that subscribe to them (see docs/config-editor.md).
     #[command(after_help = EXIT_CODES)]
     Config {
-        /// The document (default: global).
+        /// The document.
         #[arg(long, value_name = "NAME", default_value = crate::gconfig::DEFAULT_DOC, global = true)]
         doc: String,
         #[command(subcommand)]
