@@ -22,6 +22,10 @@ pub mod exit {
     pub const INTERNAL: u8 = 70;
     /// the config file, its [keys], or DOCKER_HOST is wrong (sysexits EX_CONFIG)
     pub const CONFIG: u8 = 78;
+    /// `config apply`/`rollback`/`subscribe`…: refused, nothing changed — the document is
+    /// invalid, someone else published first or changed the same pointers, the plan was not
+    /// confirmed, or the version asked for does not exist
+    pub const REFUSED: u8 = 4;
 }
 
 const EXIT_CODES: &str = "\
@@ -30,7 +34,11 @@ Exit codes:
   1    degraded (status): a node down, a service below desired, unreadable data,
        or a multi-manager swarm that cannot lose another manager
   2    no quorum or no leader (status)
-  3    no manager could be reached (status)
+  1    config drift: a subscribed task is not on the current version; config apply,
+       rollback, subscribe: a service's rollout failed (the message says which and why)
+  3    no manager could be reached (status, config)
+  4    config: refused, nothing changed (invalid document or schema violation, a
+       concurrent publish or overlapping edits, not confirmed, no such version)
   64   usage error: unknown flag or bad value (e.g. --host tcp://)
   70   internal error (terminal, runtime)
   78   config error: the config file, its [keys], or DOCKER_HOST
@@ -100,10 +108,96 @@ pub enum Command {
         #[arg(long)]
         clean: bool,
     },
+    /// Global config documents: versioned JSON stored as Swarm configs and rolled out to
+    /// the services that subscribe to them (see docs/config-editor.md).
+    #[command(after_help = EXIT_CODES)]
+    Config {
+        /// The document.
+        #[arg(long, value_name = "NAME", default_value = crate::gconfig::DEFAULT_DOC, global = true)]
+        doc: String,
+        #[command(subcommand)]
+        cmd: ConfigCmd,
+    },
     /// Manage the built-in lab: up [N] [--workers M], down, status, kill NODE, restore NODE,
     /// stop-vip NODE, start-vip NODE, workload, workload-rm (see docs/lab.md).
     Lab {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+/// `swarmdeck config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Print a version of a document (default: the current one).
+    Get {
+        /// The document (same as --doc).
+        name: Option<String>,
+        #[arg(long, value_name = "N")]
+        version: Option<u64>,
+        /// Print the document's JSON Schema instead.
+        #[arg(long)]
+        schema: bool,
+    },
+    /// Validate FILE ("-": stdin), print the plan, and after `y` (or --yes) publish it as the
+    /// next version and roll it out to every subscribed service.
+    Apply {
+        file: PathBuf,
+        /// Do not ask: publish and roll out after printing the plan.
+        #[arg(long)]
+        yes: bool,
+        /// The version FILE was edited from: if a newer one exists, merge by JSON pointer (or
+        /// refuse, listing the pointers both changed).
+        #[arg(long, value_name = "N")]
+        base: Option<u64>,
+        /// FILE is the document's JSON Schema (published as `…-schema.vN`; no rollout).
+        #[arg(long)]
+        schema: bool,
+        #[command(flatten)]
+        rollout: RolloutArgs,
+    },
+    /// The versions: number, author, time, size.
+    History {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The changes from version A to version B, by JSON pointer and as text.
+    Diff { a: u64, b: u64 },
+    /// Publish version N's content as a new version (with the same plan) and roll it out.
+    Rollback {
+        n: u64,
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        rollout: RolloutArgs,
+    },
+    /// Subscribe SERVICE: mount the current version at PATH in its containers (one update).
+    Subscribe {
+        service: String,
+        path: String,
+        #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+        timeout: u64,
+    },
+    /// Unsubscribe SERVICE: remove the label and the mounted config (one update).
+    Unsubscribe {
+        service: String,
+        #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+        timeout: u64,
+    },
+    /// Which version every subscribed task runs, per service and node; exit 0 when all run
+    /// the current version, 1 otherwise.
+    Drift {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RolloutArgs {
+    /// Keep the newest K versions; older ones are deleted when no service uses them.
+    #[arg(long, value_name = "K", default_value_t = crate::gconfig::DEFAULT_KEEP)]
+    pub keep: usize,
+    /// The longest one service's rollout may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+    pub timeout: u64,
 }

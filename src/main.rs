@@ -84,6 +84,13 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             return Ok(ExitCode::from(report.exit_code as u8));
         }
+        Some(Command::Config { doc, cmd }) => {
+            let audit = swarmdeck::audit::default_path();
+            let code = runtime.block_on(swarmdeck::gconfig::cmd::run(
+                &endpoints, &doc, cmd, audit, readonly,
+            ));
+            return Ok(ExitCode::from(code));
+        }
         Some(Command::Lab { args }) => {
             let st = lab::run(&args)?;
             return Ok(ExitCode::from(st.code().unwrap_or(1).clamp(0, 255) as u8));

@@ -12,6 +12,7 @@
 pub mod connect;
 pub mod events;
 pub mod fetch;
+pub mod gconf;
 pub mod ssh;
 pub mod write;
 
@@ -182,6 +183,16 @@ pub enum EngineMsg {
     },
     /// The audit log's newest entries (newest first) and how many lines could not be read.
     Audit(Result<(Vec<crate::audit::AuditEntry>, usize), String>),
+    /// A rollout's progress, for the [`EngineCmd::Config`] with this `seq`.
+    ConfigRollout {
+        seq: u64,
+        event: crate::gconfig::io::RolloutEvent,
+    },
+    /// A [`EngineCmd::Config`] finished.
+    ConfigDone {
+        seq: u64,
+        answer: Box<gconf::ConfigAnswer>,
+    },
 }
 
 /// What the UI asks of the engine.
@@ -199,6 +210,10 @@ pub enum EngineCmd {
     ReadAudit,
     /// Read this scope's task history once (a task's details: its service's history).
     ReadTasks(TaskScope),
+    /// A global config document command (load, plan, publish + rollout, drift, return);
+    /// answered with [`EngineMsg::ConfigDone`] carrying `seq` (publish and return refused in
+    /// readonly mode).
+    Config { seq: u64, cmd: gconf::ConfigCmd },
 }
 
 /// How the engine runs.
@@ -418,6 +433,7 @@ async fn run(
                         Some(EngineCmd::Write(req)) => start_write(None, &opts, req, &tx, None),
                         Some(EngineCmd::ReadAudit) => start_read_audit(&opts, &tx),
                         Some(EngineCmd::ReadTasks(_)) => {}
+                        Some(EngineCmd::Config { seq, cmd }) => gconf::start(None, &opts, seq, cmd, &tx),
                         None => return,
                     },
                 }
@@ -591,6 +607,14 @@ async fn session(
                 }
                 Some(EngineCmd::ReadAudit) => start_read_audit(opts, tx),
                 Some(EngineCmd::ReadTasks(scope)) => start_read_tasks(conn, scope, tx),
+                Some(EngineCmd::Config { seq, cmd }) => {
+                    let writes = matches!(cmd, gconf::ConfigCmd::Publish { .. } | gconf::ConfigCmd::Return { .. });
+                    gconf::start(Some(conn), opts, seq, cmd, tx);
+                    if writes {
+                        dirty = Dirty::all();
+                        due = Some(Instant::now() + Duration::from_millis(300));
+                    }
+                }
                 None => return SessionEnd::Quit,
             },
         }

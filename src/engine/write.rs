@@ -408,6 +408,25 @@ enum RawError {
     Engine(BollardError),
 }
 
+/// ASCII letters and digits, and `%XX` escapes ([`query_value`]'s output).
+fn percent_encoded(v: &str) -> bool {
+    let b = v.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            match (b.get(i + 1), b.get(i + 2)) {
+                (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => i += 3,
+                _ => return false,
+            }
+        } else if b[i].is_ascii_alphanumeric() {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
 /// Only plain path segments (ids, names), and only the query swarmdeck builds itself.
 fn checked_target(path: &str, query: &str) -> Result<String, RawError> {
     let plain = |seg: &str| {
@@ -428,7 +447,7 @@ fn checked_target(path: &str, query: &str) -> Result<String, RawError> {
             !k.is_empty()
                 && k.chars().all(|c| c.is_ascii_alphanumeric())
                 && !v.is_empty()
-                && v.chars().all(|c| c.is_ascii_alphanumeric())
+                && percent_encoded(v)
         })
     };
     if query.is_empty() {
@@ -517,6 +536,82 @@ async fn post_raw(
     raw_request(docker, Method::POST, target, Some(Bytes::from(bytes))).await
 }
 
+/// Percent-encode a query value (everything but ASCII letters and digits), e.g. a `filters`
+/// JSON for a list call.
+pub fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Why a raw call failed (for callers outside the versioned core: lists, creates, deletes).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The engine answered with a non-2xx status and this message.
+    #[error("{message}")]
+    Engine { status: u16, message: String },
+    /// Nothing was sent.
+    #[error("{0}")]
+    NotSent(String),
+    /// No answer (the request may or may not have been applied).
+    #[error("no answer from the engine: {0}")]
+    Transport(String),
+}
+
+impl From<CallError> for WriteError {
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::Engine { status, message } => {
+                WriteError::Refused(format!("{status}: {message}"))
+            }
+            CallError::NotSent(t) => WriteError::Refused(t),
+            CallError::Transport(t) => WriteError::Transport(t),
+        }
+    }
+}
+
+/// One raw request (GET, POST with a JSON body, DELETE) to a plain object path with a query
+/// swarmdeck built (values through [`query_value`]), through bollard's own connection like
+/// every write; returns the answer's body.
+pub async fn call(
+    docker: &Docker,
+    method: Method,
+    path: &str,
+    query: &str,
+    body: Option<&Value>,
+) -> Result<String, CallError> {
+    let target = checked_target(path, query).map_err(call_error)?;
+    let bytes = match body {
+        Some(b) => Some(Bytes::from(serde_json::to_vec(b).map_err(|e| {
+            CallError::NotSent(format!("the body could not be encoded: {e}"))
+        })?)),
+        None => None,
+    };
+    raw_request(docker, method, target, bytes)
+        .await
+        .map_err(call_error)
+}
+
+fn call_error(e: RawError) -> CallError {
+    match e {
+        RawError::NotSent(t) => CallError::NotSent(t),
+        RawError::Engine(BollardError::DockerResponseServerError {
+            status_code,
+            message,
+        }) => CallError::Engine {
+            status: status_code,
+            message,
+        },
+        RawError::Engine(other) => CallError::Transport(other.to_string()),
+    }
+}
+
 /// An error of the read before a write.
 fn read_error(e: RawError) -> WriteError {
     match e {
@@ -555,6 +650,103 @@ fn conflict(
         "{what} of {whose} is now {now} (you saw {seen}): someone else changed it; \
          nothing was written"
     ))
+}
+
+/// Put `config` (a Swarm config's id and name) at `target` in a service spec's
+/// `TaskTemplate.ContainerSpec.Configs`, replacing whatever reference of `ours` (a name
+/// prefix: this document's versions) was at that target, in the same spec (one update: two
+/// references with one target are refused by the engine). `None` removes ours from the
+/// target. A reference to another config at the target is refused, as is a job service when
+/// `allow_jobs` is false. Also sets (`Some`) or removes (`None`) the subscription label
+/// `label` when given. Every other field is kept as read.
+pub fn apply_config_ref(
+    service_name: &str,
+    spec: &mut Value,
+    target: &str,
+    config: Option<(&str, &str)>,
+    ours: &str,
+    label: Option<(&str, Option<&str>)>,
+) -> Result<Applied, WriteError> {
+    let before = spec.clone();
+    let root = spec
+        .as_object_mut()
+        .ok_or_else(|| WriteError::Refused(format!("service {service_name} has no spec object")))?;
+    if let Some((key, value)) = label {
+        let labels = root
+            .entry("Labels")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if labels.is_null() {
+            *labels = Value::Object(Map::new());
+        }
+        let labels = labels.as_object_mut().ok_or_else(|| {
+            WriteError::Refused(format!("service {service_name}: Labels is not an object"))
+        })?;
+        match value {
+            Some(v) => {
+                labels.insert(key.to_string(), Value::String(v.to_string()));
+            }
+            None => {
+                labels.remove(key);
+            }
+        }
+    }
+    let container = root
+        .get_mut("TaskTemplate")
+        .and_then(|t| t.get_mut("ContainerSpec"))
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| {
+            WriteError::Refused(format!(
+                "service {service_name} has no container spec (a plugin service?): it cannot                  mount a config"
+            ))
+        })?;
+    let refs = container
+        .entry("Configs")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if refs.is_null() {
+        *refs = Value::Array(Vec::new());
+    }
+    let refs = refs.as_array_mut().ok_or_else(|| {
+        WriteError::Refused(format!(
+            "service {service_name}: ContainerSpec.Configs is not a list"
+        ))
+    })?;
+    let at_target = |r: &Value| r.pointer("/File/Name").and_then(Value::as_str) == Some(target);
+    if let Some(other) = refs.iter().filter(|r| at_target(r)).find_map(|r| {
+        let name = r.get("ConfigName").and_then(Value::as_str).unwrap_or("");
+        (!name.starts_with(ours)).then(|| name.to_string())
+    }) {
+        return Err(WriteError::Refused(format!(
+            "service {service_name} already mounts config {other:?} at {target}: not              replacing it; nothing was written"
+        )));
+    }
+    match refs.iter().position(at_target) {
+        Some(i) => match config {
+            Some((id, name)) => {
+                let r = &mut refs[i];
+                if let Some(o) = r.as_object_mut() {
+                    o.insert("ConfigID".into(), Value::String(id.into()));
+                    o.insert("ConfigName".into(), Value::String(name.into()));
+                }
+            }
+            None => {
+                refs.remove(i);
+            }
+        },
+        None => {
+            if let Some((id, name)) = config {
+                refs.push(serde_json::json!({
+                    "File": {"Name": target, "UID": "0", "GID": "0", "Mode": 292},
+                    "ConfigID": id,
+                    "ConfigName": name,
+                }));
+            }
+        }
+    }
+    Ok(if *spec == before {
+        Applied::Already
+    } else {
+        Applied::Changed
+    })
 }
 
 /// The spec as a JSON object (the core only passes objects).
@@ -1437,6 +1629,10 @@ mod tests {
             "version=1;x=2",
             "a=b c",
             "v=1&&w=2",
+            "filters=%",
+            "filters=%7",
+            "filters=%zz",
+            "filters=%7B%2",
         ] {
             assert!(checked_target("/nodes/a", query).is_err(), "{query}");
         }
@@ -1444,6 +1640,8 @@ mod tests {
             checked_target("/nodes/a", "version=1").ok().as_deref(),
             Some("/nodes/a?version=1")
         );
+        let filters = format!("filters={}", query_value(r#"{"name":["a.v"]}"#));
+        assert!(checked_target("/configs", &filters).is_ok(), "{filters}");
     }
 
     #[tokio::test]
