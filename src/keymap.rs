@@ -155,20 +155,6 @@ impl Action {
         }
     }
 
-    /// A short word for the footer, for the actions worth a hint there.
-    pub fn hint(self) -> Option<&'static str> {
-        match self {
-            Action::Help => Some("help"),
-            Action::NextPane => Some("pane"),
-            Action::Enter => Some("tasks"),
-            Action::Drain => Some("drain"),
-            Action::Filter => Some("filter"),
-            Action::Command => Some("cmd"),
-            Action::Quit => Some("quit"),
-            _ => None,
-        }
-    }
-
     /// Whether the action changes the swarm. Readonly mode removes these from the keymap,
     /// the help screen and the command line.
     pub fn is_write(self) -> bool {
@@ -619,14 +605,6 @@ impl Keymap {
             .iter()
             .filter(|a| !self.keys(**a).is_empty())
             .map(|a| (self.keys_text(*a), a.description()))
-            .collect()
-    }
-
-    /// (first key, word) for the footer.
-    pub fn footer_hints(&self) -> Vec<(String, &'static str)> {
-        Action::ALL
-            .iter()
-            .filter_map(|a| Some((self.keys(*a).first()?.to_string(), a.hint()?)))
             .collect()
     }
 

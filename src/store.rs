@@ -252,9 +252,10 @@ impl Store {
         self.fetch_error = None;
     }
 
-    /// Forget a scope's history (nobody shows it any more).
-    pub fn drop_scope(&mut self, scope: &TaskScope) {
-        self.scoped.remove(scope);
+    /// Keep only the task histories something still shows; the others are dropped, so the
+    /// store does not grow with every drill-down or task opened.
+    pub fn keep_scopes(&mut self, keep: &[TaskScope]) {
+        self.scoped.retain(|s, _| keep.contains(s));
     }
 
     fn rebuild(&mut self) {

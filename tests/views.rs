@@ -281,8 +281,15 @@ fn a_task_opens_its_details_with_the_whole_error() {
     let s = screen(&app, 100, 30);
     assert!(s.contains("task: non-zero exit (1)"), "{s}");
     assert!(s.contains("2 task(s)"), "{s}");
+    let scope = TaskScope::Service(t.service_id.clone());
+    assert!(app.store.scoped.contains_key(&scope));
     key(&mut app, KeyCode::Esc);
     assert!(app.popups.is_empty());
+    // closed: its history is not kept for ever
+    assert!(
+        !app.store.scoped.contains_key(&scope),
+        "the history is dropped"
+    );
 }
 
 #[test]

@@ -364,6 +364,10 @@ impl App {
             EngineMsg::Tasks { scope, tasks } => {
                 if scope != TaskScope::Live {
                     self.ops.node_tasks_read(&scope);
+                    // an answer for a view that has closed since it asked is not kept
+                    if !self.wanted_scopes().contains(&scope) {
+                        return;
+                    }
                 }
                 self.store
                     .apply(EngineMsg::Tasks { scope, tasks }, self.now)
@@ -546,6 +550,23 @@ impl App {
         self.dirty = true;
     }
 
+    /// Drop the task histories nothing shows any more: not the drill-down, not a drain being
+    /// followed, not an open popup.
+    fn prune_scopes(&mut self) {
+        let keep = self.wanted_scopes();
+        self.store.keep_scopes(&keep);
+    }
+
+    /// The task histories something shows.
+    fn wanted_scopes(&self) -> Vec<TaskScope> {
+        let mut keep: Vec<TaskScope> = self.drill.iter().cloned().collect();
+        keep.extend(self.ops.watched_nodes().into_iter().map(TaskScope::Node));
+        for p in &self.popups {
+            keep.extend(p.view.scopes());
+        }
+        keep
+    }
+
     /// What a popup answered.
     fn popup_outcome(&mut self, id: u64, out: Outcome) {
         let Some(pos) = self.popups.iter().position(|p| p.id == id) else {
@@ -557,10 +578,14 @@ impl App {
         match out {
             Outcome::Close => {
                 self.popups.remove(pos);
+                self.prune_scopes();
             }
             Outcome::Push(v) => self.push(v),
             // the next step of a flow keeps the id: a write's result reaches it
-            Outcome::Replace(v) => self.popups[pos].view = v,
+            Outcome::Replace(v) => {
+                self.popups[pos].view = v;
+                self.prune_scopes();
+            }
             Outcome::Ignored | Outcome::Handled => {}
         }
     }
@@ -638,6 +663,7 @@ impl App {
         self.focus = t;
         self.outbox
             .push(Outgoing::Engine(EngineCmd::SetTaskScope(Some(scope))));
+        self.prune_scopes();
         self.reset_tasks_pane();
     }
 
@@ -647,6 +673,7 @@ impl App {
             self.focus = self.follow_pane;
             self.outbox
                 .push(Outgoing::Engine(EngineCmd::SetTaskScope(None)));
+            self.prune_scopes();
             self.reset_tasks_pane();
         }
     }
@@ -723,14 +750,11 @@ impl App {
         }
         for cmd in fx.app {
             match cmd {
-                AppCmd::Quit => self.quit = true,
-                AppCmd::Focus(ctx) => self.focus_pane(ctx),
                 AppCmd::Drill(scope) => self.drill_down(scope),
                 AppCmd::Command(c) => self.run_command(&c),
                 AppCmd::SetFilter(ctx, filter) => self.set_filter(ctx, filter),
                 AppCmd::Write(w) => self.send_write(w, from),
                 AppCmd::StartRebalance(plan) => self.start_rebalance(plan),
-                AppCmd::Refresh => self.outbox.push(Outgoing::Engine(EngineCmd::Refresh)),
             }
         }
     }

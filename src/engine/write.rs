@@ -614,27 +614,27 @@ fn call_error(e: RawError) -> CallError {
 
 /// An error of the read before a write.
 fn read_error(e: RawError) -> WriteError {
-    match e {
-        RawError::NotSent(text) => WriteError::Refused(text),
-        RawError::Engine(BollardError::DockerResponseServerError {
-            status_code,
-            message,
-        }) => WriteError::Refused(format!("{status_code}: {message}")),
-        RawError::Engine(other) => WriteError::Transport(other.to_string()),
-    }
+    raw_error(e, false)
 }
 
 /// An error of the write itself (not "out of sequence", which is retried).
 fn write_error(e: RawError) -> WriteError {
+    raw_error(e, true)
+}
+
+/// What went wrong with a raw request; after a write was sent, a lost answer may hide an
+/// applied write, and the message says so.
+fn raw_error(e: RawError, written: bool) -> WriteError {
     match e {
         RawError::NotSent(text) => WriteError::Refused(text),
         RawError::Engine(BollardError::DockerResponseServerError {
             status_code,
             message,
         }) => WriteError::Refused(format!("{status_code}: {message}")),
-        RawError::Engine(other) => WriteError::Transport(format!(
+        RawError::Engine(other) if written => WriteError::Transport(format!(
             "{other} (the write may or may not have been applied; check before retrying)"
         )),
+        RawError::Engine(other) => WriteError::Transport(other.to_string()),
     }
 }
 

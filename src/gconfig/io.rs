@@ -97,28 +97,25 @@ fn filters(f: &Value) -> String {
     format!("filters={}", query_value(&f.to_string()))
 }
 
-fn audit(ctx: &Ctx, entry: AuditEntry) {
-    if let Some(path) = &ctx.audit {
-        // the audit log is best effort: a write is not undone because it cannot be recorded
-        let _ = crate::audit::append(path, &entry);
-    }
-}
-
-fn entry(kind: &str, id: &str, name: &str, action: &str, after: Value, result: &str) -> AuditEntry {
+/// Record what was done to a config (a version created, or why not) in the audit log. Best
+/// effort: a write is not undone because it cannot be recorded.
+fn record(ctx: &Ctx, id: &str, name: &str, action: &str, after: Value, result: &str) {
+    let Some(path) = &ctx.audit else { return };
     let (user, ssh_client) = crate::audit::who();
-    AuditEntry {
+    let entry = AuditEntry {
         time: jiff::Timestamp::now().to_string(),
         user,
         ssh_client,
-        endpoint: String::new(),
-        kind: kind.to_string(),
+        endpoint: ctx.endpoint.clone(),
+        kind: "config".to_string(),
         id: id.to_string(),
         name: name.to_string(),
         action: action.to_string(),
         before: Value::Null,
         after,
         result: result.to_string(),
-    }
+    };
+    let _ = crate::audit::append(path, &entry);
 }
 
 // ------------------------------------------------------------------------- versions
@@ -251,16 +248,7 @@ async fn create_version(
                 .ok()
                 .and_then(|a| a.get("ID").and_then(Value::as_str).map(str::to_string))
                 .unwrap_or_default();
-            let mut e = entry(
-                "config",
-                &id,
-                &name,
-                &action,
-                json!({"Labels": labels}),
-                "ok",
-            );
-            e.endpoint = ctx.endpoint.clone();
-            audit(ctx, e);
+            record(ctx, &id, &name, &action, json!({"Labels": labels}), "ok");
             Ok(Version {
                 n,
                 id,
@@ -288,29 +276,25 @@ async fn create_version(
                 author,
                 created,
             };
-            let mut e = entry(
-                "config",
+            record(
+                ctx,
                 "",
                 &name,
                 &action,
                 Value::Null,
                 &format!("conflict: {err}"),
             );
-            e.endpoint = ctx.endpoint.clone();
-            audit(ctx, e);
             Err(err)
         }
         Err(other) => {
-            let mut e = entry(
-                "config",
+            record(
+                ctx,
                 "",
                 &name,
                 &action,
                 Value::Null,
                 &format!("error: {other}"),
             );
-            e.endpoint = ctx.endpoint.clone();
-            audit(ctx, e);
             Err(other.into())
         }
     }
@@ -809,9 +793,11 @@ async fn move_service(
         (Some((n, _, _)), None) => format!("rollout {doc} v{n} at {target}"),
         (None, None) => format!("remove {doc} from {target}"),
     };
-    let mut e = AuditEntry::for_write(&ctx.endpoint, "service", service, &name, &action, &result);
-    e.endpoint = ctx.endpoint.clone();
-    audit(ctx, e);
+    if let Some(path) = &ctx.audit {
+        // best effort, as every audit entry
+        let e = AuditEntry::for_write(&ctx.endpoint, "service", service, &name, &action, &result);
+        let _ = crate::audit::append(path, &e);
+    }
     let outcome = match result {
         Ok(o) => o,
         Err(err) => {

@@ -91,8 +91,4 @@ impl View for FilterPrompt {
         spans.push(Span::styled("   Enter keep · Esc clear", cx.theme.muted));
         Some(Line::from(spans))
     }
-
-    fn prompt_cursor(&self) -> Option<u16> {
-        None
-    }
 }

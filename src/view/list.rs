@@ -245,11 +245,6 @@ impl<R: Rows> ListPane<R> {
         self.view.get(self.selected).copied()
     }
 
-    /// The selected row's position in the view.
-    pub fn selected_row(&self) -> usize {
-        self.selected
-    }
-
     pub fn selected_id(&self) -> Option<&str> {
         self.selected_id.as_deref()
     }
@@ -443,14 +438,6 @@ pub fn kept_columns(cols: &[Column], width: u16) -> Vec<usize> {
     }
 }
 
-/// The columns shown in `width` (see [`kept_columns`]).
-pub fn fit_columns(cols: Vec<Column>, width: u16) -> Vec<Column> {
-    kept_columns(&cols, width)
-        .into_iter()
-        .map(|i| cols[i].clone())
-        .collect()
-}
-
 /// The width of each column: fixed ones as given, fill ones sharing what is left by weight
 /// (as ratatui's `Fill` does), each at least its minimum; at the end a column is cut to what
 /// remains of `width`.
@@ -618,11 +605,16 @@ mod tests {
             Column::fixed("C", 10, 1),
             Column::fill("D", 5, 0),
         ];
-        let names = |c: &[Column]| c.iter().map(|c| c.title).collect::<Vec<_>>();
-        assert_eq!(names(&fit_columns(cols.clone(), 80)), ["A", "B", "C", "D"]);
-        assert_eq!(names(&fit_columns(cols.clone(), 30)), ["A", "C", "D"]);
-        assert_eq!(names(&fit_columns(cols.clone(), 16)), ["A", "D"]);
-        assert_eq!(names(&fit_columns(cols, 3)), ["A", "D"]);
+        let names = |w: u16| {
+            kept_columns(&cols, w)
+                .into_iter()
+                .map(|i| cols[i].title)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(80), ["A", "B", "C", "D"]);
+        assert_eq!(names(30), ["A", "C", "D"]);
+        assert_eq!(names(16), ["A", "D"]);
+        assert_eq!(names(3), ["A", "D"]);
         let w = layout_widths(&[Column::fixed("A", 10, 0), Column::fill("D", 5, 0)], 40);
         assert_eq!(w, vec![10, 29]);
         // fills share what is left equally, whatever their minimums

@@ -54,9 +54,6 @@ pub enum Outcome {
 /// What the app is asked to do, besides the view's own state.
 #[derive(Debug)]
 pub enum AppCmd {
-    Quit,
-    /// Focus the pane with this context name ("nodes", "services"…).
-    Focus(&'static str),
     /// Drill into a node's or service's task history.
     Drill(TaskScope),
     /// Run a command-line command.
@@ -68,8 +65,6 @@ pub enum AppCmd {
     Write(PendingWrite),
     /// Start the rebalance queue with these services.
     StartRebalance(Vec<crate::maint::check::Unbalanced>),
-    /// Refresh the whole swarm now.
-    Refresh,
 }
 
 /// What views want done; the app carries it out after the call.
@@ -150,6 +145,10 @@ pub trait View: AsAny {
     fn actions(&self) -> &'static [Action] {
         &[]
     }
+    /// The task histories this view shows (the store keeps them while it is open).
+    fn scopes(&self) -> Vec<TaskScope> {
+        Vec::new()
+    }
     /// A filter typed for this view (`/`); whether it filters.
     fn apply_filter(&mut self, _filter: &str, _data: list::Data<'_>) -> bool {
         false
@@ -166,10 +165,6 @@ pub trait View: AsAny {
     }
     /// A one-line prompt (`:` or `/`) that must stay visible at any terminal height.
     fn prompt_line(&self, _cx: &DrawCtx<'_>, _width: u16) -> Option<ratatui::text::Line<'_>> {
-        None
-    }
-    /// The cursor position of the prompt line (column in it), when it has one.
-    fn prompt_cursor(&self) -> Option<u16> {
         None
     }
 }

@@ -243,6 +243,10 @@ impl View for TaskDetail {
         }
     }
 
+    fn scopes(&self) -> Vec<TaskScope> {
+        vec![TaskScope::Service(self.opened.service_id.clone())]
+    }
+
     fn draw(&self, frame: &mut Frame, area: Rect, cx: &DrawCtx<'_>) {
         let theme = cx.theme;
         let lines = self.lines(cx);

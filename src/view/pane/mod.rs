@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Rect};
 
 use super::list::{Data, ListPane, Rows};
 use super::{DrawCtx, View};
-use crate::domain::{NodeId, ServiceId, TaskId};
+use crate::domain::{NodeId, ServiceId};
 
 /// Declares each pane's module and lists its rows in [`registry`], in screen (and Tab)
 /// order: one line per pane.
@@ -35,7 +35,6 @@ pub enum Selection {
     None,
     Node(NodeId),
     Service(ServiceId),
-    Task(TaskId),
     Vip(std::net::IpAddr),
 }
 
