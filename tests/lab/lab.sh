@@ -75,9 +75,12 @@ need_root() {
 	[[ $EUID -eq 0 ]] || die "must run as root (network namespaces, cgroups, dockerd)"
 }
 
-# Mutating commands are serialised with a lock on this script file.
+# Mutating commands are serialised with a lock per lab instance, not on this script file:
+# `swarmdeck lab …` runs a fresh copy of the embedded script each time, and it must wait for
+# tests/lab/lab.sh (and the other way round).
 take_lock() {
-	exec 9<"${BASH_SOURCE[0]}"
+	mkdir -p /run/lock
+	exec 9>>"/run/lock/swarmdeck-lab-${LAB_NAME}.lock"
 	if ! flock -w 600 9; then
 		die "could not take the lab lock within 600s"
 	fi
