@@ -192,11 +192,21 @@ pub enum ConfigCmd {
     },
 }
 
+/// `--keep`: a count of versions, at least 1.
+fn keep_arg(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (the current version is always kept)".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("expected a number of versions, at least 1".to_string()),
+    }
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct RolloutArgs {
-    /// Keep the newest K versions; older ones are deleted when no service uses them.
-    #[arg(long, value_name = "K", default_value_t = crate::gconfig::DEFAULT_KEEP)]
-    pub keep: usize,
+    /// Keep the newest K versions; older ones are deleted when no service uses them
+    /// (default: `config_keep` in the config file, else 10).
+    #[arg(long, value_name = "K", value_parser = keep_arg)]
+    pub keep: Option<usize>,
     /// The longest one service's rollout may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 180)]
     pub timeout: u64,

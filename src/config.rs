@@ -42,6 +42,20 @@ pub struct Config {
     /// Change nothing: every write action is absent from keys, help and the command line.
     #[serde(default)]
     pub readonly: bool,
+    /// How many versions of a global config document are kept (at least 1); read it with
+    /// [`Config::config_keep`], which gives the default. `--keep` wins.
+    #[serde(default)]
+    pub config_keep: Option<usize>,
+}
+
+impl Config {
+    /// How many versions of a global config document are kept: `config_keep`, else
+    /// [`crate::gconfig::DEFAULT_KEEP`]. Never 0 (the file is checked when read).
+    pub fn config_keep(&self) -> usize {
+        self.config_keep
+            .unwrap_or(crate::gconfig::DEFAULT_KEEP)
+            .max(1)
+    }
 }
 
 /// Why the config could not be used. Every variant names the file.
@@ -365,8 +379,17 @@ impl Doc<'_> {
     }
 }
 
-/// Checks serde cannot do: endpoint schemes, empty theme, keys bound to two actions.
+/// Checks serde cannot do: endpoint schemes, empty theme, `config_keep` 0, keys bound to two
+/// actions.
 fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), ConfigError> {
+    if config.config_keep == Some(0) {
+        let span = get(root, "config_keep").map(Spanned::span);
+        return Err(doc.error(
+            span,
+            Some("config_keep".to_string()),
+            "`config_keep`: must be at least 1 (the current version is always kept)".to_string(),
+        ));
+    }
     if let Some(theme) = &config.theme
         && theme.trim().is_empty()
     {
@@ -696,7 +719,7 @@ mod tests {
         assert_eq!(
             msg,
             "/etc/test.toml:2:1: unknown key `colour`; expected one of `theme`, `endpoints`, `keys`, `vips`, \
-             `vip_port`, `keepalived_conf`, `readonly`\n  \
+             `vip_port`, `keepalived_conf`, `readonly`, `config_keep`\n  \
              |\n2 | colour = \"red\"\n  | ^^^^^^"
         );
     }
@@ -771,6 +794,32 @@ mod tests {
         assert!(msg.contains("`theme`: must not be empty"), "{msg}");
         let msg = err("theme = \n");
         assert!(msg.contains("1:9: invalid TOML: "), "{msg}");
+    }
+
+    #[test]
+    fn config_keep_is_read_and_checked() {
+        assert_eq!(
+            Config::default().config_keep(),
+            crate::gconfig::DEFAULT_KEEP
+        );
+        let c = parse_str("config_keep = 3\n").unwrap();
+        assert_eq!(c.config_keep, Some(3));
+        assert_eq!(c.config_keep(), 3);
+
+        let e = parse_str("theme = \"mono\"\nconfig_keep = 0\n").unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Invalid { key: Some(k), line: 2, .. } if k == "config_keep"),
+            "{e}"
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("/etc/test.toml:2:15: `config_keep`: must be at least 1"),
+            "{msg}"
+        );
+        let msg = err("config_keep = -2\n");
+        assert!(msg.contains("1:15: `config_keep`: invalid value"), "{msg}");
+        let msg = err("config_keep = \"5\"\n");
+        assert!(msg.contains("`config_keep`: invalid type: string"), "{msg}");
     }
 
     #[test]
@@ -898,6 +947,7 @@ mod tests {
             "vip_port",
             "keepalived_conf",
             "readonly",
+            "config_keep",
             "[keys]",
         ] {
             assert!(text.contains(key), "example lacks {key}");

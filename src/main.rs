@@ -87,7 +87,12 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Config { doc, cmd }) => {
             let audit = swarmdeck::audit::default_path();
             let code = runtime.block_on(swarmdeck::gconfig::cmd::run(
-                &endpoints, &doc, cmd, audit, readonly,
+                &endpoints,
+                &doc,
+                cmd,
+                audit,
+                readonly,
+                cfg.config_keep(),
             ));
             return Ok(ExitCode::from(code));
         }

@@ -173,6 +173,46 @@ fn config_errors_in_keys_exit_78_with_file_and_line() {
     }
 }
 
+/// `config_keep` is read for the config commands (and checked before anything connects);
+/// `--keep` refuses 0 the same way.
+#[test]
+fn config_keep_is_checked_before_connecting() {
+    let unreachable = ["--host", "unix:///nonexistent/a.sock"];
+    let f = config_file("config_keep = 0\n");
+    let path = f.path().to_str().expect("utf-8 path");
+    let out = swarmdeck(&["--config", path, "config", "history"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(err.contains(&format!("{path}:1:")), "{err}");
+    assert!(err.contains("`config_keep`: must be at least 1"), "{err}");
+
+    let f = config_file("config_keep = 3\n");
+    let path = f.path().to_str().expect("utf-8 path");
+    let out = swarmdeck(
+        &[
+            &["--config", path][..],
+            &unreachable,
+            &["config", "history"],
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(3), "accepted: {}", stderr(&out));
+
+    let out = swarmdeck(
+        &[
+            &unreachable[..],
+            &["config", "rollback", "1", "--keep", "0"],
+        ]
+        .concat(),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(64), "{err}");
+    assert!(
+        err.contains("--keep") && err.contains("at least 1"),
+        "{err}"
+    );
+}
+
 #[test]
 fn harmless_key_lists_are_accepted() {
     // no keys for quit (Ctrl-c still quits); the same key twice (it is kept once)

@@ -61,6 +61,7 @@ const CONFIG_WORDS: &[&str] = &[
     "vip_port",
     "keepalived_conf",
     "readonly",
+    "config_keep",
     "[keys]",
     "[keys.nodes]",
     "quit",

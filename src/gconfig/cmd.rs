@@ -11,13 +11,15 @@ use crate::cli::{ConfigCmd, RolloutArgs, exit};
 use crate::text::printable;
 
 /// Run one `config` command against the first endpoint that is a reachable manager.
-/// In `readonly` mode every command that writes is refused.
+/// In `readonly` mode every command that writes is refused. `keep` is how many versions
+/// retention keeps when `--keep` is not given (`config_keep` in the config file).
 pub async fn run(
     endpoints: &[String],
     doc: &str,
     cmd: ConfigCmd,
     audit: Option<PathBuf>,
     readonly: bool,
+    keep: usize,
 ) -> u8 {
     let writes = !matches!(
         cmd,
@@ -72,7 +74,7 @@ pub async fn run(
         endpoint: conn.endpoint.clone(),
         audit,
     };
-    match run_cmd(&ctx, &doc, cmd, file_text).await {
+    match run_cmd(&ctx, &doc, cmd, file_text, keep).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("swarmdeck: {}", printable_block(&e.to_string()));
@@ -120,6 +122,7 @@ async fn run_cmd(
     doc: &str,
     cmd: ConfigCmd,
     file_text: Option<String>,
+    keep: usize,
 ) -> Result<u8, GError> {
     match cmd {
         ConfigCmd::Get {
@@ -150,12 +153,12 @@ async fn run_cmd(
         } => {
             let text = file_text.unwrap_or_default();
             let plan = io::plan(ctx, doc, &text, base).await?;
-            publish_flow(ctx, doc, &plan, yes, &rollout).await
+            publish_flow(ctx, doc, &plan, yes, &rollout, keep).await
         }
         ConfigCmd::Rollback { n, yes, rollout } => {
             let plan = io::rollback_plan(ctx, doc, n).await?;
             println!("Roll back {doc} to v{n}'s content, as a new version:");
-            publish_flow(ctx, doc, &plan, yes, &rollout).await
+            publish_flow(ctx, doc, &plan, yes, &rollout, keep).await
         }
         ConfigCmd::History { json } => {
             let versions = io::list_versions(ctx, doc, Kind::Document).await?;
@@ -287,14 +290,16 @@ fn confirm(question: &str) -> bool {
     matches!(line.trim(), "y" | "Y" | "yes")
 }
 
-/// Print the plan, confirm, publish, roll out, prune.
+/// Print the plan, confirm, publish, roll out, prune to `--keep`, else `keep`.
 async fn publish_flow(
     ctx: &Ctx,
     doc: &str,
     plan: &Plan,
     yes: bool,
     args: &RolloutArgs,
+    keep: usize,
 ) -> Result<u8, GError> {
+    let keep = args.keep.unwrap_or(keep).max(1);
     print!("{}", plan.text());
     if plan.unchanged {
         return Ok(exit::OK);
@@ -327,13 +332,9 @@ async fn publish_flow(
     println!("published {} (v{})", version.name, version.n);
     let opts = opts(args.timeout);
     let report = io::rollout(ctx, doc, &version, &plan.subscribers, &opts, print_event).await;
-    let pruned = io::prune(ctx, doc, args.keep).await.unwrap_or_default();
+    let pruned = io::prune(ctx, doc, keep).await.unwrap_or_default();
     if !pruned.is_empty() {
-        println!(
-            "retention (keep {}): deleted {}",
-            args.keep,
-            pruned.join(", ")
-        );
+        println!("retention (keep {keep}): deleted {}", pruned.join(", "));
     }
     if let Some((service, reason)) = &report.failed {
         eprintln!(
