@@ -176,6 +176,24 @@ pub fn themes_dir() -> Option<PathBuf> {
     Some(config_dir()?.join("themes"))
 }
 
+/// Where swarmdeck keeps what must outlive a run (the config editor's drafts): the XDG state
+/// dir, `$XDG_STATE_HOME/swarmdeck` (usually `~/.local/state/swarmdeck`); where the platform
+/// has none (macOS, Windows), the same XDG path.
+pub fn state_dir() -> Option<PathBuf> {
+    if let Some(dirs) = directories::ProjectDirs::from("", "", "swarmdeck")
+        && let Some(dir) = dirs.state_dir()
+    {
+        return Some(dir.to_path_buf());
+    }
+    let base = match std::env::var_os("XDG_STATE_HOME").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir,
+        _ => directories::BaseDirs::new()?
+            .home_dir()
+            .join(".local/state"),
+    };
+    Some(base.join("swarmdeck"))
+}
+
 fn config_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "swarmdeck").map(|d| d.config_dir().to_path_buf())
 }
@@ -928,6 +946,10 @@ mod tests {
             );
             assert_eq!(config.parent(), themes.parent());
             assert!(themes.ends_with("swarmdeck/themes"));
+        }
+        if let Some(state) = state_dir() {
+            assert!(state.is_absolute(), "{}", state.display());
+            assert!(state.ends_with("swarmdeck"), "{}", state.display());
         }
     }
 

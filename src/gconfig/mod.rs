@@ -5,9 +5,11 @@
 //!
 //! This module is the pure part (names, labels, limits, validation, diffs, the three-way
 //! merge, plans, drift judgement), unit-tested without Docker; [`io`] does the engine I/O,
-//! through the raw JSON core of `engine/write.rs`. See docs/config-editor.md.
+//! through the raw JSON core of `engine/write.rs`; [`draft`] keeps the editor's unpublished
+//! buffers on disk. See docs/config-editor.md.
 
 pub mod cmd;
+pub mod draft;
 pub mod io;
 
 use std::collections::BTreeMap;
