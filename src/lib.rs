@@ -11,6 +11,7 @@ pub mod config;
 pub mod domain;
 pub mod endpoint;
 pub mod engine;
+pub mod external;
 pub mod gconfig;
 pub mod keymap;
 pub mod lab;
