@@ -49,6 +49,22 @@ pub const SLOTS: &[&str] = &[
     "bar",
     "footer_key",
     "footer_text",
+    "json_key",
+    "json_string",
+    "json_number",
+    "json_literal",
+    "json_punct",
+];
+
+/// Slots a theme without `parent` may leave out, each with the slot it then copies (from the
+/// finished theme, so a child's `accent` also moves `json_key` when nothing sets `json_key`).
+/// Themes written before these slots existed keep loading.
+const FALLBACKS: &[(&str, &str)] = &[
+    ("json_key", "accent"),
+    ("json_string", "ok"),
+    ("json_number", "info"),
+    ("json_literal", "warn"),
+    ("json_punct", "muted"),
 ];
 
 /// Keys allowed in a slot's table form.
@@ -102,6 +118,16 @@ pub struct Theme {
     pub footer_key: Style,
     /// The word after a key in the footer hints.
     pub footer_text: Style,
+    /// JSON in the editor: an object key (the string before a `:`), quotes included.
+    pub json_key: Style,
+    /// JSON in the editor: a string value, quotes included.
+    pub json_string: Style,
+    /// JSON in the editor: a number.
+    pub json_number: Style,
+    /// JSON in the editor: `true`, `false`, `null`.
+    pub json_literal: Style,
+    /// JSON in the editor: `{ } [ ] : ,`.
+    pub json_punct: Style,
 }
 
 impl Theme {
@@ -185,7 +211,7 @@ impl Theme {
     }
 
     /// Every slot with its name, in [`SLOTS`] order.
-    pub fn slots(&self) -> [(&'static str, Style); 17] {
+    pub fn slots(&self) -> [(&'static str, Style); 22] {
         [
             ("text", self.text),
             ("muted", self.muted),
@@ -204,10 +230,15 @@ impl Theme {
             ("bar", self.bar),
             ("footer_key", self.footer_key),
             ("footer_text", self.footer_text),
+            ("json_key", self.json_key),
+            ("json_string", self.json_string),
+            ("json_number", self.json_number),
+            ("json_literal", self.json_literal),
+            ("json_punct", self.json_punct),
         ]
     }
 
-    fn slots_mut(&mut self) -> [(&'static str, &mut Style); 17] {
+    fn slots_mut(&mut self) -> [(&'static str, &mut Style); 22] {
         [
             ("text", &mut self.text),
             ("muted", &mut self.muted),
@@ -226,7 +257,19 @@ impl Theme {
             ("bar", &mut self.bar),
             ("footer_key", &mut self.footer_key),
             ("footer_text", &mut self.footer_text),
+            ("json_key", &mut self.json_key),
+            ("json_string", &mut self.json_string),
+            ("json_number", &mut self.json_number),
+            ("json_literal", &mut self.json_literal),
+            ("json_punct", &mut self.json_punct),
         ]
+    }
+
+    fn slot(&self, name: &str) -> Option<Style> {
+        self.slots()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| s)
     }
 
     fn set_slot(&mut self, name: &str, style: Style) {
@@ -258,6 +301,11 @@ fn plain() -> Theme {
         bar: none.add_modifier(Modifier::REVERSED),
         footer_key: none.add_modifier(Modifier::BOLD),
         footer_text: none,
+        json_key: none.add_modifier(Modifier::BOLD),
+        json_string: none,
+        json_number: none,
+        json_literal: none,
+        json_punct: none,
     }
 }
 
@@ -447,14 +495,15 @@ fn load_chain(start: Source, user_dir: Option<&Path>) -> Result<Theme, String> {
         let missing: Vec<&str> = SLOTS
             .iter()
             .copied()
+            .filter(|slot| !FALLBACKS.iter().any(|(optional, _)| optional == slot))
             .filter(|slot| !root.slots.iter().any(|(n, _)| n == slot))
             .collect();
         if !missing.is_empty() {
             return Err(root.slots_at.message(
                 &src.label(),
                 &format!(
-                    "missing slots: {} (a theme without `parent` must set every slot; \
-                     add `parent = \"default\"` under [theme] to inherit the rest)",
+                    "missing slots: {} (a theme without `parent` must set every slot but the \
+                     json_* ones; add `parent = \"default\"` under [theme] to inherit the rest)",
                     missing.join(", ")
                 ),
             ));
@@ -463,6 +512,14 @@ fn load_chain(start: Source, user_dir: Option<&Path>) -> Result<Theme, String> {
     }
     for (_, doc) in iter {
         apply(&mut theme, doc);
+    }
+    for (slot, from) in FALLBACKS {
+        let set = chain
+            .iter()
+            .any(|(_, doc)| doc.slots.iter().any(|(n, _)| n == slot));
+        if !set && let Some(style) = theme.slot(from) {
+            theme.set_slot(slot, style);
+        }
     }
     if let Some((src, doc)) = chain.first() {
         theme.name = doc.name.clone().unwrap_or_else(|| src.fallback_name());
@@ -795,6 +852,58 @@ mod tests {
         // modifiers stay
         let theme = Theme::load(Some("default"), None, true).0;
         assert!(theme.danger.add_modifier.contains(Modifier::BOLD));
+    }
+
+    #[test]
+    fn builtins_set_every_slot_themselves() {
+        for (name, text) in BUILTINS {
+            let doc = parse_doc(text).ok().unwrap();
+            for slot in SLOTS {
+                assert!(
+                    doc.slots.iter().any(|(n, _)| n == slot),
+                    "built-in {name} leaves out {slot}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn json_slots_may_be_left_out_and_copy_related_slots() {
+        let dir = tempfile::tempdir().unwrap();
+        // Every slot but the json_* ones, and no parent: a theme from before they existed.
+        let mut root = String::from("[theme]\nname = \"old\"\n[slots]\n");
+        for (i, slot) in SLOTS.iter().enumerate() {
+            if !slot.starts_with("json_") {
+                root.push_str(&format!("{slot} = {i}\n"));
+            }
+        }
+        std::fs::write(dir.path().join("old.toml"), &root).unwrap();
+        let (theme, warning) = Theme::load(Some("old"), Some(dir.path()), false);
+        assert_eq!(warning, None);
+        assert_eq!(theme.json_key, theme.accent);
+        assert_eq!(theme.json_string, theme.ok);
+        assert_eq!(theme.json_number, theme.info);
+        assert_eq!(theme.json_literal, theme.warn);
+        assert_eq!(theme.json_punct, theme.muted);
+
+        // The copy is taken from the finished theme: a child's accent moves json_key too,
+        // and a slot set anywhere in the chain is kept.
+        std::fs::write(
+            dir.path().join("kid.toml"),
+            "[theme]\nparent = \"old\"\n[slots]\naccent = \"red\"\njson_number = \"blue\"\n",
+        )
+        .unwrap();
+        let (theme, warning) = Theme::load(Some("kid"), Some(dir.path()), false);
+        assert_eq!(warning, None);
+        assert_eq!(theme.json_key, Style::new().fg(Color::Red));
+        assert_eq!(theme.json_number, Style::new().fg(Color::Blue));
+        assert_eq!(theme.json_string, theme.ok);
+
+        // NO_COLOR strips them like every other slot.
+        let theme = Theme::load(Some("default"), None, true).0;
+        assert!(theme.json_key.add_modifier.contains(Modifier::BOLD));
+        assert_eq!(theme.json_key.fg, None);
+        assert_eq!(theme.json_string, Style::new());
     }
 
     #[test]

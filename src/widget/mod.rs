@@ -3,7 +3,7 @@
 //! | widget | what it is |
 //! | --- | --- |
 //! | [`TextInput`] | a one-line text field with a cursor, word motions, selection and paste |
-//! | [`Editor`] | a multi-line editor (on `ratatui-textarea`) with undo, line numbers and error marks |
+//! | [`Editor`] | a multi-line editor (on `ratatui-textarea`) with undo, line numbers, error marks, JSON colours and a read-only mode |
 //! | [`Form`] | labelled fields (text, number, choice, toggle, list) with focus and validation |
 //! | [`ConfirmDialog`] | a centred yes/no, type-the-word or refusal dialog |
 //! | [`DiffView`] | a scrollable line diff of two texts |
