@@ -994,7 +994,9 @@ mod tests {
                 let is_action = Action::ALL
                     .iter()
                     .any(|a| bare.starts_with(&format!("{} = ", a.name())));
-                if is_action { bare } else { l }
+                // a view's table header, for the view's own keys after it
+                let is_view = bare.starts_with("[keys.");
+                if is_action || is_view { bare } else { l }
             })
             .collect::<Vec<_>>()
             .join("\n");
@@ -1010,6 +1012,19 @@ mod tests {
                 .unwrap_or_default();
             assert_eq!(keys, defaults.keys(*action), "{action}");
         }
+        for (view, table) in &config.keys.views {
+            for (action, keys) in table {
+                assert_eq!(
+                    keys.keys(),
+                    defaults.keys_in(view, *action),
+                    "[keys.{view}] {action}"
+                );
+            }
+        }
+        assert!(
+            config.keys.views.contains_key("config"),
+            "the example shows the editor's own keys"
+        );
     }
 
     #[test]

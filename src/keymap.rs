@@ -42,6 +42,14 @@ pub enum Action {
     Demote,
     /// Force-update unevenly spread services so tasks spread again.
     Rebalance,
+    /// Open the global JSON config editor.
+    EditConfig,
+    /// In the config editor: validate, then show the plan.
+    Save,
+    /// In the config editor: pretty-print the JSON.
+    Format,
+    /// In the config editor: hand the text to `$VISUAL` / `$EDITOR`.
+    ExternalEdit,
 }
 
 /// The views that have their own key table (`[keys.<view>]` in the config file). Keys not
@@ -60,12 +68,32 @@ pub const CONTEXTS: &[&str] = &[
     "rebalance",
     "command",
     "filter",
+    "config",
+    "plan",
+    "rollout",
+    "conflict",
+    "drift",
+    "history",
+    "draft",
+];
+
+/// Built-in keys that differ in one view: (view, action, keys). The config editor takes
+/// Ctrl-f for pretty-printing, so there PageDown is PgDn only.
+const VIEW_DEFAULTS: &[(&str, Action, &[&str])] = &[
+    ("config", Action::PageDown, &["pgdn"]),
+    ("config", Action::Save, &["ctrl-s"]),
+    ("config", Action::Format, &["ctrl-f"]),
+    ("config", Action::ExternalEdit, &["ctrl-e"]),
 ];
 
 impl Action {
     /// The context an action belongs to: "global" (everywhere), or the one view it acts in.
     pub fn home(self) -> &'static str {
-        if self.is_write() { "nodes" } else { "global" }
+        match self {
+            Action::Save | Action::Format | Action::ExternalEdit => "config",
+            a if a.is_write() => "nodes",
+            _ => "global",
+        }
     }
 
     /// The action with this config name.
@@ -97,6 +125,10 @@ impl Action {
         Action::Promote,
         Action::Demote,
         Action::Rebalance,
+        Action::EditConfig,
+        Action::Save,
+        Action::Format,
+        Action::ExternalEdit,
     ];
 
     /// The name used in the config file's `[keys]` table.
@@ -124,6 +156,10 @@ impl Action {
             Action::Promote => "promote",
             Action::Demote => "demote",
             Action::Rebalance => "rebalance",
+            Action::EditConfig => "edit_config",
+            Action::Save => "save",
+            Action::Format => "format",
+            Action::ExternalEdit => "external_edit",
         }
     }
 
@@ -152,6 +188,10 @@ impl Action {
             Action::Promote => "promote the node to manager (quorum shown)",
             Action::Demote => "demote the manager to worker (refused if quorum breaks)",
             Action::Rebalance => "spread tasks again (force-update uneven services)",
+            Action::EditConfig => "edit the global JSON config (:config NAME for another)",
+            Action::Save => "validate, then show the plan before publishing",
+            Action::Format => "pretty-print the JSON",
+            Action::ExternalEdit => "edit the text in $VISUAL / $EDITOR",
         }
     }
 
@@ -194,6 +234,9 @@ impl Action {
             Action::Promote => &["+"],
             Action::Demote => &["-"],
             Action::Rebalance => &["R"],
+            Action::EditConfig => &["E"],
+            // the config editor's own keys (VIEW_DEFAULTS)
+            Action::Save | Action::Format | Action::ExternalEdit => &[],
         }
     }
 }
@@ -467,10 +510,21 @@ impl Default for Keymap {
                 (*a, keys)
             })
             .collect();
-        Keymap {
-            bindings,
-            views: BTreeMap::new(),
+        let mut views: BTreeMap<String, BTreeMap<Action, Vec<KeyBinding>>> = BTreeMap::new();
+        for (view, action, keys) in VIEW_DEFAULTS {
+            let keys = keys
+                .iter()
+                .map(|k| {
+                    k.parse()
+                        .unwrap_or_else(|e| panic!("built-in key {k}: {e}"))
+                })
+                .collect();
+            views
+                .entry((*view).to_string())
+                .or_default()
+                .insert(*action, keys);
         }
+        Keymap { bindings, views }
     }
 }
 
@@ -500,7 +554,8 @@ impl Keymap {
             for (action, keys) in actions {
                 t.insert(*action, list(*action, keys)?);
             }
-            map.views.insert(view.clone(), t);
+            // over the built-in view keys, action by action
+            map.views.entry(view.clone()).or_default().extend(t);
         }
         // one way out that no config can remove
         if let Some(quit) = map.bindings.get_mut(&Action::Quit)
@@ -664,9 +719,26 @@ mod tests {
     fn every_action_has_a_default_key_and_help() {
         let km = Keymap::default();
         for a in Action::ALL {
-            assert!(!km.keys(*a).is_empty(), "{a} has no key");
+            // the config editor's own actions have their keys in its view only
+            let ctx = if a.home() == "config" {
+                "config"
+            } else {
+                "global"
+            };
+            assert!(!km.keys_in(ctx, *a).is_empty(), "{a} has no key in {ctx}");
         }
-        assert_eq!(km.help_rows().len(), Action::ALL.len());
+        let own = [Action::Save, Action::Format, Action::ExternalEdit];
+        assert_eq!(km.help_rows().len(), Action::ALL.len() - own.len());
+        let rows = km.help_rows_in("config", &own);
+        assert!(
+            rows.iter()
+                .any(|(k, d)| k == "Ctrl-f" && *d == Action::Format.description())
+        );
+        assert!(
+            rows.iter()
+                .any(|(k, d)| k == "PgDn" && *d == Action::PageDown.description()),
+            "in the editor, PageDown is PgDn only: {rows:?}"
+        );
     }
 
     #[test]

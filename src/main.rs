@@ -141,6 +141,12 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         app.notify(Level::Warn, p);
     }
     app.set_vips(vips.clone());
+    app.env = swarmdeck::view::config::ConfigEnv {
+        drafts: swarmdeck::gconfig::draft::Drafts::default_dir(),
+        cluster: endpoints.first().cloned().unwrap_or_default(),
+        keep: cfg.config_keep(),
+    };
+    app.offer_drafts();
     let opts = tui::Options {
         endpoints,
         fps: cli.fps,

@@ -239,10 +239,13 @@ async fn stop_self() -> io::Result<()> {
 /// Run the dashboard until the user quits or a terminating signal arrives. The terminal is
 /// restored on every way out (the guard's Drop, and the panic hook in [`term`]) and while
 /// the process is stopped.
-pub async fn run(app: App, theme: Theme, opts: Options) -> anyhow::Result<Ended> {
+pub async fn run(mut app: App, theme: Theme, opts: Options) -> anyhow::Result<Ended> {
     let mut signals = Signals::install()?;
     let mut guard = term::enter()?;
-    let ended = match run_loop(&mut guard, &mut signals, app, &theme, opts).await {
+    let ended = run_loop(&mut guard, &mut signals, &mut app, &theme, opts).await;
+    // on every way out (a quit, a signal, a failed terminal): nothing typed is lost
+    app.flush();
+    let ended = match ended {
         Ok(ended) => Ok(ended),
         Err(e) => match signals.ending_within(Duration::from_millis(100)).await {
             Some(n) => Ok(Ended::Signal(n)),
@@ -256,7 +259,7 @@ pub async fn run(app: App, theme: Theme, opts: Options) -> anyhow::Result<Ended>
 async fn run_loop(
     guard: &mut term::TermGuard,
     signals: &mut Signals,
-    mut app: App,
+    app: &mut App,
     theme: &Theme,
     opts: Options,
 ) -> anyhow::Result<Ended> {
@@ -273,7 +276,7 @@ async fn run_loop(
             if Instant::now() >= ready_at {
                 let size = guard.terminal.size()?;
                 app.page = usize::from(size.height / 4).max(1);
-                guard.draw(|f| crate::ui::draw(f, f.area(), &app, theme))?;
+                guard.draw(|f| crate::ui::draw(f, f.area(), app, theme))?;
                 app.dirty = false;
                 last_draw = Some(Instant::now());
             }
@@ -323,6 +326,17 @@ async fn run_loop(
                     app.dirty = true;
                 }
             },
+        }
+        if let Some(ext) = app.external.take() {
+            // the terminal is the editor's while it runs; keys and draws wait. The key reader
+            // is dropped first (its thread would read the editor's keys) and made anew after.
+            keys = EventStream::new();
+            guard.suspend();
+            let result =
+                tokio::task::block_in_place(|| crate::external::edit(&ext.text, &ext.suffix))
+                    .map_err(|e| e.to_string());
+            guard.resume()?;
+            app.external_done(ext.popup, result);
         }
         for out in app.outbox.drain(..) {
             match out {

@@ -36,23 +36,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let [rest, bottom] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
     let prompt = app.top().and_then(|v| v.prompt_line(&cx, bottom.width));
     let screen = if prompt.is_some() { rest } else { area };
-    let store = &app.store;
-    if store.nodes.is_empty()
-        && store.updated_at.is_none()
-        && let ConnState::Failed { errors } = &store.conn
-    {
-        draw_connect_error(frame, screen, errors, theme);
-    } else {
-        let [header, body] =
-            Layout::vertical([Constraint::Length(3), Constraint::Min(6)]).areas(rest);
-        draw_header(frame, header, app, theme);
-        draw_body(frame, body, app, &cx);
+    // a full-screen popup (the config editor) hides the panes; the footer stays
+    let first = app.popups.iter().rposition(|p| p.view.full_screen());
+    if let Some(first) = first {
+        for p in &app.popups[first..] {
+            p.view.draw(frame, rest, &cx);
+        }
         if prompt.is_none() {
             draw_footer(frame, bottom, app, theme);
         }
-    }
-    for p in &app.popups {
-        p.view.draw(frame, screen, &cx);
+    } else {
+        draw_main(frame, screen, rest, bottom, app, &cx, prompt.is_some());
     }
     if let Some(line) = prompt {
         frame.render_widget(Clear, bottom);
@@ -115,6 +109,38 @@ fn draw_connect_error(
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// The header, the panes, the footer and the popups over them.
+#[allow(clippy::too_many_arguments)]
+fn draw_main(
+    frame: &mut Frame,
+    screen: Rect,
+    rest: Rect,
+    bottom: Rect,
+    app: &App,
+    cx: &DrawCtx<'_>,
+    prompting: bool,
+) {
+    let theme = cx.theme;
+    let store = &app.store;
+    if store.nodes.is_empty()
+        && store.updated_at.is_none()
+        && let ConnState::Failed { errors } = &store.conn
+    {
+        draw_connect_error(frame, screen, errors, theme);
+    } else {
+        let [header, body] =
+            Layout::vertical([Constraint::Length(3), Constraint::Min(6)]).areas(rest);
+        draw_header(frame, header, app, theme);
+        draw_body(frame, body, app, cx);
+        if !prompting {
+            draw_footer(frame, bottom, app, theme);
+        }
+    }
+    for p in &app.popups {
+        p.view.draw(frame, screen, cx);
+    }
 }
 
 /// An endpoint short enough for the header: long socket paths keep their last two parts.

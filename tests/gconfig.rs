@@ -754,3 +754,165 @@ fn a_failing_service_update_stops_the_rollout_and_says_which_and_why() {
     assert_eq!(results, [("gcfg-f1".to_string(), Ok(()))]);
     wait_content(&lab, &["gcfg-f1"], 1, "{\"v\": 1}\n");
 }
+
+/// The dashboard in tmux, against the lab, with its own state and data dirs in `dir`.
+fn dashboard(lab: &LabGuard, dir: &Path) -> common::tmux::Tmux {
+    let bin = env!("CARGO_BIN_EXE_swarmdeck");
+    let d = dir.display();
+    let cmd = format!(
+        "clear; XDG_STATE_HOME={d} XDG_DATA_HOME={d} XDG_CONFIG_HOME={d} USER=tester {bin} {} ; echo SWARMDECK-EXIT=$?",
+        lab.host_args().join(" ")
+    );
+    let t = common::tmux::Tmux::start(&cmd, 120, 36);
+    t.wait_screen("the dashboard with its nodes", |s| {
+        s.contains("node1") && s.contains("live")
+    });
+    t
+}
+
+/// v1 published from the CLI, v2 typed into the dashboard's editor with key events in a
+/// real terminal: ctrl-s, the plan, y, the rollout — then the file inside every container
+/// on every node is v2's, the healthcheck is still there, and `config drift` says in sync.
+/// Then an edit killed by SIGHUP (an SSH drop) is offered at the next start, text intact.
+#[test]
+fn publish_through_the_editor_in_tmux_and_a_hangup_keeps_the_draft() {
+    let lab = lab::take();
+    let doc = "gtest-editor";
+    let _clean = Cleanup::new(&["gcfg-ed-web", "gcfg-ed-agent"], &[doc]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    lab.create_service(
+        "gcfg-ed-web",
+        &[
+            "--replicas",
+            "2",
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "1s",
+            "--stop-grace-period",
+            "1s",
+            "--update-monitor",
+            "1s",
+        ],
+    );
+    lab.create_service(
+        "gcfg-ed-agent",
+        &[
+            "--mode",
+            "global",
+            "--stop-grace-period",
+            "1s",
+            "--update-monitor",
+            "1s",
+        ],
+    );
+    wait_running(&lab, "gcfg-ed-web", 2);
+    wait_running(&lab, "gcfg-ed-agent", lab.nodes.len());
+    let v1 = "{\n  \"level\": \"info\"\n}\n";
+    let f1 = write_file(dir.path(), "v1.json", v1);
+    ok(
+        config(&lab, dir.path(), doc, &["apply", &f1, "--yes"]),
+        "apply v1",
+    );
+    for s in ["gcfg-ed-web", "gcfg-ed-agent"] {
+        ok(
+            config(&lab, dir.path(), doc, &["subscribe", s, TARGET]),
+            "subscribe",
+        );
+    }
+    let all = 2 + lab.nodes.len();
+    wait_content(&lab, &["gcfg-ed-web", "gcfg-ed-agent"], all, v1);
+    let configs_before = config_count(&lab);
+
+    let t = dashboard(&lab, dir.path());
+    t.send(&[":"]);
+    t.send(&["-l", &format!("config {doc}")]);
+    t.send(&["Enter"]);
+    t.wait_screen("the editor on v1", |s| {
+        s.contains("opened from v1") && s.contains("\"level\": \"info\"")
+    });
+    // invalid first: a stray comma → the message, nothing created
+    t.send(&["Down", "End"]);
+    t.send(&["-l", ","]);
+    t.send(&["C-s"]);
+    t.wait_screen("the JSON error", |s| s.contains("not valid JSON"));
+    assert_eq!(config_count(&lab), configs_before, "nothing was created");
+    // "info" → "debug": the comma out, back into the quotes, four letters out
+    t.send(&["BSpace", "Left", "BSpace", "BSpace", "BSpace", "BSpace"]);
+    t.send(&["-l", "debug"]);
+    t.wait_screen("the edit", |s| s.contains("\"level\": \"debug\""));
+    t.send(&["C-s"]);
+    let plan = t.wait_screen("the plan", |s| s.contains(&format!("Publish {doc} v2")));
+    assert!(plan.contains("/level: \"info\" → \"debug\""), "{plan}");
+    assert!(plan.contains("gcfg-ed-web"), "{plan}");
+    assert!(plan.contains("gcfg-ed-agent"), "{plan}");
+    assert_eq!(config_count(&lab), configs_before, "nothing before y");
+    t.send(&["y"]);
+    let done = t.wait_screen("the rollout's end", |s| {
+        s.contains("Every subscribed task runs the new version") || s.contains("stopped at")
+    });
+    assert!(!done.contains("stopped at"), "{done}");
+    let v2 = "{\n  \"level\": \"debug\"\n}\n";
+    wait_content(&lab, &["gcfg-ed-web", "gcfg-ed-agent"], all, v2);
+    let health = lab.docker(
+        "node1",
+        &[
+            "service",
+            "inspect",
+            "gcfg-ed-web",
+            "--format",
+            "{{json .Spec.TaskTemplate.ContainerSpec.Healthcheck.Test}}",
+        ],
+    );
+    assert!(health.contains("true"), "the healthcheck is kept: {health}");
+    let r = ok(config(&lab, dir.path(), doc, &["drift"]), "drift");
+    assert!(r.out.contains("every subscribed task runs it"), "{}", r.out);
+    // the drift view says so too
+    t.send(&["d"]);
+    t.wait_screen("the drift view", |s| {
+        s.contains("every subscribed task runs it") && s.contains("gcfg-ed-agent")
+    });
+    t.send(&["Escape", "Escape"]);
+    t.wait_screen("the panes again", |s| {
+        s.contains("node1") && !s.contains("rollout ·")
+    });
+
+    // a hangup mid-edit: the next start offers the draft with the typed text
+    t.send(&[":"]);
+    t.send(&["-l", &format!("config {doc}")]);
+    t.send(&["Enter"]);
+    t.wait_screen("the editor on v2", |s| s.contains("opened from v2"));
+    t.send(&["Down", "End", "Enter"]);
+    t.send(&["-l", "\"typed-before-hangup\": 1"]);
+    t.wait_screen("the typed text", |s| s.contains("typed-before-hangup"));
+    let pid = t.child_pid().expect("the dashboard's pid");
+    let st = Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(st.success());
+    t.wait_screen("the exit after SIGHUP", |s| {
+        common::tmux::exit_line(s, "SWARMDECK-EXIT=").is_some()
+    });
+    let t2 = dashboard(&lab, dir.path());
+    t2.wait_screen("the draft offered", |s| {
+        s.contains("unsaved config draft") && s.contains(doc) && s.contains("typed on v2")
+    });
+    t2.send(&["Enter"]);
+    t2.wait_screen("the draft reopened", |s| {
+        s.contains("typed-before-hangup") && s.contains("draft reopened")
+    });
+    // discard it: nothing was published by the hangup
+    t2.send(&["Escape"]);
+    t2.wait_screen("the question", |s| s.contains("unsaved changes"));
+    t2.send(&["d"]);
+    t2.send(&["q"]);
+    t2.wait_screen("the exit", |s| {
+        common::tmux::exit_line(s, "SWARMDECK-EXIT=").as_deref() == Some("SWARMDECK-EXIT=0")
+    });
+    let versions = lab.docker("node1", &["config", "ls", "--format", "{{.Name}}"]);
+    assert!(
+        !versions.contains(&format!("swarmdeck-{doc}.v3")),
+        "no v3: {versions}"
+    );
+}

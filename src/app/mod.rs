@@ -74,6 +74,21 @@ pub struct App {
     pub page: usize,
     /// Commands for the engine and the VIP watcher, drained by the UI loop.
     pub outbox: Vec<Outgoing>,
+    /// Drafts, retention and the cluster's name, for the config editor.
+    pub env: crate::view::config::ConfigEnv,
+    /// Config commands in flight: seq → the popup that asked.
+    config_flight: std::collections::HashMap<u64, u64>,
+    /// A text to hand to the external editor, for the popup with this id (the UI loop
+    /// takes it: it suspends the terminal around the editor).
+    pub external: Option<ExternalEdit>,
+}
+
+/// A text for `$VISUAL` / `$EDITOR`, and the popup its result goes back to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalEdit {
+    pub popup: u64,
+    pub text: String,
+    pub suffix: String,
 }
 
 /// What views read, borrowed apart from the panes and the popups, which are lent out `&mut`
@@ -87,6 +102,7 @@ struct Shared<'a> {
     page: usize,
     follow: &'a Option<TaskScope>,
     drill: &'a Option<TaskScope>,
+    env: &'a crate::view::config::ConfigEnv,
 }
 
 impl Shared<'_> {
@@ -110,6 +126,7 @@ impl Shared<'_> {
             page: self.page,
             follow: self.follow.clone(),
             drill: self.drill.clone(),
+            env: self.env,
             fx,
         }
     }
@@ -141,6 +158,9 @@ impl App {
             dirty: true,
             page: 10,
             outbox: Vec::new(),
+            env: crate::view::config::ConfigEnv::default(),
+            config_flight: std::collections::HashMap::new(),
+            external: None,
         }
     }
 
@@ -231,6 +251,7 @@ impl App {
             page,
             follow,
             drill,
+            env,
             ..
         } = self;
         (
@@ -243,6 +264,7 @@ impl App {
                 page: *page,
                 follow,
                 drill,
+                env,
             },
             panes,
             popups,
@@ -275,6 +297,49 @@ impl App {
         if !self.ops.drains.is_empty() || !self.ops.rebalance.is_empty() {
             self.dirty = true;
         }
+        let mut fx = Effects::default();
+        let mut redraw = false;
+        {
+            let (shared, _, popups, _) = self.split();
+            let mut cx = shared.ctx(&mut fx);
+            for p in popups.iter_mut() {
+                redraw |= p.view.tick(&mut cx);
+            }
+        }
+        self.dirty |= redraw;
+        self.run_effects(fx, None);
+    }
+
+    /// The dashboard is ending: the popups save what must not be lost (drafts).
+    pub fn flush(&mut self) {
+        let mut fx = Effects::default();
+        let (shared, _, popups, _) = self.split();
+        let mut cx = shared.ctx(&mut fx);
+        for p in popups.iter_mut() {
+            p.view.flush(&mut cx);
+        }
+    }
+
+    /// The external editor returned (the UI loop ran it).
+    pub fn external_done(&mut self, popup: u64, result: Result<String, String>) {
+        self.dirty = true;
+        self.call_popup(popup, |v, cx| v.external_done(result, cx));
+    }
+
+    /// Call the popup with this id (if it is still open) and carry out what it answers.
+    fn call_popup(&mut self, id: u64, f: impl FnOnce(&mut dyn View, &mut Ctx<'_>) -> Outcome) {
+        let mut fx = Effects::default();
+        let out = {
+            let (shared, _, popups, _) = self.split();
+            let mut cx = shared.ctx(&mut fx);
+            match popups.iter_mut().find(|p| p.id == id) {
+                Some(p) => f(p.view.as_mut(), &mut cx),
+                None => return,
+            }
+        };
+        self.run_effects(fx, Some(id));
+        self.popup_outcome(id, out);
+        self.refollow();
     }
 
     /// Start watching these VIPs (the VIP pane appears).
@@ -333,6 +398,22 @@ impl App {
             _ => {}
         }
         let changed = match msg {
+            EngineMsg::ConfigRollout { seq, event } => {
+                if let Some(&id) = self.config_flight.get(&seq) {
+                    self.call_popup(id, |v, cx| {
+                        v.config_msg(crate::view::ConfigMsg::Progress(event), cx)
+                    });
+                }
+                return;
+            }
+            EngineMsg::ConfigDone { seq, answer } => {
+                if let Some(id) = self.config_flight.remove(&seq) {
+                    self.call_popup(id, |v, cx| {
+                        v.config_msg(crate::view::ConfigMsg::Done(answer), cx)
+                    });
+                }
+                return;
+            }
             EngineMsg::WriteDone {
                 seq,
                 target,
@@ -548,6 +629,10 @@ impl App {
         self.next_popup += 1;
         self.popups.push(Popup { id, view });
         self.dirty = true;
+        self.call_popup(id, |v, cx| {
+            v.opened(cx);
+            Outcome::Handled
+        });
     }
 
     /// Drop the task histories nothing shows any more: not the drill-down, not a drain being
@@ -585,6 +670,10 @@ impl App {
             Outcome::Replace(v) => {
                 self.popups[pos].view = v;
                 self.prune_scopes();
+                self.call_popup(id, |v, cx| {
+                    v.opened(cx);
+                    Outcome::Handled
+                });
             }
             Outcome::Ignored | Outcome::Handled => {}
         }
@@ -605,6 +694,7 @@ impl App {
                 self.notify(Level::Info, "re-reading the swarm".into());
             }
             Action::Back => self.back(),
+            Action::EditConfig => self.open_config("global"),
             a if a.is_write() && self.readonly => self.notify(
                 Level::Warn,
                 "readonly mode: swarmdeck changes nothing".into(),
@@ -704,6 +794,9 @@ impl App {
             ),
             "help" => self.open_help(),
             "audit" => self.open_audit(),
+            c if c == "config" || c.starts_with("config ") => {
+                self.config_command(c["config".len()..].trim());
+            }
             "rebalance" if !self.readonly => {
                 let node = match self.selection("nodes") {
                     Selection::Node(id) if self.focused() == "nodes" => Some(id),
@@ -732,6 +825,86 @@ impl App {
         }
     }
 
+    /// `:config [NAME]`, `:config drift [NAME]`, `:config history [NAME]`.
+    fn config_command(&mut self, args: &str) {
+        let words: Vec<&str> = args.split_whitespace().collect();
+        let (what, doc) = match words.as_slice() {
+            [] => ("edit", "global"),
+            ["drift"] => ("drift", "global"),
+            ["history"] => ("history", "global"),
+            ["drift", doc] => ("drift", *doc),
+            ["history", doc] => ("history", *doc),
+            [doc] => ("edit", *doc),
+            _ => {
+                self.notify(
+                    Level::Warn,
+                    "usage: :config [NAME] · :config drift [NAME] · :config history [NAME]".into(),
+                );
+                return;
+            }
+        };
+        if let Err(e) = crate::gconfig::check_doc(doc) {
+            self.notify(Level::Warn, format!(":config {doc}: {e}"));
+            return;
+        }
+        match what {
+            "drift" => self.push(Box::new(crate::view::config::drift::DriftView::new(doc))),
+            "history" => self.push(Box::new(crate::view::config::history::HistoryView::new(
+                doc,
+                self.readonly,
+            ))),
+            _ => self.open_config(doc),
+        }
+    }
+
+    /// Open the editor of `doc` (the one already open, if it is).
+    pub fn open_config(&mut self, doc: &str) {
+        if let Some(pos) = self.popups.iter().position(|p| {
+            p.view
+                .as_any()
+                .downcast_ref::<crate::view::config::editor::ConfigEditor>()
+                .is_some_and(|e| e.doc() == doc)
+        }) {
+            // back to the editor already open: what is above it closes
+            self.popups.truncate(pos + 1);
+            self.dirty = true;
+            return;
+        }
+        // a draft of this document is reopened, not silently replaced
+        let draft = self.env.drafts.as_ref().and_then(|dir| {
+            crate::gconfig::draft::Drafts::at(dir.clone())
+                .load(doc, &self.env.cluster)
+                .ok()
+                .flatten()
+        });
+        let view = match draft {
+            Some(d) => crate::view::config::editor::ConfigEditor::from_draft(d, self.readonly),
+            None => crate::view::config::editor::ConfigEditor::new(doc, self.readonly),
+        };
+        self.push(Box::new(view));
+    }
+
+    /// At start: drafts left by a session that ended mid-edit are offered.
+    pub fn offer_drafts(&mut self) {
+        let Some(dir) = self.env.drafts.clone() else {
+            return;
+        };
+        let (drafts, problems) = crate::gconfig::draft::Drafts::at(dir).list();
+        for p in problems {
+            self.notify(Level::Warn, p);
+        }
+        let mine: Vec<_> = drafts
+            .into_iter()
+            .filter(|d| d.endpoint == self.env.cluster)
+            .collect();
+        if !mine.is_empty() {
+            self.push(Box::new(crate::view::config::draft::DraftOffer::new(
+                mine,
+                self.readonly,
+            )));
+        }
+    }
+
     fn open_audit(&mut self) {
         self.ops.audit.loading = true;
         self.outbox.push(Outgoing::Engine(EngineCmd::ReadAudit));
@@ -755,6 +928,28 @@ impl App {
                 AppCmd::SetFilter(ctx, filter) => self.set_filter(ctx, filter),
                 AppCmd::Write(w) => self.send_write(w, from),
                 AppCmd::StartRebalance(plan) => self.start_rebalance(plan),
+                AppCmd::Config(cmd) => {
+                    let seq = self.ops.next_seq();
+                    if let Some(id) = from {
+                        self.config_flight.insert(seq, id);
+                    }
+                    self.outbox
+                        .push(Outgoing::Engine(EngineCmd::Config { seq, cmd }));
+                }
+                AppCmd::ExternalEdit { text, suffix } => {
+                    if let Some(popup) = from {
+                        self.external = Some(ExternalEdit {
+                            popup,
+                            text,
+                            suffix,
+                        });
+                    }
+                }
+                AppCmd::Open(v) => self.push(v.0),
+                AppCmd::CloseViews(context) => {
+                    self.popups.retain(|p| p.view.context() != context);
+                    self.prune_scopes();
+                }
             }
         }
     }

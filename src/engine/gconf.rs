@@ -19,12 +19,19 @@ pub enum ConfigCmd {
         base: Option<u64>,
     },
     /// Plan again right before, publish, and roll out (progress as
-    /// [`EngineMsg::ConfigRollout`]).
+    /// [`EngineMsg::ConfigRollout`]); then keep the newest `keep` versions.
+    /// `rollback_of`: publish that version's content again (`text` is ignored).
     Publish {
         doc: String,
         text: String,
         base: Option<u64>,
+        rollback_of: Option<u64>,
+        keep: usize,
     },
+    /// Plan a rollback: version `n`'s content as a new version.
+    RollbackPlan { doc: String, n: u64 },
+    /// Read one version's text.
+    Read { doc: String, n: u64 },
     /// Drift of the document's subscribers.
     Drift { doc: String },
     /// Return services a failed rollout moved to their previous version.
@@ -49,14 +56,25 @@ pub struct Loaded {
     pub subscribers: Vec<Subscriber>,
 }
 
+/// A publish that went through: the plan, what was created, the rollout (None: nothing
+/// was created), the old versions retention deleted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishDone {
+    pub plan: Plan,
+    pub published: Published,
+    pub report: Option<RolloutReport>,
+    pub pruned: Vec<String>,
+}
+
 /// What a config command answers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfigAnswer {
     Loaded(Result<Loaded, GError>),
     Planned(Result<Plan, GError>),
     /// The plan that was published, what was published, and the rollout (None: unchanged).
-    Published(Result<(Plan, Published, Option<RolloutReport>), GError>),
+    Published(Result<Box<PublishDone>, GError>),
     Drift(Result<crate::gconfig::Drift, GError>),
+    Read(Result<(Version, String), GError>),
     Returned(Vec<(String, Result<(), String>)>),
 }
 
@@ -94,7 +112,8 @@ fn refused(cmd: &ConfigCmd, why: &str) -> ConfigAnswer {
     let e = GError::Engine(format!("{why}; nothing was changed"));
     match cmd {
         ConfigCmd::Load { .. } => ConfigAnswer::Loaded(Err(e)),
-        ConfigCmd::Plan { .. } => ConfigAnswer::Planned(Err(e)),
+        ConfigCmd::Plan { .. } | ConfigCmd::RollbackPlan { .. } => ConfigAnswer::Planned(Err(e)),
+        ConfigCmd::Read { .. } => ConfigAnswer::Read(Err(e)),
         ConfigCmd::Publish { .. } => ConfigAnswer::Published(Err(e)),
         ConfigCmd::Drift { .. } => ConfigAnswer::Drift(Err(e)),
         ConfigCmd::Return { moved, .. } => ConfigAnswer::Returned(
@@ -141,9 +160,24 @@ async fn run(ctx: &Ctx, seq: u64, cmd: ConfigCmd, tx: &mpsc::Sender<EngineMsg>) 
             ConfigAnswer::Planned(io::plan(ctx, &doc, &text, base).await)
         }
         ConfigCmd::Drift { doc } => ConfigAnswer::Drift(io::drift(ctx, &doc).await),
-        ConfigCmd::Publish { doc, text, base } => {
+        ConfigCmd::RollbackPlan { doc, n } => {
+            ConfigAnswer::Planned(io::rollback_plan(ctx, &doc, n).await)
+        }
+        ConfigCmd::Read { doc, n } => {
+            ConfigAnswer::Read(io::read_version(ctx, &doc, Kind::Document, Some(n)).await)
+        }
+        ConfigCmd::Publish {
+            doc,
+            text,
+            base,
+            rollback_of,
+            keep,
+        } => {
             let result = async {
-                let plan = io::plan(ctx, &doc, &text, base).await?;
+                let plan = match rollback_of {
+                    Some(n) => io::rollback_plan(ctx, &doc, n).await?,
+                    None => io::plan(ctx, &doc, &text, base).await?,
+                };
                 let published = io::publish(ctx, &plan).await?;
                 let report = match &published {
                     Published::Created { version } => Some(
@@ -151,7 +185,17 @@ async fn run(ctx: &Ctx, seq: u64, cmd: ConfigCmd, tx: &mpsc::Sender<EngineMsg>) 
                     ),
                     Published::Unchanged { .. } => None,
                 };
-                Ok((plan, published, report))
+                let pruned = if report.is_some() {
+                    io::prune(ctx, &doc, keep.max(1)).await.unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                Ok(Box::new(PublishDone {
+                    plan,
+                    published,
+                    report,
+                    pruned,
+                }))
             }
             .await;
             ConfigAnswer::Published(result)
@@ -213,6 +257,8 @@ mod tests {
             doc: "global".into(),
             text: "{}".into(),
             base: None,
+            rollback_of: None,
+            keep: 10,
         };
         let a = answer(true, publish).await;
         assert!(

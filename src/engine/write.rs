@@ -1317,12 +1317,12 @@ mod tests {
         only_changed(&before, &after, &["/TaskTemplate/ForceUpdate"]);
         assert_eq!(
             serde_json::to_string(&after["TaskTemplate"]["ContainerSpec"]["Healthcheck"]).unwrap(),
-            r#"{"Interval":5000000000,"StartInterval":1000000000,"Test":["CMD-SHELL","true"]}"#
+            r#"{"Test":["CMD-SHELL","true"],"Interval":5000000000,"StartInterval":1000000000}"#
         );
         // the integer 0 stays the integer 0 (a typed round trip wrote 0.0)
         assert_eq!(
             serde_json::to_string(&after["UpdateConfig"]).unwrap(),
-            r#"{"MaxFailureRatio":0,"Order":"start-first","Parallelism":1}"#
+            r#"{"Parallelism":1,"MaxFailureRatio":0,"Order":"start-first"}"#
         );
 
         let mut scaled = before.clone();

@@ -11,6 +11,7 @@
 pub mod cmd;
 pub mod draft;
 pub mod io;
+pub mod locate;
 
 use std::collections::BTreeMap;
 
@@ -467,8 +468,14 @@ pub fn pretty(value: &Value) -> String {
 }
 
 /// A unified text diff of the pretty-printed documents (3 lines of context).
+/// `Null` as the old side is "no version yet": the diff adds every line.
 pub fn text_diff(old: &Value, new: &Value, old_name: &str, new_name: &str) -> String {
-    let (a, b) = (pretty(old), pretty(new));
+    let a = if old.is_null() {
+        String::new()
+    } else {
+        pretty(old)
+    };
+    let b = pretty(new);
     similar::TextDiff::from_lines(&a, &b)
         .unified_diff()
         .context_radius(3)
@@ -573,7 +580,7 @@ fn array_index(pointer: &str) -> Option<usize> {
 
 /// Set (Some) or remove (None) the value at a pointer; parents must exist (they do for a
 /// change computed by [`diff`] applied to a side that did not touch them).
-fn set_pointer(doc: &mut Value, pointer: &str, value: Option<Value>) {
+pub fn set_pointer(doc: &mut Value, pointer: &str, value: Option<Value>) {
     if pointer.is_empty() {
         if let Some(v) = value {
             *doc = v;
@@ -800,6 +807,9 @@ pub struct Plan {
     pub text: String,
     /// A rollback: the version whose content this publishes again.
     pub rollback_of: Option<u64>,
+    /// The current version's document (None: the first publish), for a side-by-side diff.
+    #[serde(skip)]
+    pub previous: Option<Value>,
 }
 
 /// Build the plan from what was read (pure).
@@ -842,6 +852,7 @@ pub fn make_plan(
         document: new,
         text: text.to_string(),
         rollback_of: None,
+        previous: current.map(|(_, v)| v.clone()),
     }
 }
 

@@ -20,6 +20,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("help", "show the keys"),
     ("audit", "show the audit log of writes"),
     (
+        "config",
+        "edit the global JSON config · config NAME · config drift · config history",
+    ),
+    (
         "rebalance",
         "spread tasks again (a write: absent in readonly mode)",
     ),

@@ -16,6 +16,7 @@
 
 pub mod audit;
 pub mod command;
+pub mod config;
 pub mod confirm;
 pub mod drain;
 pub mod filter;
@@ -65,6 +66,45 @@ pub enum AppCmd {
     Write(PendingWrite),
     /// Start the rebalance queue with these services.
     StartRebalance(Vec<crate::maint::check::Unbalanced>),
+    /// Run a global config command; its progress and answer come back to the view that
+    /// asked ([`View::config_msg`]).
+    Config(crate::engine::gconf::ConfigCmd),
+    /// Hand `text` to `$VISUAL` / `$EDITOR` (the terminal restored meanwhile); the result
+    /// comes back to the view that asked ([`View::external_done`]). `suffix`: the temporary
+    /// file's extension (".json").
+    ExternalEdit { text: String, suffix: String },
+    /// Open a popup on top of the stack (from a view that is not on it: a pane).
+    Open(OpenView),
+    /// Close every popup with this context (the editor, once what it held is published).
+    CloseViews(&'static str),
+}
+
+/// A popup the app opens for a view (a boxed view cannot travel in a `Debug` enum).
+pub struct OpenView(pub Box<dyn View>);
+
+impl std::fmt::Debug for OpenView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OpenView({})", self.0.context())
+    }
+}
+
+/// What comes back for a config command a view sent.
+#[derive(Debug)]
+pub enum ConfigMsg {
+    /// A rollout's progress.
+    Progress(crate::gconfig::io::RolloutEvent),
+    /// The command finished.
+    Done(Box<crate::engine::gconf::ConfigAnswer>),
+}
+
+impl ConfigMsg {
+    /// The answer, if the command finished.
+    pub fn answer(self) -> Option<crate::engine::gconf::ConfigAnswer> {
+        match self {
+            ConfigMsg::Done(a) => Some(*a),
+            ConfigMsg::Progress(_) => None,
+        }
+    }
 }
 
 /// What views want done; the app carries it out after the call.
@@ -94,6 +134,8 @@ pub struct Ctx<'a> {
     /// service), and the drill-down when there is one.
     pub follow: Option<TaskScope>,
     pub drill: Option<TaskScope>,
+    /// Where drafts go, retention, the cluster's name for drafts.
+    pub env: &'a config::ConfigEnv,
     pub fx: &'a mut Effects,
 }
 
@@ -162,6 +204,27 @@ pub trait View: AsAny {
         _cx: &mut Ctx<'_>,
     ) -> Outcome {
         Outcome::Handled
+    }
+    /// The view was put on the popup stack (its id is known: what it asks now comes back
+    /// to it).
+    fn opened(&mut self, _cx: &mut Ctx<'_>) {}
+    /// A config command this view sent reported progress or finished.
+    fn config_msg(&mut self, _msg: ConfigMsg, _cx: &mut Ctx<'_>) -> Outcome {
+        Outcome::Handled
+    }
+    /// The external editor this view asked for returned: the new text, or why not.
+    fn external_done(&mut self, _result: Result<String, String>, _cx: &mut Ctx<'_>) -> Outcome {
+        Outcome::Handled
+    }
+    /// Once a second (drafts are saved from here); whether something visible changed.
+    fn tick(&mut self, _cx: &mut Ctx<'_>) -> bool {
+        false
+    }
+    /// The dashboard is ending (a quit or a signal): save what must not be lost.
+    fn flush(&mut self, _cx: &mut Ctx<'_>) {}
+    /// Whether this popup fills the screen (the panes are not drawn under it).
+    fn full_screen(&self) -> bool {
+        false
     }
     /// A one-line prompt (`:` or `/`) that must stay visible at any terminal height.
     fn prompt_line(&self, _cx: &DrawCtx<'_>, _width: u16) -> Option<ratatui::text::Line<'_>> {
