@@ -707,3 +707,38 @@ fn config_commands_and_names() {
     assert_eq!(app.popup_names(), vec!["history"]);
     let _ = pretty(&json!({}));
 }
+
+#[test]
+fn subscribe_from_the_command_line_asks_then_follows_the_update() {
+    use swarmdeck::view::config::subscribe::{State, SubscribeView};
+    let mut app = populated_app();
+    app.run_command(":config subscribe web /etc/app/global.json");
+    assert!(config_cmds(&mut app).is_empty(), "nothing before y");
+    let screen = text(&render(&app, 100, 30));
+    assert!(screen.contains("Subscribe web to global"), "{screen}");
+    key(&mut app, KeyCode::Char('y'));
+    let cmds = config_cmds(&mut app);
+    assert!(
+        matches!(cmds.as_slice(), [(_, ConfigCmd::Subscribe { doc, service, target })]
+            if doc == "global" && service == "web" && target == "/etc/app/global.json"),
+        "{cmds:?}"
+    );
+    answer(&mut app, cmds[0].0, ConfigAnswer::Subscribed(Ok(())));
+    assert_eq!(
+        app.top_as::<SubscribeView>().expect("view").state(),
+        &State::Done(Ok(()))
+    );
+    // a relative path is refused before anything is asked
+    let mut app = populated_app();
+    app.run_command(":config subscribe web relative/path");
+    assert!(app.popups.is_empty());
+    // readonly: refused
+    let mut app = populated_app();
+    app.readonly = true;
+    app.run_command(":config unsubscribe web");
+    assert!(app.popups.is_empty());
+    assert!(
+        app.current_notice()
+            .is_some_and(|n| n.text.contains("readonly"))
+    );
+}

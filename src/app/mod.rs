@@ -828,6 +828,51 @@ impl App {
     /// `:config [NAME]`, `:config drift [NAME]`, `:config history [NAME]`.
     fn config_command(&mut self, args: &str) {
         let words: Vec<&str> = args.split_whitespace().collect();
+        let sub = match words.as_slice() {
+            ["subscribe", service, target] => Some((*service, Some(*target), "global")),
+            ["subscribe", service, target, doc] => Some((*service, Some(*target), *doc)),
+            ["unsubscribe", service] => Some((*service, None, "global")),
+            ["unsubscribe", service, doc] => Some((*service, None, *doc)),
+            ["subscribe" | "unsubscribe", ..] => {
+                self.notify(
+                    Level::Warn,
+                    "usage: :config subscribe SERVICE PATH [NAME] · :config unsubscribe SERVICE [NAME]"
+                        .into(),
+                );
+                return;
+            }
+            _ => None,
+        };
+        if let Some((service, target, doc)) = sub {
+            if self.readonly {
+                self.notify(
+                    Level::Warn,
+                    "readonly mode: swarmdeck changes nothing".into(),
+                );
+                return;
+            }
+            let checked = crate::gconfig::check_doc(doc)
+                .and_then(|()| target.map_or(Ok(()), crate::gconfig::check_target));
+            if let Err(e) = checked {
+                self.notify(Level::Warn, format!(":config: {e}"));
+                return;
+            }
+            let cmd = match target {
+                Some(t) => crate::engine::gconf::ConfigCmd::Subscribe {
+                    doc: doc.to_string(),
+                    service: service.to_string(),
+                    target: t.to_string(),
+                },
+                None => crate::engine::gconf::ConfigCmd::Unsubscribe {
+                    doc: doc.to_string(),
+                    service: service.to_string(),
+                },
+            };
+            self.push(Box::new(
+                crate::view::config::subscribe::SubscribeView::new(cmd),
+            ));
+            return;
+        }
         let (what, doc) = match words.as_slice() {
             [] => ("edit", "global"),
             ["drift"] => ("drift", "global"),

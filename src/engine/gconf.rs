@@ -32,6 +32,15 @@ pub enum ConfigCmd {
     RollbackPlan { doc: String, n: u64 },
     /// Read one version's text.
     Read { doc: String, n: u64 },
+    /// Subscribe a service: the label and the current version at `target`, in one rolling
+    /// update (progress as [`EngineMsg::ConfigRollout`]).
+    Subscribe {
+        doc: String,
+        service: String,
+        target: String,
+    },
+    /// Unsubscribe a service: the label and the reference removed, in one rolling update.
+    Unsubscribe { doc: String, service: String },
     /// Drift of the document's subscribers.
     Drift { doc: String },
     /// Return services a failed rollout moved to their previous version.
@@ -39,8 +48,15 @@ pub enum ConfigCmd {
 }
 
 impl ConfigCmd {
-    fn writes(&self) -> bool {
-        matches!(self, ConfigCmd::Publish { .. } | ConfigCmd::Return { .. })
+    /// Whether it changes the swarm (refused in readonly mode).
+    pub fn writes(&self) -> bool {
+        matches!(
+            self,
+            ConfigCmd::Publish { .. }
+                | ConfigCmd::Return { .. }
+                | ConfigCmd::Subscribe { .. }
+                | ConfigCmd::Unsubscribe { .. }
+        )
     }
 }
 
@@ -75,6 +91,8 @@ pub enum ConfigAnswer {
     Published(Result<Box<PublishDone>, GError>),
     Drift(Result<crate::gconfig::Drift, GError>),
     Read(Result<(Version, String), GError>),
+    /// A subscribe or unsubscribe finished.
+    Subscribed(Result<(), GError>),
     Returned(Vec<(String, Result<(), String>)>),
 }
 
@@ -114,6 +132,9 @@ fn refused(cmd: &ConfigCmd, why: &str) -> ConfigAnswer {
         ConfigCmd::Load { .. } => ConfigAnswer::Loaded(Err(e)),
         ConfigCmd::Plan { .. } | ConfigCmd::RollbackPlan { .. } => ConfigAnswer::Planned(Err(e)),
         ConfigCmd::Read { .. } => ConfigAnswer::Read(Err(e)),
+        ConfigCmd::Subscribe { .. } | ConfigCmd::Unsubscribe { .. } => {
+            ConfigAnswer::Subscribed(Err(e))
+        }
         ConfigCmd::Publish { .. } => ConfigAnswer::Published(Err(e)),
         ConfigCmd::Drift { .. } => ConfigAnswer::Drift(Err(e)),
         ConfigCmd::Return { moved, .. } => ConfigAnswer::Returned(
@@ -154,54 +175,70 @@ async fn run(ctx: &Ctx, seq: u64, cmd: ConfigCmd, tx: &mpsc::Sender<EngineMsg>) 
         let _ = ev_tx.send(e);
     };
     let opts = RolloutOptions::default();
-    let answer = match cmd {
-        ConfigCmd::Load { doc } => ConfigAnswer::Loaded(load(ctx, &doc).await),
-        ConfigCmd::Plan { doc, text, base } => {
-            ConfigAnswer::Planned(io::plan(ctx, &doc, &text, base).await)
-        }
-        ConfigCmd::Drift { doc } => ConfigAnswer::Drift(io::drift(ctx, &doc).await),
-        ConfigCmd::RollbackPlan { doc, n } => {
-            ConfigAnswer::Planned(io::rollback_plan(ctx, &doc, n).await)
-        }
-        ConfigCmd::Read { doc, n } => {
-            ConfigAnswer::Read(io::read_version(ctx, &doc, Kind::Document, Some(n)).await)
-        }
-        ConfigCmd::Publish {
-            doc,
-            text,
-            base,
-            rollback_of,
-            keep,
-        } => {
-            let result = async {
-                let plan = match rollback_of {
-                    Some(n) => io::rollback_plan(ctx, &doc, n).await?,
-                    None => io::plan(ctx, &doc, &text, base).await?,
-                };
-                let published = io::publish(ctx, &plan).await?;
-                let report = match &published {
-                    Published::Created { version } => Some(
-                        io::rollout(ctx, &doc, version, &plan.subscribers, &opts, on_event).await,
-                    ),
-                    Published::Unchanged { .. } => None,
-                };
-                let pruned = if report.is_some() {
-                    io::prune(ctx, &doc, keep.max(1)).await.unwrap_or_default()
-                } else {
-                    Vec::new()
-                };
-                Ok(Box::new(PublishDone {
-                    plan,
-                    published,
-                    report,
-                    pruned,
-                }))
+    // the block owns `on_event`: a command that reports no progress drops it at the end,
+    // which ends the forwarding task (awaiting it with a sender alive would wait forever)
+    let answer = {
+        let on_event = on_event;
+        match cmd {
+            ConfigCmd::Load { doc } => ConfigAnswer::Loaded(load(ctx, &doc).await),
+            ConfigCmd::Plan { doc, text, base } => {
+                ConfigAnswer::Planned(io::plan(ctx, &doc, &text, base).await)
             }
-            .await;
-            ConfigAnswer::Published(result)
-        }
-        ConfigCmd::Return { doc, moved } => {
-            ConfigAnswer::Returned(io::return_to_previous(ctx, &doc, &moved, &opts, on_event).await)
+            ConfigCmd::Drift { doc } => ConfigAnswer::Drift(io::drift(ctx, &doc).await),
+            ConfigCmd::RollbackPlan { doc, n } => {
+                ConfigAnswer::Planned(io::rollback_plan(ctx, &doc, n).await)
+            }
+            ConfigCmd::Subscribe {
+                doc,
+                service,
+                target,
+            } => ConfigAnswer::Subscribed(
+                io::subscribe(ctx, &doc, &service, &target, &opts, on_event).await,
+            ),
+            ConfigCmd::Unsubscribe { doc, service } => ConfigAnswer::Subscribed(
+                io::unsubscribe(ctx, &doc, &service, &opts, on_event).await,
+            ),
+            ConfigCmd::Read { doc, n } => {
+                ConfigAnswer::Read(io::read_version(ctx, &doc, Kind::Document, Some(n)).await)
+            }
+            ConfigCmd::Publish {
+                doc,
+                text,
+                base,
+                rollback_of,
+                keep,
+            } => {
+                let result = async {
+                    let plan = match rollback_of {
+                        Some(n) => io::rollback_plan(ctx, &doc, n).await?,
+                        None => io::plan(ctx, &doc, &text, base).await?,
+                    };
+                    let published = io::publish(ctx, &plan).await?;
+                    let report = match &published {
+                        Published::Created { version } => Some(
+                            io::rollout(ctx, &doc, version, &plan.subscribers, &opts, on_event)
+                                .await,
+                        ),
+                        Published::Unchanged { .. } => None,
+                    };
+                    let pruned = if report.is_some() {
+                        io::prune(ctx, &doc, keep.max(1)).await.unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    };
+                    Ok(Box::new(PublishDone {
+                        plan,
+                        published,
+                        report,
+                        pruned,
+                    }))
+                }
+                .await;
+                ConfigAnswer::Published(result)
+            }
+            ConfigCmd::Return { doc, moved } => ConfigAnswer::Returned(
+                io::return_to_previous(ctx, &doc, &moved, &opts, on_event).await,
+            ),
         }
     };
     let _ = forward.await;

@@ -608,7 +608,7 @@ async fn session(
                 Some(EngineCmd::ReadAudit) => start_read_audit(opts, tx),
                 Some(EngineCmd::ReadTasks(scope)) => start_read_tasks(conn, scope, tx),
                 Some(EngineCmd::Config { seq, cmd }) => {
-                    let writes = matches!(cmd, gconf::ConfigCmd::Publish { .. } | gconf::ConfigCmd::Return { .. });
+                    let writes = cmd.writes();
                     gconf::start(Some(conn), opts, seq, cmd, tx);
                     if writes {
                         dirty = Dirty::all();

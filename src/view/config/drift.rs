@@ -9,7 +9,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph};
 
-use super::{bar, clear};
+use super::{bar, clear, node_name};
 use crate::engine::gconf::{ConfigAnswer, ConfigCmd};
 use crate::gconfig::Drift;
 use crate::keymap::{Action, Keymap};
@@ -122,7 +122,7 @@ impl DriftView {
                 lines.push(Line::styled(
                     format!(
                         "    {:<16} {:<6} {:<10} {}{err}",
-                        p(&t.node),
+                        node_name(&t.node),
                         v,
                         t.state,
                         short(&t.task)

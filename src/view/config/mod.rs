@@ -11,6 +11,7 @@ pub mod editor;
 pub mod history;
 pub mod plan;
 pub mod rollout;
+pub mod subscribe;
 
 use std::path::PathBuf;
 
@@ -106,4 +107,13 @@ pub fn bar<'a>(left: Vec<Span<'a>>, right: Vec<Span<'a>>, width: u16, style: Sty
     spans.push(Span::styled(" ".repeat(gap), style));
     spans.extend(right);
     Line::from(spans).style(style)
+}
+
+/// A task's node for a row: "(not placed)" while the scheduler has not placed it yet.
+pub fn node_name(node: &str) -> String {
+    if node.is_empty() {
+        "(not placed)".to_string()
+    } else {
+        crate::text::printable(node).into_owned()
+    }
 }

@@ -8,7 +8,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 
-use super::{bar, clear};
+use super::{bar, clear, node_name};
 use crate::engine::gconf::{ConfigAnswer, ConfigCmd, PublishDone};
 use crate::gconfig::io::{GError, Published, RolloutEvent};
 use crate::gconfig::{Plan, TaskSeen};
@@ -274,7 +274,7 @@ impl RolloutView {
                         format!(" — {}", p(&t.error))
                     };
                     lines.push(Line::styled(
-                        format!("      {:<14} {:<6} {}{err}", p(&t.node), v, t.state),
+                        format!("      {:<14} {:<6} {}{err}", node_name(&t.node), v, t.state),
                         if t.error.is_empty() {
                             theme.muted
                         } else {
