@@ -837,8 +837,9 @@ fn publish_through_the_editor_in_tmux_and_a_hangup_keeps_the_draft() {
     t.send(&["C-s"]);
     t.wait_screen("the JSON error", |s| s.contains("not valid JSON"));
     assert_eq!(config_count(&lab), configs_before, "nothing was created");
+    // the cursor went to the error (the `}` after the comma): back to the end of the line;
     // "info" → "debug": the comma out, back into the quotes, four letters out
-    t.send(&["BSpace", "Left", "BSpace", "BSpace", "BSpace", "BSpace"]);
+    t.send(&["Up", "End", "BSpace", "Left", "BSpace", "BSpace", "BSpace", "BSpace"]);
     t.send(&["-l", "debug"]);
     t.wait_screen("the edit", |s| s.contains("\"level\": \"debug\""));
     t.send(&["C-s"]);
@@ -872,7 +873,10 @@ fn publish_through_the_editor_in_tmux_and_a_hangup_keeps_the_draft() {
     t.wait_screen("the drift view", |s| {
         s.contains("every subscribed task runs it") && s.contains("gcfg-ed-agent")
     });
-    t.send(&["Escape", "Escape"]);
+    // one Esc at a time: two at once reach the terminal as one Alt-Esc
+    t.send(&["Escape"]);
+    t.wait_screen("the rollout again", |s| s.contains("rollout ·"));
+    t.send(&["Escape"]);
     t.wait_screen("the panes again", |s| {
         s.contains("node1") && !s.contains("rollout ·")
     });
