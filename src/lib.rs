@@ -8,6 +8,7 @@ pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod deploy;
 pub mod domain;
 pub mod endpoint;
 pub mod engine;
