@@ -574,7 +574,7 @@ pub fn cli_command(spec: &DeploySpec) -> String {
     out + &create
 }
 
-fn shell_words(words: &[String]) -> String {
+pub(crate) fn shell_words(words: &[String]) -> String {
     words
         .iter()
         .map(|w| sh_quote(w))

@@ -11,6 +11,7 @@
 //! [`format_duration`] speak Go's `1m30s` syntax, which compose and the CLI use.
 
 mod check;
+mod describe;
 mod explain;
 mod export;
 mod registry;
@@ -25,14 +26,15 @@ pub use check::{
     check_port, check_spread, check_volume_name, format_cpus, format_duration, format_memory,
     image_registry, parse_cpus, parse_duration, parse_env, parse_memory, parse_port,
 };
+pub use describe::{spec_diff, summary};
 pub use explain::explain_task_error;
 pub use export::{cli_command, compose_yaml, sh_quote};
 pub use registry::{
     Secret, StoredAuth, helper_output, registry_auth_header, registry_token_header, stored_auth,
 };
 pub use spec::{
-    from_service_spec, merge_onto, networks_to_create, resolve_refs, service_spec_of,
-    to_service_spec,
+    from_service_spec, merge_onto, name_networks, networks_to_create, resolve_refs,
+    service_spec_of, to_service_spec,
 };
 pub use validate::{
     check_edit, eligible, latest_global_version, validate_all, validate_step, warnings,

@@ -279,6 +279,18 @@ fn port_json(p: &PortSpec) -> Value {
     Value::Object(o)
 }
 
+/// Show networks by name: the engine stores a service's networks by id, the form (and its
+/// check against [`super::Cluster::networks`]) uses names. `networks` is `(id, name)` as
+/// listed; an id not listed stays as it is. [`merge_onto`] keeps the raw entries (aliases)
+/// of networks shown this way and left unchanged.
+pub fn name_networks(spec: &mut DeploySpec, networks: &[(String, String)]) {
+    for n in &mut spec.networks {
+        if let Some((_, name)) = networks.iter().find(|(id, _)| *id == n.name) {
+            n.name = name.clone();
+        }
+    }
+}
+
 /// The `POST /networks/create` bodies of the networks the form asks to create: attachable
 /// overlays, created before the service.
 pub fn networks_to_create(spec: &DeploySpec) -> Vec<Value> {

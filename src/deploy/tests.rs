@@ -1073,7 +1073,9 @@ fn merge_keeps_list_items_the_form_shows_unchanged() {
     // The wizard may show networks by name where the engine keeps ids: a network
     // unchanged in the form keeps its raw entry (aliases) by position.
     let mut shown = original.clone();
-    shown.networks[0].name = "backend".into();
+    name_networks(&mut shown, &[("k3xnetid".into(), "backend".into())]);
+    assert_eq!(shown.networks[0].name, "backend");
+    assert!(validate_step(Step::Network, &shown, &cluster(), Some("hc")).is_empty());
     let mut edited = shown.clone();
     edited.networks.push(NetworkChoice {
         name: "frontend".into(),
@@ -1567,5 +1569,68 @@ fn task_errors_in_plain_words() {
     assert_eq!(
         explain_task_error("something new"),
         "The engine says: something new"
+    );
+}
+
+// --------------------------------------------------------------------------- review
+
+#[test]
+fn summary_in_plain_words() {
+    let lines = summary(&full());
+    let text = lines.join("\n");
+    assert!(!text.contains("Sw@rm"), "{text}");
+    assert_eq!(
+        lines[0],
+        "Service shop_api in stack shop, image registry.lab:5000/team/api:1.2"
+    );
+    for want in [
+        "Registry credentials for registry.lab:5000: user deployer, typed password",
+        "Mode: replicated, 3 tasks",
+        "Placement: only where node.labels.zone==a and node.role!=manager; spread over node.labels.zone; at most 2 per node",
+        "Networks: backend, shop-net (new attachable overlay)",
+        "Mount: volume nfsdata (driver local, type=nfs, o=addr=198.51.100.5,rw, device=:/export) at /data",
+        "Mount: the node's /srv/logs at /logs, read-only",
+        "Mount: memory (tmpfs) of 64M at /tmp",
+        "Secret: db-password at /run/secrets/db_password (uid 1000, gid 1001, mode 0400)",
+        "Global config global at /etc/app/global.json (swarmdeck-global.v2), follows its rollouts",
+        "Limits: 0.5 CPUs, 512M memory",
+        "Restart: when a task fails, after 10s, at most 3 times within 1m",
+        "Healthcheck: curl -f localhost, every 10s, timeout 3s, unhealthy after 4 failures, 30s to start",
+        "Updates: 2 at a time, start-first, 5s apart, each watched 20s, on failure rollback (after 25% failed)",
+    ] {
+        assert!(
+            lines.iter().any(|l| l == want),
+            "missing {want:?} in\n{text}"
+        );
+    }
+    let mut job = base();
+    job.mode = Mode::GlobalJob;
+    assert!(
+        summary(&job)
+            .iter()
+            .any(|l| l.contains("runs the job again"))
+    );
+}
+
+#[test]
+fn spec_diff_shows_only_the_change() {
+    let raw = cli_made();
+    let original = from_service_spec(&raw);
+    let mut edited = original.clone();
+    edited.mode = Mode::Replicated { replicas: 4 };
+    let after = merge_onto(&raw, &original, &edited);
+    let d = spec_diff(&raw["Spec"], &after);
+    let changed: Vec<&str> = d
+        .lines()
+        .filter(|l| {
+            (l.starts_with('-') || l.starts_with('+'))
+                && !l.starts_with("---")
+                && !l.starts_with("+++")
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        ["-      \"Replicas\": 1", "+      \"Replicas\": 4"],
+        "{d}"
     );
 }
