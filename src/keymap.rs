@@ -50,6 +50,14 @@ pub enum Action {
     Format,
     /// In the config editor: hand the text to `$VISUAL` / `$EDITOR`.
     ExternalEdit,
+    /// Deploy a new service (the wizard).
+    NewService,
+    /// Edit the selected service in the wizard.
+    EditService,
+    /// In the wizard: check this step and go to the next.
+    NextStep,
+    /// In the wizard: the previous step.
+    PrevStep,
 }
 
 /// The views that have their own key table (`[keys.<view>]` in the config file). Keys not
@@ -75,6 +83,7 @@ pub const CONTEXTS: &[&str] = &[
     "drift",
     "history",
     "draft",
+    "deploy",
 ];
 
 /// Built-in keys that differ in one view: (view, action, keys). The config editor takes
@@ -84,6 +93,9 @@ const VIEW_DEFAULTS: &[(&str, Action, &[&str])] = &[
     ("config", Action::Save, &["ctrl-s"]),
     ("config", Action::Format, &["ctrl-f"]),
     ("config", Action::ExternalEdit, &["ctrl-e"]),
+    ("deploy", Action::NextStep, &["ctrl-n"]),
+    ("deploy", Action::PrevStep, &["ctrl-p"]),
+    ("deploy", Action::Save, &["ctrl-s"]),
 ];
 
 impl Action {
@@ -91,6 +103,8 @@ impl Action {
     pub fn home(self) -> &'static str {
         match self {
             Action::Save | Action::Format | Action::ExternalEdit => "config",
+            Action::NextStep | Action::PrevStep => "deploy",
+            Action::NewService | Action::EditService => "services",
             a if a.is_write() => "nodes",
             _ => "global",
         }
@@ -129,6 +143,10 @@ impl Action {
         Action::Save,
         Action::Format,
         Action::ExternalEdit,
+        Action::NewService,
+        Action::EditService,
+        Action::NextStep,
+        Action::PrevStep,
     ];
 
     /// The name used in the config file's `[keys]` table.
@@ -160,6 +178,10 @@ impl Action {
             Action::Save => "save",
             Action::Format => "format",
             Action::ExternalEdit => "external_edit",
+            Action::NewService => "new_service",
+            Action::EditService => "edit_service",
+            Action::NextStep => "next_step",
+            Action::PrevStep => "prev_step",
         }
     }
 
@@ -192,6 +214,12 @@ impl Action {
             Action::Save => "validate, then show the plan before publishing",
             Action::Format => "pretty-print the JSON",
             Action::ExternalEdit => "edit the text in $VISUAL / $EDITOR",
+            Action::NewService => "deploy a new service (the six-step wizard)",
+            Action::EditService => {
+                "edit the service in the wizard (what the form does not show is kept)"
+            }
+            Action::NextStep => "check this step, then the next",
+            Action::PrevStep => "the previous step",
         }
     }
 
@@ -207,6 +235,8 @@ impl Action {
                 | Action::Promote
                 | Action::Demote
                 | Action::Rebalance
+                | Action::NewService
+                | Action::EditService
         )
     }
 
@@ -237,6 +267,9 @@ impl Action {
             Action::EditConfig => &["E"],
             // the config editor's own keys (VIEW_DEFAULTS)
             Action::Save | Action::Format | Action::ExternalEdit => &[],
+            Action::NextStep | Action::PrevStep => &[],
+            Action::NewService => &["N"],
+            Action::EditService => &["e"],
         }
     }
 }
@@ -492,6 +525,10 @@ pub struct Keymap {
     bindings: BTreeMap<Action, Vec<KeyBinding>>,
     /// Per-view overrides: in that view, these actions have exactly these keys.
     views: BTreeMap<String, BTreeMap<Action, Vec<KeyBinding>>>,
+    /// The view entries that are built in ([`VIEW_DEFAULTS`]) and not the user's: in their
+    /// view they win over a global key (`ctrl-n` is the wizard's next step even when the
+    /// config file binds it to `down`).
+    builtin: std::collections::BTreeSet<(String, Action)>,
 }
 
 impl Default for Keymap {
@@ -524,7 +561,15 @@ impl Default for Keymap {
                 .or_default()
                 .insert(*action, keys);
         }
-        Keymap { bindings, views }
+        let builtin = VIEW_DEFAULTS
+            .iter()
+            .map(|(v, a, _)| ((*v).to_string(), *a))
+            .collect();
+        Keymap {
+            bindings,
+            views,
+            builtin,
+        }
     }
 }
 
@@ -555,6 +600,9 @@ impl Keymap {
                 t.insert(*action, list(*action, keys)?);
             }
             // over the built-in view keys, action by action
+            for a in t.keys() {
+                map.builtin.remove(&(view.clone(), *a));
+            }
             map.views.entry(view.clone()).or_default().extend(t);
         }
         // one way out that no config can remove
@@ -581,6 +629,7 @@ impl Keymap {
                 for k in self.keys_in(ctx, *action) {
                     if let Some(other) = seen.insert(k.to_string(), *action)
                         && other != *action
+                        && !self.shadows(ctx, *action, other, k)
                     {
                         let place = if ctx == "global" {
                             String::new()
@@ -597,9 +646,30 @@ impl Keymap {
         Ok(())
     }
 
+    /// Whether `k`, bound to both `a` and `b` in view `ctx`, is a built-in view key that
+    /// shadows a global one there (allowed: the view's key wins in its view).
+    fn shadows(&self, ctx: &str, a: Action, b: Action, k: &KeyBinding) -> bool {
+        let in_view = |x: Action| {
+            self.views
+                .get(ctx)
+                .and_then(|t| t.get(&x))
+                .is_some_and(|keys| keys.contains(k))
+        };
+        let builtin = |x: Action| self.builtin.contains(&(ctx.to_string(), x)) && in_view(x);
+        (builtin(a) && !in_view(b)) || (builtin(b) && !in_view(a))
+    }
+
     /// The action a key means in view `ctx`: its own table first, then the global one.
     pub fn action_in(&self, ctx: &str, ev: &KeyEvent) -> Option<Action> {
         let key = KeyBinding::from_event(ev);
+        if let Some(t) = self.views.get(ctx)
+            && let Some(a) = Action::ALL
+                .iter()
+                .copied()
+                .find(|a| t.get(a).is_some_and(|keys| keys.contains(&key)))
+        {
+            return Some(a);
+        }
         Action::ALL
             .iter()
             .copied()
@@ -716,19 +786,38 @@ mod tests {
     }
 
     #[test]
+    fn a_built_in_view_key_wins_in_its_view_over_a_global_binding() {
+        let mut o = BTreeMap::new();
+        o.insert(
+            Action::Down,
+            KeyList::Many(vec!["j".parse().unwrap(), "ctrl-n".parse().unwrap()]),
+        );
+        let km = Keymap::new(&KeyTable::from(o), false).expect("ctrl-n for down loads");
+        let ctrl_n = key(KeyCode::Char('n'), KeyModifiers::CONTROL);
+        assert_eq!(km.action_in("nodes", &ctrl_n), Some(Action::Down));
+        assert_eq!(km.action_in("deploy", &ctrl_n), Some(Action::NextStep));
+        // the user's own view table still may not clash
+        let mut t = KeyTable::default();
+        let mut deploy = BTreeMap::new();
+        deploy.insert(Action::Down, KeyList::One("ctrl-n".parse().unwrap()));
+        t.views.insert("deploy".into(), deploy);
+        assert!(Keymap::new(&t, false).is_err());
+    }
+
+    #[test]
     fn every_action_has_a_default_key_and_help() {
         let km = Keymap::default();
         for a in Action::ALL {
             // the config editor's own actions have their keys in its view only
-            let ctx = if a.home() == "config" {
-                "config"
-            } else {
-                "global"
+            let ctx = match a.home() {
+                h @ ("config" | "deploy") => h,
+                _ => "global",
             };
             assert!(!km.keys_in(ctx, *a).is_empty(), "{a} has no key in {ctx}");
         }
         let own = [Action::Save, Action::Format, Action::ExternalEdit];
-        assert_eq!(km.help_rows().len(), Action::ALL.len() - own.len());
+        // and the wizard's next_step, prev_step
+        assert_eq!(km.help_rows().len(), Action::ALL.len() - own.len() - 2);
         let rows = km.help_rows_in("config", &own);
         assert!(
             rows.iter()

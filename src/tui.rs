@@ -338,6 +338,15 @@ async fn run_loop(
             guard.resume()?;
             app.external_done(ext.popup, result);
         }
+        for text in app.clipboard.drain(..) {
+            // OSC 52: the terminal (also at the far end of an SSH session) takes it
+            use base64::Engine as _;
+            use std::io::Write as _;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(text);
+            let mut out = std::io::stdout();
+            let _ = write!(out, "\x1b]52;c;{b64}\x07");
+            let _ = out.flush();
+        }
         for out in app.outbox.drain(..) {
             match out {
                 Outgoing::Engine(cmd) => {

@@ -839,7 +839,9 @@ fn publish_through_the_editor_in_tmux_and_a_hangup_keeps_the_draft() {
     assert_eq!(config_count(&lab), configs_before, "nothing was created");
     // the cursor went to the error (the `}` after the comma): back to the end of the line;
     // "info" → "debug": the comma out, back into the quotes, four letters out
-    t.send(&["Up", "End", "BSpace", "Left", "BSpace", "BSpace", "BSpace", "BSpace"]);
+    t.send(&[
+        "Up", "End", "BSpace", "Left", "BSpace", "BSpace", "BSpace", "BSpace",
+    ]);
     t.send(&["-l", "debug"]);
     t.wait_screen("the edit", |s| s.contains("\"level\": \"debug\""));
     t.send(&["C-s"]);

@@ -167,7 +167,9 @@ fn help_overlay_lists_the_keymap() {
     key(&mut app, KeyCode::Char('?'));
     snap("help", &app);
     let buf = render(&app, 140, 40);
-    for (keys, desc) in app.keymap.help_rows() {
+    let focused = app.focused();
+    let own = app.pane(focused).expect("the focused pane").actions();
+    for (keys, desc) in app.keymap.help_rows_in(focused, own) {
         assert!(find(&buf, &keys).is_some(), "help shows keys {keys}");
         assert!(find(&buf, desc).is_some(), "help shows {desc}");
     }

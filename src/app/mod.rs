@@ -81,6 +81,8 @@ pub struct App {
     /// A text to hand to the external editor, for the popup with this id (the UI loop
     /// takes it: it suspends the terminal around the editor).
     pub external: Option<ExternalEdit>,
+    /// Texts for the terminal's clipboard (OSC 52), written by the UI loop.
+    pub clipboard: Vec<String>,
 }
 
 /// A text for `$VISUAL` / `$EDITOR`, and the popup its result goes back to.
@@ -161,6 +163,7 @@ impl App {
             env: crate::view::config::ConfigEnv::default(),
             config_flight: std::collections::HashMap::new(),
             external: None,
+            clipboard: Vec::new(),
         }
     }
 
@@ -411,6 +414,12 @@ impl App {
                     self.call_popup(id, |v, cx| {
                         v.config_msg(crate::view::ConfigMsg::Done(answer), cx)
                     });
+                }
+                return;
+            }
+            EngineMsg::DeployDone { seq, answer } => {
+                if let Some(id) = self.config_flight.remove(&seq) {
+                    self.call_popup(id, |v, cx| v.deploy_msg(*answer, cx));
                 }
                 return;
             }
@@ -695,6 +704,13 @@ impl App {
             }
             Action::Back => self.back(),
             Action::EditConfig => self.open_config("global"),
+            Action::NewService if !self.readonly => {
+                self.push(Box::new(crate::view::deploy::DeployWizard::new(false)));
+            }
+            Action::EditService if !self.readonly => self.notify(
+                Level::Warn,
+                "edit_service: select a service in the services pane first".into(),
+            ),
             a if a.is_write() && self.readonly => self.notify(
                 Level::Warn,
                 "readonly mode: swarmdeck changes nothing".into(),
@@ -794,6 +810,9 @@ impl App {
             ),
             "help" => self.open_help(),
             "audit" => self.open_audit(),
+            "deploy" if !self.readonly => self.push(Box::new(
+                crate::view::deploy::DeployWizard::new(self.readonly),
+            )),
             c if c == "config" || c.starts_with("config ") => {
                 self.config_command(c["config".len()..].trim());
             }
@@ -991,6 +1010,17 @@ impl App {
                     }
                 }
                 AppCmd::Open(v) => self.push(v.0),
+                AppCmd::Deploy(cmd) => {
+                    let seq = self.ops.next_seq();
+                    if let Some(id) = from {
+                        self.config_flight.insert(seq, id);
+                    }
+                    self.outbox.push(Outgoing::Engine(EngineCmd::Deploy {
+                        seq,
+                        cmd: Box::new(cmd),
+                    }));
+                }
+                AppCmd::Clipboard(text) => self.clipboard.push(text),
                 AppCmd::CloseViews(context) => {
                     self.popups.retain(|p| p.view.context() != context);
                     self.prune_scopes();

@@ -10,6 +10,7 @@
 //!   fails over to the next endpoint.
 
 pub mod connect;
+pub mod deploy;
 pub mod events;
 pub mod fetch;
 pub mod gconf;
@@ -193,6 +194,11 @@ pub enum EngineMsg {
         seq: u64,
         answer: Box<gconf::ConfigAnswer>,
     },
+    /// A [`EngineCmd::Deploy`] finished.
+    DeployDone {
+        seq: u64,
+        answer: Box<deploy::DeployAnswer>,
+    },
 }
 
 /// What the UI asks of the engine.
@@ -214,6 +220,12 @@ pub enum EngineCmd {
     /// answered with [`EngineMsg::ConfigDone`] carrying `seq` (publish and return refused in
     /// readonly mode).
     Config { seq: u64, cmd: gconf::ConfigCmd },
+    /// A deploy-wizard command (context, create, read a spec, edit); answered with
+    /// [`EngineMsg::DeployDone`] carrying `seq` (create and edit refused in readonly mode).
+    Deploy {
+        seq: u64,
+        cmd: Box<deploy::DeployCmd>,
+    },
 }
 
 /// How the engine runs.
@@ -434,6 +446,7 @@ async fn run(
                         Some(EngineCmd::ReadAudit) => start_read_audit(&opts, &tx),
                         Some(EngineCmd::ReadTasks(_)) => {}
                         Some(EngineCmd::Config { seq, cmd }) => gconf::start(None, &opts, seq, cmd, &tx),
+                        Some(EngineCmd::Deploy { seq, cmd }) => deploy::start(None, &opts, seq, *cmd, &tx),
                         None => return,
                     },
                 }
@@ -607,6 +620,14 @@ async fn session(
                 }
                 Some(EngineCmd::ReadAudit) => start_read_audit(opts, tx),
                 Some(EngineCmd::ReadTasks(scope)) => start_read_tasks(conn, scope, tx),
+                Some(EngineCmd::Deploy { seq, cmd }) => {
+                    let writes = cmd.writes();
+                    deploy::start(Some(conn), opts, seq, *cmd, tx);
+                    if writes {
+                        dirty = Dirty::all();
+                        due = Some(Instant::now() + Duration::from_millis(300));
+                    }
+                }
                 Some(EngineCmd::Config { seq, cmd }) => {
                     let writes = cmd.writes();
                     gconf::start(Some(conn), opts, seq, cmd, tx);

@@ -283,8 +283,20 @@ pub enum Applied {
 pub async fn update_versioned(
     docker: &Docker,
     target: &ObjectRef,
+    change: impl FnMut(&ObjectSeen, &mut Value) -> Result<Applied, WriteError>,
+    between: impl FnMut(u32),
+) -> Result<WriteOutcome, WriteError> {
+    update_versioned_auth(docker, target, change, between, None).await
+}
+
+/// [`update_versioned`] that also sends `X-Registry-Auth` (`auth`: the encoded value), for a
+/// service update that must pull with new credentials.
+pub async fn update_versioned_auth(
+    docker: &Docker,
+    target: &ObjectRef,
     mut change: impl FnMut(&ObjectSeen, &mut Value) -> Result<Applied, WriteError>,
     mut between: impl FnMut(u32),
+    auth: Option<&str>,
 ) -> Result<WriteOutcome, WriteError> {
     for attempt in 1..=MAX_ATTEMPTS {
         let object = read_raw(docker, &target.path()).await?;
@@ -309,7 +321,11 @@ pub async fn update_versioned(
         }
         between(attempt);
         let query = target.update_query(seen.version);
-        match post_raw(docker, &target.update_path(), &query, &after).await {
+        let sent = match auth {
+            None => post_raw(docker, &target.update_path(), &query, &after).await,
+            Some(a) => post_raw_auth(docker, &target.update_path(), &query, &after, a).await,
+        };
+        match sent {
             Ok(_) => {
                 return Ok(WriteOutcome {
                     before,
@@ -479,6 +495,18 @@ async fn raw_request(
     target: String,
     body: Option<Bytes>,
 ) -> Result<String, RawError> {
+    raw_request_auth(docker, method, target, body, None).await
+}
+
+/// [`raw_request`] with an `X-Registry-Auth` header (already encoded: base64url JSON, as the
+/// engine decodes it), for a service create or update that must pull with credentials.
+async fn raw_request_auth(
+    docker: &Docker,
+    method: Method,
+    target: String,
+    body: Option<Bytes>,
+    auth: Option<HeaderValue>,
+) -> Result<String, RawError> {
     let aimed = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&aimed);
     let client = docker.clone().with_request_modifier(move |mut req| {
@@ -492,6 +520,9 @@ async fn raw_request(
                 req.headers_mut()
                     .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
                 *req.body_mut() = bollard::body_full(body.clone());
+            }
+            if let Some(a) = &auth {
+                req.headers_mut().insert("X-Registry-Auth", a.clone());
             }
             flag.store(true, Ordering::SeqCst);
         }
@@ -534,6 +565,58 @@ async fn post_raw(
     let bytes = serde_json::to_vec(body)
         .map_err(|e| RawError::NotSent(format!("the spec could not be encoded: {e}")))?;
     raw_request(docker, Method::POST, target, Some(Bytes::from(bytes))).await
+}
+
+/// POST a JSON body with an `X-Registry-Auth` header (`auth`: the encoded value; never
+/// logged). Returns the answer's body. For `/services/create` and service updates that pull.
+pub async fn post_with_auth(
+    docker: &Docker,
+    path: &str,
+    query: &str,
+    body: &Value,
+    auth: Option<&str>,
+) -> Result<String, CallError> {
+    let target = checked_target(path, query).map_err(call_error)?;
+    let bytes = serde_json::to_vec(body)
+        .map_err(|e| CallError::NotSent(format!("the body could not be encoded: {e}")))?;
+    let header = match auth {
+        Some(a) => Some(HeaderValue::from_str(a).map_err(|_| {
+            CallError::NotSent("the registry credentials could not be sent as a header".into())
+        })?),
+        None => None,
+    };
+    raw_request_auth(
+        docker,
+        Method::POST,
+        target,
+        Some(Bytes::from(bytes)),
+        header,
+    )
+    .await
+    .map_err(call_error)
+}
+
+async fn post_raw_auth(
+    docker: &Docker,
+    path: &str,
+    query: &str,
+    body: &Value,
+    auth: &str,
+) -> Result<String, RawError> {
+    let target = checked_target(path, query)?;
+    let bytes = serde_json::to_vec(body)
+        .map_err(|e| RawError::NotSent(format!("the spec could not be encoded: {e}")))?;
+    let header = HeaderValue::from_str(auth).map_err(|_| {
+        RawError::NotSent("the registry credentials could not be sent as a header".into())
+    })?;
+    raw_request_auth(
+        docker,
+        Method::POST,
+        target,
+        Some(Bytes::from(bytes)),
+        Some(header),
+    )
+    .await
 }
 
 /// Percent-encode a query value (everything but ASCII letters and digits), e.g. a `filters`

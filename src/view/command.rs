@@ -27,12 +27,16 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "rebalance",
         "spread tasks again (a write: absent in readonly mode)",
     ),
+    (
+        "deploy",
+        "deploy a service: the six-step wizard (a write: absent in readonly mode)",
+    ),
     ("quit", "quit swarmdeck"),
     ("q", "quit swarmdeck"),
 ];
 
 /// Commands that write: absent in readonly mode.
-pub const WRITE_COMMANDS: &[&str] = &["rebalance"];
+pub const WRITE_COMMANDS: &[&str] = &["rebalance", "deploy"];
 
 /// The commands in force (no write command in readonly mode).
 pub fn commands(readonly: bool) -> Vec<&'static str> {

@@ -18,6 +18,7 @@ pub mod audit;
 pub mod command;
 pub mod config;
 pub mod confirm;
+pub mod deploy;
 pub mod drain;
 pub mod filter;
 pub mod help;
@@ -77,6 +78,11 @@ pub enum AppCmd {
     Open(OpenView),
     /// Close every popup with this context (the editor, once what it held is published).
     CloseViews(&'static str),
+    /// Run a deploy-wizard command; its answer comes back to the view that asked
+    /// ([`View::deploy_msg`]).
+    Deploy(crate::engine::deploy::DeployCmd),
+    /// Put this text on the terminal's clipboard (OSC 52: works over SSH).
+    Clipboard(String),
 }
 
 /// A popup the app opens for a view (a boxed view cannot travel in a `Debug` enum).
@@ -210,6 +216,14 @@ pub trait View: AsAny {
     fn opened(&mut self, _cx: &mut Ctx<'_>) {}
     /// A config command this view sent reported progress or finished.
     fn config_msg(&mut self, _msg: ConfigMsg, _cx: &mut Ctx<'_>) -> Outcome {
+        Outcome::Handled
+    }
+    /// A deploy command this view sent finished.
+    fn deploy_msg(
+        &mut self,
+        _answer: crate::engine::deploy::DeployAnswer,
+        _cx: &mut Ctx<'_>,
+    ) -> Outcome {
         Outcome::Handled
     }
     /// The external editor this view asked for returned: the new text, or why not.

@@ -53,9 +53,11 @@ use crate::text::is_unsafe;
 
 /// A one-line text field: text, a cursor, an optional selection of everything, an optional
 /// maximum length, and the horizontal scroll that keeps the cursor in view.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct TextInput {
     text: String,
+    /// Drawn as `•` (a password): the text is never drawn nor printed by `Debug`.
+    masked: bool,
     /// Graphemes before the cursor.
     cursor: usize,
     /// The whole text is selected.
@@ -83,7 +85,33 @@ fn is_word(g: &str) -> bool {
     g.chars().next().is_some_and(char::is_alphanumeric)
 }
 
+impl std::fmt::Debug for TextInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = if self.masked {
+            "••••".to_string()
+        } else {
+            self.text.clone()
+        };
+        f.debug_struct("TextInput")
+            .field("text", &text)
+            .field("cursor", &self.cursor)
+            .field("masked", &self.masked)
+            .finish_non_exhaustive()
+    }
+}
+
 impl TextInput {
+    /// The same field drawn masked (each character as `•`): for a password.
+    pub fn masked(mut self) -> Self {
+        self.masked = true;
+        self
+    }
+
+    /// Whether it is drawn masked.
+    pub fn is_masked(&self) -> bool {
+        self.masked
+    }
+
     /// An empty field.
     pub fn new() -> Self {
         Self::default()
@@ -371,7 +399,11 @@ impl TextInput {
         if width == 0 {
             return Line::default();
         }
-        let gs = self.graphemes();
+        let gs = if self.masked {
+            vec!["•"; self.grapheme_count()]
+        } else {
+            self.graphemes()
+        };
         let n = gs.len();
         let cur = self.cursor.min(n);
         let (start, _) = self.layout(&gs, width);
@@ -678,6 +710,19 @@ mod tests {
         );
         assert_eq!(t.key(&ctrl('h')), InputResult::Edited);
         assert_eq!(t.text(), "");
+    }
+
+    #[test]
+    fn a_masked_field_never_draws_or_prints_its_text() {
+        let mut t = TextInput::with_text("s3cret+/pw").masked();
+        assert!(t.is_masked());
+        let line = t.line(20, Style::default(), Style::default(), true);
+        let drawn: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(!drawn.contains("s3cret"), "{drawn:?}");
+        assert!(drawn.starts_with("••••••••••"), "{drawn:?}");
+        assert!(!format!("{t:?}").contains("s3cret"));
+        t.set_text("x");
+        assert_eq!(t.text(), "x", "the owner still reads it");
     }
 
     #[test]

@@ -170,6 +170,8 @@ impl Rows for NodeRows {
                 Outcome::Handled
             }
             Action::Rebalance => confirm::rebalance(cx, node.as_ref()),
+            // the services pane's (and the global fallback's)
+            Action::NewService | Action::EditService => Outcome::Ignored,
             a if a.is_write() => match node {
                 Some(id) => confirm::node_action(cx, a, &id),
                 None => {

@@ -113,14 +113,36 @@ impl Rows for ServiceRows {
                 }
                 Outcome::Handled
             }
+            Some(Action::NewService | Action::EditService) if cx.readonly => {
+                cx.fx.notify(
+                    crate::store::Level::Warn,
+                    "readonly mode: swarmdeck changes nothing",
+                );
+                Outcome::Handled
+            }
+            Some(Action::NewService) => Outcome::Push(Box::new(
+                crate::view::deploy::DeployWizard::new(cx.readonly),
+            )),
+            Some(Action::EditService) => match selected.and_then(|i| cx.store.services.get(i)) {
+                Some(s) => Outcome::Push(Box::new(crate::view::deploy::DeployWizard::edit(
+                    &s.id.0,
+                    &s.name,
+                    cx.readonly,
+                ))),
+                None => Outcome::Handled,
+            },
             _ => Outcome::Ignored,
         }
     }
     fn actions(&self) -> &'static [Action] {
-        &[Action::Enter]
+        &[Action::Enter, Action::NewService, Action::EditService]
     }
     fn hint_words(&self) -> &'static [(Action, &'static str)] {
-        &[(Action::Enter, "tasks")]
+        &[
+            (Action::Enter, "tasks"),
+            (Action::NewService, "deploy"),
+            (Action::EditService, "edit"),
+        ]
     }
 }
 
