@@ -182,6 +182,8 @@ fn each_step_in_turn_with_its_checks() {
     );
     set(&mut app, "health_test", "true");
     set(&mut app, "health_interval", "2s");
+    set(&mut app, "update_parallelism", "2");
+    set(&mut app, "update_delay", "1s");
     snap("deploy_step_storage", &app);
     ctrl(&mut app, 'n');
     assert_eq!(
@@ -231,6 +233,15 @@ fn each_step_in_turn_with_its_checks() {
     assert!(
         spec.pointer("/TaskTemplate/ContainerSpec/Healthcheck/Test")
             .is_some()
+    );
+    assert_eq!(
+        spec.pointer("/UpdateConfig/Parallelism"),
+        Some(&Value::from(2))
+    );
+    assert_eq!(
+        spec.pointer("/UpdateConfig/Delay"),
+        Some(&Value::from(1_000_000_000i64)),
+        "{spec:#}"
     );
     // an engine refusal: back to the form with everything kept
     answer(

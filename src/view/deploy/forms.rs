@@ -823,6 +823,10 @@ pub fn read(step: Step, form: &Form, spec: &mut DeploySpec, servers: &[String]) 
                     }
                 }
             };
+            // as the docker CLI does: a job restarts on failure, not after it completed
+            if spec.mode.is_job() && spec.restart.condition == "any" {
+                spec.restart.condition = "on-failure".into();
+            }
         }
         Step::Placement => {
             spec.constraints = form.list("constraints").unwrap_or_default();

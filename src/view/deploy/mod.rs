@@ -240,6 +240,10 @@ impl DeployWizard {
                     &mut self.spec,
                     &self.servers,
                 );
+                // a job restarts on failure, not after it completed (as the docker CLI's)
+                if job && self.spec.restart.condition == "any" {
+                    self.spec.restart.condition = "on-failure".into();
+                }
                 self.forms[step_index(Step::Storage)] = forms::build(
                     Step::Storage,
                     &self.spec,
@@ -391,7 +395,8 @@ impl DeployWizard {
                 )),
             },
             Pane::Cli => {
-                lines.push(Line::styled(model::cli_command(&self.spec), theme.text));
+                let cli = model::cli_command(&self.spec);
+                lines.extend(cli.lines().map(|l| Line::styled(l.to_string(), theme.text)));
             }
             Pane::Diff => {}
         }

@@ -1,0 +1,507 @@
+//! The deploy wizard against the real lab, driven by key events in a real terminal (tmux):
+//! one service per Swarm mode, checked where the user would check it — `docker service
+//! inspect` on a manager and the tasks' states — and bad inputs that must not reach the
+//! engine (the services are counted).
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::lab::{self, LabGuard};
+use common::tmux::Tmux;
+use serde_json::Value;
+
+/// Removes what a test created, also when it fails.
+struct Cleanup {
+    services: Vec<String>,
+    secrets: Vec<String>,
+    configs: Vec<String>,
+    networks: Vec<String>,
+}
+
+impl Cleanup {
+    fn run(&self) {
+        for s in &self.services {
+            let _ = lab::lab(&["docker", "node1", "service", "rm", s]);
+        }
+        for s in &self.secrets {
+            let _ = lab::lab(&["docker", "node1", "secret", "rm", s]);
+        }
+        for c in &self.configs {
+            let _ = lab::lab(&["docker", "node1", "config", "rm", c]);
+        }
+        for n in &self.networks {
+            let _ = lab::lab(&["docker", "node1", "network", "rm", n]);
+        }
+        // the volume the NFS mount declared, on every node that made it
+        for node in lab::status() {
+            let _ = lab::lab(&["docker", &node.name, "volume", "rm", "-f", "wz-nfs"]);
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        self.run();
+    }
+}
+
+fn inspect(lab: &LabGuard, service: &str) -> Value {
+    let out = lab.docker("node1", &["service", "inspect", service]);
+    let v: Value = serde_json::from_str(&out).expect("inspect is JSON");
+    v[0]["Spec"].clone()
+}
+
+fn service_count(lab: &LabGuard) -> usize {
+    lab.docker("node1", &["service", "ls", "-q"])
+        .lines()
+        .count()
+}
+
+fn dashboard(lab: &LabGuard, dir: &std::path::Path) -> Tmux {
+    let bin = env!("CARGO_BIN_EXE_swarmdeck");
+    let d = dir.display();
+    let cmd = format!(
+        "clear; XDG_STATE_HOME={d} XDG_DATA_HOME={d} XDG_CONFIG_HOME={d} HOME={d} USER=tester {bin} {} ; echo SWARMDECK-EXIT=$?",
+        lab.host_args().join(" ")
+    );
+    let t = Tmux::start(&cmd, 130, 40);
+    t.wait_screen("the dashboard", |s| {
+        s.contains("node1") && s.contains("live")
+    });
+    t
+}
+
+/// Field order per step (the wizard's forms).
+const APP: &[&str] = &[
+    "name",
+    "image",
+    "registry",
+    "registry_server",
+    "registry_username",
+    "registry_password",
+    "command",
+    "args",
+    "env",
+    "labels",
+    "stack",
+];
+const PLACEMENT: &[&str] = &["constraints", "spread", "max_per_node"];
+const NETWORK: &[&str] = &["networks", "ports"];
+const STORAGE: &[&str] = &[
+    "mounts",
+    "secrets",
+    "configs",
+    "global_config",
+    "limit_cpus",
+    "limit_memory",
+    "reserve_cpus",
+    "reserve_memory",
+    "restart_condition",
+    "restart_max_attempts",
+    "health_test",
+    "health_interval",
+    "health_timeout",
+    "health_retries",
+    "health_start_period",
+    "update_parallelism",
+    "update_delay",
+];
+
+/// The label a field shows (the wizard's forms).
+fn label(field: &str) -> &'static str {
+    match field {
+        "name" => "Service name",
+        "image" => "Image",
+        "args" => "Args",
+        "env" => "Environment",
+        "replicas" => "Replicas",
+        "completions" => "Total completions",
+        "max_concurrent" => "Max concurrent",
+        "constraints" => "Constraints",
+        "spread" => "Spread over",
+        "max_per_node" => "Max replicas per node",
+        "networks" => "Overlay networks",
+        "ports" => "Published ports",
+        "mounts" => "Mounts",
+        "secrets" => "Secrets",
+        "configs" => "Configs",
+        "health_test" => "Healthcheck",
+        "health_interval" => "interval",
+        "update_parallelism" => "Update parallelism",
+        "update_delay" => "delay",
+        other => panic!("no label for {other}"),
+    }
+}
+
+/// The label of the focused field (the line with the focus mark `›`).
+fn focused(screen: &str) -> Option<String> {
+    screen.lines().find_map(|l| {
+        let (_, rest) = l.split_once('›')?;
+        Some(rest.trim_start().to_string())
+    })
+}
+
+/// Wait until the dashboard has drawn everything sent so far: the screen stays the same
+/// between two reads 100 ms apart (polled, with a deadline).
+fn settle(t: &Tmux) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut last = t.screen();
+    while std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = t.screen();
+        if now == last {
+            return;
+        }
+        last = now;
+    }
+}
+
+/// Tab until the field with this label has the focus (the screen says so).
+fn focus(t: &Tmux, field: &str) {
+    let want = label(field);
+    for _ in 0..60 {
+        settle(t);
+        let screen = t.screen();
+        let now = focused(&screen);
+        if now.as_deref().is_some_and(|f| f.starts_with(want)) {
+            return;
+        }
+        let _ = now;
+        t.send(&["Tab"]);
+    }
+    panic!("cannot focus {field}; screen:\n{}", t.screen());
+}
+
+/// Type `values` into the named fields of the current step (focused through the screen).
+fn fill(t: &Tmux, _order: &[&str], values: &[(&str, &str)]) {
+    for (field, value) in values {
+        focus(t, field);
+        // clear what the field holds, then type
+        t.send(&["End"]);
+        t.send(&["C-u"]);
+        if !value.is_empty() {
+            t.send(&["-l", value]);
+        }
+    }
+}
+
+fn next_step(t: &Tmux, title: &str) {
+    t.send(&["C-n"]);
+    t.wait_screen(&format!("the {title} step"), |s| {
+        s.contains(&format!("· {title}"))
+    });
+}
+
+struct Want<'a> {
+    name: &'a str,
+    /// Right presses on the mode field: 0 replicated, 1 global, 2 replicated job, 3 global job.
+    mode: usize,
+    mode_fields: &'a [(&'a str, &'a str)],
+    app: &'a [(&'a str, &'a str)],
+    placement: &'a [(&'a str, &'a str)],
+    network: &'a [(&'a str, &'a str)],
+    storage: &'a [(&'a str, &'a str)],
+}
+
+/// Open the wizard, fill every step, deploy, and wait for the convergence view.
+fn deploy(t: &Tmux, w: &Want<'_>) {
+    t.send(&[":"]);
+    t.send(&["-l", "deploy"]);
+    t.send(&["Enter"]);
+    t.wait_screen("the wizard", |s| {
+        s.contains("deploy a service") && s.contains("Service name")
+    });
+    let mut app = vec![("name", w.name), ("image", "swarmdeck/busybox:lab")];
+    app.extend_from_slice(w.app);
+    fill(t, APP, &app);
+    next_step(t, "Mode");
+    for _ in 0..w.mode {
+        t.send(&["Right"]);
+    }
+    if !w.mode_fields.is_empty() {
+        let order: Vec<&str> = w.mode_fields.iter().map(|(f, _)| *f).collect();
+        fill(t, &order, w.mode_fields);
+    }
+    next_step(t, "Placement");
+    fill(t, PLACEMENT, w.placement);
+    next_step(t, "Network and ports");
+    fill(t, NETWORK, w.network);
+    next_step(t, "Storage, config, resources");
+    fill(t, STORAGE, w.storage);
+    next_step(t, "Review");
+    t.send(&["C-s"]);
+    t.wait_screen("the convergence view", |s| {
+        s.contains(&format!(" {} ", w.name)) && s.contains("tasks, newest first")
+    });
+}
+
+#[test]
+fn one_service_per_mode_through_the_wizard() {
+    let lab = lab::take();
+    let _clean = Cleanup {
+        services: ["wz-rep", "wz-glob", "wz-job", "wz-gjob", "wz-none"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        secrets: vec!["wz_secret".into()],
+        configs: vec!["wz_conf".into()],
+        networks: vec!["wz-net".into()],
+    };
+    _clean.run();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // a secret and a config to mount
+    let secret_file = dir.path().join("secret.txt");
+    std::fs::write(&secret_file, "s3cr3t-value").expect("write");
+    let sp = secret_file.display().to_string();
+    lab.docker("node1", &["secret", "create", "wz_secret", &sp]);
+    lab.docker("node1", &["config", "create", "wz_conf", &sp]);
+    let before = service_count(&lab);
+
+    let t = dashboard(&lab, dir.path());
+
+    // bad inputs: each stays on its step with its field's message; nothing reaches the engine
+    t.send(&[":"]);
+    t.send(&["-l", "deploy"]);
+    t.send(&["Enter"]);
+    t.wait_screen("the wizard", |s| s.contains("Service name"));
+    t.send(&["C-n"]);
+    t.wait_screen("an empty name refused", |s| {
+        s.contains("✗") && s.contains("· App")
+    });
+    fill(
+        &t,
+        APP,
+        &[("name", "a.b"), ("image", "swarmdeck/busybox:lab")],
+    );
+    t.send(&["C-n"]);
+    t.wait_screen("a dotted name refused", |s| {
+        s.contains("✗") && s.contains("· App")
+    });
+    fill(&t, APP, &[("name", "wz-none"), ("image", "Bad Image!")]);
+    t.send(&["C-n"]);
+    t.wait_screen("a bad image refused", |s| {
+        s.contains("✗") && s.contains("· App")
+    });
+    t.send(&["BTab"]);
+    fill(
+        &t,
+        APP,
+        &[("name", "wz-none"), ("image", "swarmdeck/busybox:lab")],
+    );
+    next_step(&t, "Mode");
+    fill(&t, &["replicas"], &[("replicas", "abc")]);
+    t.send(&["C-n"]);
+    t.wait_screen("replicas abc refused", |s| {
+        s.contains("✗") && s.contains("· Mode")
+    });
+    fill(&t, &["replicas"], &[("replicas", "1")]);
+    next_step(&t, "Placement");
+    fill(&t, PLACEMENT, &[("constraints", "node.labels.zone=a")]);
+    t.send(&["C-n"]);
+    t.wait_screen("a bad constraint refused", |s| {
+        s.contains("✗") && s.contains("· Placement")
+    });
+    fill(&t, PLACEMENT, &[("constraints", "node.labels.nosuch==x")]);
+    t.wait_screen("no eligible node, said at once", |s| {
+        s.contains("eligible nodes: 0 of")
+    });
+    fill(&t, PLACEMENT, &[("constraints", "")]);
+    next_step(&t, "Network and ports");
+    fill(&t, NETWORK, &[("ports", "70000:80")]);
+    t.send(&["C-n"]);
+    t.wait_screen("port 70000 refused", |s| {
+        s.contains("✗") && s.contains("0–65535")
+    });
+    t.send(&["Escape"]);
+    t.wait_screen("asked before leaving", |s| s.contains("Leave the wizard?"));
+    t.send(&["y"]);
+    t.wait_screen("the panes", |s| {
+        s.contains("node1") && !s.contains("deploy a service")
+    });
+    assert_eq!(service_count(&lab), before, "nothing reached the engine");
+
+    let nfs = r#"type=volume,source=wz-nfs,target=/data,volume-driver=local,volume-opt=type=nfs,"volume-opt=o=addr=198.51.100.1,rw",volume-opt=device=:/export"#;
+    deploy(
+        &t,
+        &Want {
+            name: "wz-rep",
+            mode: 0,
+            mode_fields: &[("replicas", "2")],
+            app: &[("args", "sleep 3600"), ("env", "MODE=test, LEVEL=debug")],
+            placement: &[
+                ("constraints", "node.role==manager"),
+                ("spread", "node.labels.zone"),
+                ("max_per_node", "1"),
+            ],
+            network: &[("networks", "wz-net"), ("ports", "18080:80")],
+            storage: &[
+                ("mounts", nfs),
+                ("secrets", "wz_secret"),
+                ("configs", "wz_conf:/etc/wz.conf:0:0:0440"),
+                ("health_test", "true"),
+                ("health_interval", "2s"),
+                ("update_parallelism", "2"),
+                ("update_delay", "1s"),
+            ],
+        },
+    );
+    t.send(&["Escape"]);
+    deploy(
+        &t,
+        &Want {
+            name: "wz-glob",
+            mode: 1,
+            mode_fields: &[],
+            app: &[("args", "sleep 3600")],
+            placement: &[],
+            network: &[],
+            storage: &[],
+        },
+    );
+    t.send(&["Escape"]);
+    deploy(
+        &t,
+        &Want {
+            name: "wz-job",
+            mode: 2,
+            mode_fields: &[("completions", "3"), ("max_concurrent", "2")],
+            app: &[("args", "true")],
+            placement: &[],
+            network: &[],
+            storage: &[],
+        },
+    );
+    t.wait_screen("the job's completions", |s| s.contains("3 completed of 3"));
+    t.send(&["Escape"]);
+    deploy(
+        &t,
+        &Want {
+            name: "wz-gjob",
+            mode: 3,
+            mode_fields: &[],
+            app: &[("args", "true")],
+            placement: &[("constraints", "node.role==manager")],
+            network: &[],
+            storage: &[],
+        },
+    );
+    t.send(&["Escape"]);
+
+    // what the engine holds, as docker service inspect shows it
+    let rep = inspect(&lab, "wz-rep");
+    assert_eq!(rep["Mode"]["Replicated"]["Replicas"], 2, "{rep:#}");
+    let tt = &rep["TaskTemplate"];
+    let cs = &tt["ContainerSpec"];
+    assert_eq!(cs["Args"], serde_json::json!(["sleep", "3600"]));
+    let env: Vec<&str> = cs["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        env.contains(&"MODE=test") && env.contains(&"LEVEL=debug"),
+        "{env:?}"
+    );
+    assert_eq!(
+        tt["Placement"]["Constraints"],
+        serde_json::json!(["node.role==manager"])
+    );
+    assert_eq!(tt["Placement"]["MaxReplicas"], 1);
+    assert_eq!(
+        tt["Placement"]["Preferences"][0]["Spread"]["SpreadDescriptor"],
+        "node.labels.zone"
+    );
+    let m = &cs["Mounts"][0];
+    assert_eq!(m["Target"], "/data");
+    assert_eq!(m["VolumeOptions"]["DriverConfig"]["Name"], "local");
+    let opts = &m["VolumeOptions"]["DriverConfig"]["Options"];
+    assert_eq!(opts["type"], "nfs");
+    assert_eq!(opts["o"], "addr=198.51.100.1,rw");
+    assert_eq!(opts["device"], ":/export");
+    assert_eq!(cs["Secrets"][0]["SecretName"], "wz_secret");
+    assert_eq!(cs["Configs"][0]["ConfigName"], "wz_conf");
+    assert_eq!(cs["Configs"][0]["File"]["Name"], "/etc/wz.conf");
+    assert_eq!(cs["Configs"][0]["File"]["Mode"], 0o440);
+    assert_eq!(
+        cs["Healthcheck"]["Test"],
+        serde_json::json!(["CMD-SHELL", "true"])
+    );
+    assert_eq!(cs["Healthcheck"]["Interval"], 2_000_000_000i64);
+    assert_eq!(rep["UpdateConfig"]["Parallelism"], 2);
+    assert_eq!(
+        rep["UpdateConfig"]["Delay"], 1_000_000_000i64,
+        "{:#}",
+        rep["UpdateConfig"]
+    );
+    let ports = &rep["EndpointSpec"]["Ports"][0];
+    assert_eq!(
+        (
+            ports["PublishedPort"].as_u64(),
+            ports["TargetPort"].as_u64()
+        ),
+        (Some(18080), Some(80))
+    );
+    let nets = lab.docker(
+        "node1",
+        &[
+            "network",
+            "inspect",
+            "wz-net",
+            "--format",
+            "{{.Attachable}} {{.Driver}}",
+        ],
+    );
+    assert_eq!(
+        nets.trim(),
+        "true overlay",
+        "the new network is an attachable overlay"
+    );
+
+    assert!(inspect(&lab, "wz-glob")["Mode"].get("Global").is_some());
+    let job = inspect(&lab, "wz-job");
+    assert_eq!(
+        job["Mode"]["ReplicatedJob"]["TotalCompletions"], 3,
+        "{job:#}"
+    );
+    assert_eq!(job["Mode"]["ReplicatedJob"]["MaxConcurrent"], 2);
+    // (the engine fills in a default UpdateConfig for jobs itself; the wizard sends none)
+    assert_eq!(
+        job["TaskTemplate"]["RestartPolicy"]["Condition"],
+        "on-failure"
+    );
+    let gjob = inspect(&lab, "wz-gjob");
+    assert!(gjob["Mode"].get("GlobalJob").is_some(), "{gjob:#}");
+
+    // the global service runs on every node; the global job completed on every manager
+    lab::wait_for("wz-glob on every node", Duration::from_secs(60), || {
+        let out = lab.docker(
+            "node1",
+            &[
+                "service",
+                "ps",
+                "wz-glob",
+                "--filter",
+                "desired-state=running",
+                "--format",
+                "{{.CurrentState}}",
+            ],
+        );
+        out.lines().filter(|l| l.starts_with("Running")).count() == lab.nodes.len()
+    });
+    lab::wait_for(
+        "wz-gjob complete on every manager",
+        Duration::from_secs(60),
+        || {
+            let out = lab.docker(
+                "node1",
+                &["service", "ps", "wz-gjob", "--format", "{{.CurrentState}}"],
+            );
+            out.lines().filter(|l| l.starts_with("Complete")).count() == lab.managers().len()
+        },
+    );
+    t.send(&["q"]);
+    let _ = Command::new("true").status();
+}
