@@ -505,3 +505,189 @@ fn one_service_per_mode_through_the_wizard() {
     t.send(&["q"]);
     let _ = Command::new("true").status();
 }
+
+/// The fields compose can express, to compare a wizard-made service with its compose twin.
+fn comparable(spec: &Value) -> Value {
+    let tt = &spec["TaskTemplate"];
+    let cs = &tt["ContainerSpec"];
+    let mut env: Vec<String> = cs["Env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    env.sort();
+    serde_json::json!({
+        "mode": spec["Mode"],
+        "image": cs["Image"].as_str().map(|i| i.split('@').next().unwrap_or(i).to_string()),
+        "args": cs["Args"],
+        "env": env,
+        "constraints": tt["Placement"]["Constraints"],
+        "max_replicas": tt["Placement"]["MaxReplicas"],
+        "health": cs["Healthcheck"],
+        "update": spec["UpdateConfig"],
+        "restart": tt["RestartPolicy"]["Condition"],
+    })
+}
+
+#[test]
+fn an_edit_keeps_what_the_form_does_not_show_and_the_compose_export_deploys() {
+    let lab = lab::take();
+    let _clean = Cleanup {
+        services: ["wz-edit", "wz-comp", "wzstack_wz-comp"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        secrets: vec![],
+        configs: vec![],
+        networks: vec!["wzstack_default".into()],
+    };
+    _clean.run();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // a service made by the CLI with what the form does not show: a DNS server, a
+    // container label, a healthcheck, args, a service label
+    lab.docker(
+        "node1",
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "wz-edit",
+            "--replicas",
+            "1",
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "3s",
+            "--label",
+            "keep=me",
+            "--container-label",
+            "cl=1",
+            "--dns",
+            "198.51.100.53",
+            "--no-resolve-image",
+            "swarmdeck/busybox:lab",
+            "sleep",
+            "3600",
+        ],
+    );
+    let before = inspect(&lab, "wz-edit");
+    let t = dashboard(&lab, dir.path());
+    t.send(&["Tab"]);
+    t.wait_screen("the services pane with wz-edit", |s| s.contains("wz-edit"));
+    t.send(&["e"]);
+    t.wait_screen("the wizard on wz-edit", |s| {
+        s.contains("edit wz-edit") && s.contains("sleep 3600")
+    });
+    fill(&t, APP, &[("env", "EDITED=1")]);
+    for title in [
+        "Mode",
+        "Placement",
+        "Network and ports",
+        "Storage, config, resources",
+        "Review",
+    ] {
+        next_step(&t, title);
+    }
+    for _ in 0..3 {
+        t.send(&["Tab"]);
+    }
+    t.wait_screen("the spec diff", |s| {
+        s.contains("spec diff") && s.contains("EDITED=1")
+    });
+    t.send(&["C-s"]);
+    t.wait_screen("the convergence view", |s| {
+        s.contains("tasks, newest first")
+    });
+    t.send(&["Escape"]);
+    let after = inspect(&lab, "wz-edit");
+    assert_eq!(
+        after["TaskTemplate"]["ContainerSpec"]["Env"],
+        serde_json::json!(["EDITED=1"])
+    );
+    let mut back = after.clone();
+    back["TaskTemplate"]["ContainerSpec"]
+        .as_object_mut()
+        .expect("container spec")
+        .remove("Env");
+    // a service update bumps ForceUpdate only when asked: nothing else differs
+    assert_eq!(back, before, "only the edited field changed");
+
+    // the compose export of a wizard service deploys as a stack with the same spec
+    let file = dir.path().join("wz-comp.yml");
+    deploy_with_export(
+        &t,
+        &Want {
+            name: "wz-comp",
+            mode: 0,
+            mode_fields: &[("replicas", "2")],
+            app: &[("args", "sleep 3600"), ("env", "A=1, B=two words")],
+            placement: &[("constraints", "node.role==manager"), ("max_per_node", "1")],
+            network: &[],
+            storage: &[
+                ("health_test", "true"),
+                ("health_interval", "2s"),
+                ("update_parallelism", "2"),
+                ("update_delay", "1s"),
+            ],
+        },
+        &file.display().to_string(),
+    );
+    let yaml = std::fs::read_to_string(&file).expect("the compose file was written");
+    assert!(yaml.contains("wz-comp"), "{yaml}");
+    let out = lab::lab(&[
+        "docker",
+        "node1",
+        "stack",
+        "deploy",
+        "-c",
+        &file.display().to_string(),
+        "wzstack",
+    ]);
+    assert!(
+        out.status.success(),
+        "docker stack deploy accepts the export: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let wizard = comparable(&inspect(&lab, "wz-comp"));
+    let stack = comparable(&inspect(&lab, "wzstack_wz-comp"));
+    assert_eq!(wizard, stack, "the same service either way");
+    t.send(&["q"]);
+}
+
+/// [`deploy`], writing the compose export to `path` from the review first.
+fn deploy_with_export(t: &Tmux, w: &Want<'_>, path: &str) {
+    t.send(&[":"]);
+    t.send(&["-l", "deploy"]);
+    t.send(&["Enter"]);
+    t.wait_screen("the wizard", |s| {
+        s.contains("deploy a service") && s.contains("Service name")
+    });
+    let mut app = vec![("name", w.name), ("image", "swarmdeck/busybox:lab")];
+    app.extend_from_slice(w.app);
+    fill(t, APP, &app);
+    next_step(t, "Mode");
+    if !w.mode_fields.is_empty() {
+        fill(t, &[], w.mode_fields);
+    }
+    next_step(t, "Placement");
+    fill(t, PLACEMENT, w.placement);
+    next_step(t, "Network and ports");
+    next_step(t, "Storage, config, resources");
+    fill(t, STORAGE, w.storage);
+    next_step(t, "Review");
+    t.send(&["w"]);
+    t.wait_screen("the file prompt", |s| {
+        s.contains("write the compose file to")
+    });
+    t.send(&["C-u"]);
+    t.send(&["-l", path]);
+    t.send(&["Enter"]);
+    t.wait_screen("the file written", |s| s.contains("compose file written"));
+    t.send(&["C-s"]);
+    t.wait_screen("the convergence view", |s| {
+        s.contains(&format!(" {} ", w.name)) && s.contains("tasks, newest first")
+    });
+    t.send(&["Escape"]);
+}
