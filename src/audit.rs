@@ -103,6 +103,39 @@ pub fn who() -> (String, Option<String>) {
     (user, ssh)
 }
 
+/// What was done to one object, for [`record`].
+pub struct Done<'a> {
+    pub endpoint: &'a str,
+    /// "service", "config", …
+    pub kind: &'a str,
+    pub id: &'a str,
+    pub name: &'a str,
+    pub action: &'a str,
+    pub after: serde_json::Value,
+    pub result: &'a str,
+}
+
+/// Record what was done now, by whom, in the audit log at `path` (None: not recorded). Best
+/// effort: a write is not undone because it cannot be recorded.
+pub fn record(path: Option<&Path>, done: Done<'_>) {
+    let Some(path) = path else { return };
+    let (user, ssh_client) = who();
+    let entry = AuditEntry {
+        time: jiff::Timestamp::now().to_string(),
+        user,
+        ssh_client,
+        endpoint: done.endpoint.to_string(),
+        kind: done.kind.to_string(),
+        id: done.id.to_string(),
+        name: done.name.to_string(),
+        action: done.action.to_string(),
+        before: serde_json::Value::Null,
+        after: done.after,
+        result: done.result.to_string(),
+    };
+    let _ = append(path, &entry);
+}
+
 /// Append one entry as one line (creating the directories, and the file with mode 0600).
 pub fn append(path: &Path, entry: &AuditEntry) -> std::io::Result<()> {
     if let Some(dir) = path.parent()

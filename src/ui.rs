@@ -73,11 +73,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn level_style(level: Level, theme: &Theme) -> ratatui::style::Style {
-    match level {
-        Level::Info => theme.info,
-        Level::Warn => theme.warn,
-        Level::Danger => theme.danger,
-    }
+    crate::view::level_style(level, theme)
 }
 
 fn draw_connect_error(
@@ -365,11 +361,7 @@ fn draw_body(frame: &mut Frame, area: Rect, app: &App, cx: &DrawCtx<'_>) {
 
 fn draw_footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if let Some(n) = app.current_notice() {
-        let style = match n.level {
-            Level::Info => theme.info,
-            Level::Warn => theme.warn,
-            Level::Danger => theme.danger,
-        };
+        let style = level_style(n.level, theme);
         frame.render_widget(
             Paragraph::new(Line::styled(format!(" {}", n.text), style)),
             area,

@@ -5,7 +5,7 @@
 
 mod common;
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use serde_json::json;
 use swarmdeck::app::{App, Outgoing};
 use swarmdeck::engine::gconf::{ConfigAnswer, ConfigCmd, Loaded, PublishDone};
@@ -22,31 +22,13 @@ use swarmdeck::view::config::editor::ConfigEditor;
 use swarmdeck::view::config::plan::PlanView;
 use swarmdeck::view::config::rollout::{RolloutView, Step};
 
-use common::{populated_app, render, text};
+use common::{ctrl, key, populated_app, render, text, type_str};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (140, 40)];
 
 fn snap(name: &str, app: &App) {
     for (w, h) in SIZES {
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&render(app, w, h)));
-    }
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn ctrl(app: &mut App, c: char) {
-    app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
-}
-
-fn type_str(app: &mut App, s: &str) {
-    for c in s.chars() {
-        if c == '\n' {
-            key(app, KeyCode::Enter);
-        } else {
-            key(app, KeyCode::Char(c));
-        }
     }
 }
 

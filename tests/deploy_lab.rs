@@ -207,6 +207,11 @@ struct Want<'a> {
 
 /// Open the wizard, fill every step, deploy, and wait for the convergence view.
 fn deploy(t: &Tmux, w: &Want<'_>) {
+    deploy_exporting(t, w, None);
+}
+
+/// [`deploy`]; with `export`, the compose file is written there from the review first.
+fn deploy_exporting(t: &Tmux, w: &Want<'_>, export: Option<&str>) {
     t.send(&[":"]);
     t.send(&["-l", "deploy"]);
     t.send(&["Enter"]);
@@ -221,8 +226,7 @@ fn deploy(t: &Tmux, w: &Want<'_>) {
         t.send(&["Right"]);
     }
     if !w.mode_fields.is_empty() {
-        let order: Vec<&str> = w.mode_fields.iter().map(|(f, _)| *f).collect();
-        fill(t, &order, w.mode_fields);
+        fill(t, &[], w.mode_fields);
     }
     next_step(t, "Placement");
     fill(t, PLACEMENT, w.placement);
@@ -231,6 +235,16 @@ fn deploy(t: &Tmux, w: &Want<'_>) {
     next_step(t, "Storage, config, resources");
     fill(t, STORAGE, w.storage);
     next_step(t, "Review");
+    if let Some(path) = export {
+        t.send(&["w"]);
+        t.wait_screen("the file prompt", |s| {
+            s.contains("write the compose file to")
+        });
+        t.send(&["C-u"]);
+        t.send(&["-l", path]);
+        t.send(&["Enter"]);
+        t.wait_screen("the file written", |s| s.contains("compose file written"));
+    }
     t.send(&["C-s"]);
     t.wait_screen("the convergence view", |s| {
         s.contains(&format!(" {} ", w.name)) && s.contains("tasks, newest first")
@@ -616,7 +630,7 @@ fn an_edit_keeps_what_the_form_does_not_show_and_the_compose_export_deploys() {
 
     // the compose export of a wizard service deploys as a stack with the same spec
     let file = dir.path().join("wz-comp.yml");
-    deploy_with_export(
+    deploy_exporting(
         &t,
         &Want {
             name: "wz-comp",
@@ -632,8 +646,9 @@ fn an_edit_keeps_what_the_form_does_not_show_and_the_compose_export_deploys() {
                 ("update_delay", "1s"),
             ],
         },
-        &file.display().to_string(),
+        Some(&file.display().to_string()),
     );
+    t.send(&["Escape"]);
     let yaml = std::fs::read_to_string(&file).expect("the compose file was written");
     assert!(yaml.contains("wz-comp"), "{yaml}");
     let out = lab::lab(&[
@@ -654,40 +669,4 @@ fn an_edit_keeps_what_the_form_does_not_show_and_the_compose_export_deploys() {
     let stack = comparable(&inspect(&lab, "wzstack_wz-comp"));
     assert_eq!(wizard, stack, "the same service either way");
     t.send(&["q"]);
-}
-
-/// [`deploy`], writing the compose export to `path` from the review first.
-fn deploy_with_export(t: &Tmux, w: &Want<'_>, path: &str) {
-    t.send(&[":"]);
-    t.send(&["-l", "deploy"]);
-    t.send(&["Enter"]);
-    t.wait_screen("the wizard", |s| {
-        s.contains("deploy a service") && s.contains("Service name")
-    });
-    let mut app = vec![("name", w.name), ("image", "swarmdeck/busybox:lab")];
-    app.extend_from_slice(w.app);
-    fill(t, APP, &app);
-    next_step(t, "Mode");
-    if !w.mode_fields.is_empty() {
-        fill(t, &[], w.mode_fields);
-    }
-    next_step(t, "Placement");
-    fill(t, PLACEMENT, w.placement);
-    next_step(t, "Network and ports");
-    next_step(t, "Storage, config, resources");
-    fill(t, STORAGE, w.storage);
-    next_step(t, "Review");
-    t.send(&["w"]);
-    t.wait_screen("the file prompt", |s| {
-        s.contains("write the compose file to")
-    });
-    t.send(&["C-u"]);
-    t.send(&["-l", path]);
-    t.send(&["Enter"]);
-    t.wait_screen("the file written", |s| s.contains("compose file written"));
-    t.send(&["C-s"]);
-    t.wait_screen("the convergence view", |s| {
-        s.contains(&format!(" {} ", w.name)) && s.contains("tasks, newest first")
-    });
-    t.send(&["Escape"]);
 }

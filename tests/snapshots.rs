@@ -5,7 +5,7 @@ mod common;
 
 use jiff::SignedDuration;
 use ratatui::buffer::Buffer;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use swarmdeck::app::App;
 use swarmdeck::domain::Service;
 use swarmdeck::domain::{NodeState, Reachability};
@@ -17,7 +17,7 @@ use swarmdeck::view::pane::Selection;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (140, 40)];
 
-use common::{render, text};
+use common::{key, render, text, type_str};
 
 fn snap(name: &str, app: &App) {
     for (w, h) in SIZES {
@@ -30,16 +30,6 @@ fn selected_service(app: &App) -> Option<&Service> {
     match app.selection("services") {
         Selection::Service(id) => app.store.service(&id),
         _ => None,
-    }
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn type_str(app: &mut App, s: &str) {
-    for c in s.chars() {
-        key(app, KeyCode::Char(c));
     }
 }
 

@@ -15,17 +15,7 @@ use swarmdeck::engine::{EngineCmd, EngineMsg, TaskScope, WriteChange, WriteReque
 use swarmdeck::view::labels::LabelsForm;
 use swarmdeck::view::pane::Selection;
 
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-}
-
-fn type_str(app: &mut App, s: &str) {
-    for c in s.chars() {
-        key(app, KeyCode::Char(c));
-    }
-}
-
-use common::render;
+use common::{key, render, type_str};
 
 fn screen(app: &App, w: u16, h: u16) -> String {
     common::text(&render(app, w, h))

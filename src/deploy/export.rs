@@ -574,12 +574,18 @@ pub fn cli_command(spec: &DeploySpec) -> String {
     out + &create
 }
 
-pub(crate) fn shell_words(words: &[String]) -> String {
+/// Words as one shell line, each quoted where needed.
+pub fn shell_words(words: &[String]) -> String {
     words
         .iter()
         .map(|w| sh_quote(w))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A mount as the CLI's `--mount` value (fields in double quotes where they hold commas).
+pub fn mount_arg(m: &MountSpec) -> String {
+    csv(&mount_fields(m))
 }
 
 fn mount_fields(m: &MountSpec) -> Vec<String> {

@@ -28,7 +28,7 @@ pub use check::{
 };
 pub use describe::{spec_diff, summary};
 pub use explain::explain_task_error;
-pub use export::{cli_command, compose_yaml, sh_quote};
+pub use export::{cli_command, compose_yaml, mount_arg, sh_quote, shell_words};
 pub use registry::{
     Secret, StoredAuth, helper_output, registry_auth_header, registry_token_header, stored_auth,
 };

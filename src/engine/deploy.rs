@@ -212,22 +212,18 @@ fn record(
     after: Value,
     result: &str,
 ) {
-    let Some(path) = audit else { return };
-    let (user, ssh_client) = crate::audit::who();
-    let entry = crate::audit::AuditEntry {
-        time: jiff::Timestamp::now().to_string(),
-        user,
-        ssh_client,
-        endpoint: endpoint.to_string(),
-        kind: "service".to_string(),
-        id: id.to_string(),
-        name: name.to_string(),
-        action: action.to_string(),
-        before: Value::Null,
-        after,
-        result: result.to_string(),
-    };
-    let _ = crate::audit::append(path, &entry);
+    crate::audit::record(
+        audit,
+        crate::audit::Done {
+            endpoint,
+            kind: "service",
+            id,
+            name,
+            action,
+            after,
+            result,
+        },
+    );
 }
 
 async fn run(

@@ -100,22 +100,18 @@ fn filters(f: &Value) -> String {
 /// Record what was done to a config (a version created, or why not) in the audit log. Best
 /// effort: a write is not undone because it cannot be recorded.
 fn record(ctx: &Ctx, id: &str, name: &str, action: &str, after: Value, result: &str) {
-    let Some(path) = &ctx.audit else { return };
-    let (user, ssh_client) = crate::audit::who();
-    let entry = AuditEntry {
-        time: jiff::Timestamp::now().to_string(),
-        user,
-        ssh_client,
-        endpoint: ctx.endpoint.clone(),
-        kind: "config".to_string(),
-        id: id.to_string(),
-        name: name.to_string(),
-        action: action.to_string(),
-        before: Value::Null,
-        after,
-        result: result.to_string(),
-    };
-    let _ = crate::audit::append(path, &entry);
+    crate::audit::record(
+        ctx.audit.as_deref(),
+        crate::audit::Done {
+            endpoint: &ctx.endpoint,
+            kind: "config",
+            id,
+            name,
+            action,
+            after,
+            result,
+        },
+    );
 }
 
 // ------------------------------------------------------------------------- versions

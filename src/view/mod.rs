@@ -246,6 +246,15 @@ pub trait View: AsAny {
     }
 }
 
+/// The theme's style for a notice level.
+pub fn level_style(level: Level, theme: &Theme) -> ratatui::style::Style {
+    match level {
+        Level::Info => theme.info,
+        Level::Warn => theme.warn,
+        Level::Danger => theme.danger,
+    }
+}
+
 /// Footer hints from the keymap: the first key of each action, in this view's context.
 pub fn hints_for(
     keymap: &Keymap,

@@ -109,3 +109,27 @@ pub fn text(buf: &ratatui::buffer::Buffer) -> String {
     }
     out
 }
+
+/// A key without modifiers, as the terminal sends it.
+pub fn key(app: &mut App, code: ratatui::crossterm::event::KeyCode) {
+    use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+/// Ctrl and a letter.
+pub fn ctrl(app: &mut App, c: char) {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+
+/// Type text a key at a time (`\n` as Enter).
+pub fn type_str(app: &mut App, s: &str) {
+    use ratatui::crossterm::event::KeyCode;
+    for c in s.chars() {
+        if c == '\n' {
+            key(app, KeyCode::Enter);
+        } else {
+            key(app, KeyCode::Char(c));
+        }
+    }
+}

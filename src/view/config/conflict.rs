@@ -323,11 +323,7 @@ impl View for ConflictView {
         }
         frame.render_widget(Paragraph::new(lines), inner);
         if let Some((level, m)) = &self.message {
-            let style = match level {
-                Level::Info => theme.info,
-                Level::Warn => theme.warn,
-                Level::Danger => theme.danger,
-            };
+            let style = crate::view::level_style(*level, theme);
             frame.render_widget(Paragraph::new(Line::styled(format!(" {m}"), style)), status);
         }
     }

@@ -794,11 +794,7 @@ impl View for ConfigEditor {
             (Some(Busy::External), _) => vec![Span::styled("in $EDITOR … ", theme.info)],
             (_, Some((level, m))) => vec![Span::styled(
                 format!("{} ", crate::text::printable(m)),
-                match level {
-                    Level::Info => theme.info,
-                    Level::Warn => theme.warn,
-                    Level::Danger => theme.danger,
-                },
+                crate::view::level_style(*level, theme),
             )],
             _ => Vec::new(),
         };

@@ -4,7 +4,8 @@
 
 use crate::deploy::{
     DeploySpec, FileRef, HealthSpec, Mode, MountKind, MountSpec, NetworkChoice, PortSpec, Protocol,
-    PublishMode, RegistryAuth, Resources, Secret, Step, UpdateSpec,
+    PublishMode, RegistryAuth, Resources, Secret, Step, UpdateSpec, format_cpus, format_duration,
+    format_memory, mount_arg, parse_cpus, parse_duration, parse_memory, shell_words,
 };
 use crate::widget::{Field, Form, TextInput};
 
@@ -25,122 +26,6 @@ fn pos(list: &[&str], v: &str) -> usize {
 
 fn text(name: &str, label: &str, value: &str) -> Field {
     Field::text(name, label, TextInput::with_text(value))
-}
-
-/// `5s`, `1m30s`, `250ms`, `2h` → nanoseconds (a bare number is seconds).
-pub fn parse_duration(s: &str) -> Result<i64, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Err("empty".into());
-    }
-    if let Ok(n) = s.parse::<f64>() {
-        return Ok((n * 1e9) as i64);
-    }
-    let mut total = 0f64;
-    let mut num = String::new();
-    let mut chars = s.chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let unit = match (c, chars.peek()) {
-            ('m', Some('s')) => {
-                chars.next();
-                1e6
-            }
-            ('u' | 'µ', Some('s')) => {
-                chars.next();
-                1e3
-            }
-            ('n', Some('s')) => {
-                chars.next();
-                1.0
-            }
-            ('s', _) => 1e9,
-            ('m', _) => 60e9,
-            ('h', _) => 3600e9,
-            _ => return Err(format!("{s:?} is not a duration (e.g. 5s, 1m30s, 250ms)")),
-        };
-        let n: f64 = num
-            .parse()
-            .map_err(|_| format!("{s:?} is not a duration (e.g. 5s, 1m30s, 250ms)"))?;
-        total += n * unit;
-        num.clear();
-        any = true;
-    }
-    if !num.is_empty() || !any {
-        return Err(format!("{s:?} is not a duration (e.g. 5s, 1m30s, 250ms)"));
-    }
-    Ok(total as i64)
-}
-
-/// A duration for a field: `5s`, `1m30s`, `250ms`.
-pub fn duration_text(ns: i64) -> String {
-    if ns == 0 {
-        return "0s".into();
-    }
-    if ns % 1_000_000_000 != 0 {
-        return format!("{}ms", ns / 1_000_000);
-    }
-    let s = ns / 1_000_000_000;
-    match (s / 3600, (s % 3600) / 60, s % 60) {
-        (0, 0, sec) => format!("{sec}s"),
-        (0, m, 0) => format!("{m}m"),
-        (0, m, sec) => format!("{m}m{sec}s"),
-        (h, 0, 0) => format!("{h}h"),
-        (h, m, sec) => format!("{h}h{m}m{sec}s"),
-    }
-}
-
-/// `256M`, `1G`, `512k`, `1048576` → bytes (binary units, as docker's CLI).
-pub fn parse_size(s: &str) -> Result<i64, String> {
-    let s = s.trim();
-    let (num, mult) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        Some((i, _)) => {
-            let unit = s[i..].to_ascii_lowercase();
-            let m: i64 = match unit.trim_end_matches('b').trim_end_matches('i') {
-                "" => 1,
-                "k" => 1 << 10,
-                "m" => 1 << 20,
-                "g" => 1 << 30,
-                "t" => 1 << 40,
-                _ => return Err(format!("{s:?} is not a size (e.g. 256M, 1G)")),
-            };
-            (&s[..i], m)
-        }
-        None => (s, 1),
-    };
-    let n: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size (e.g. 256M, 1G)"))?;
-    if n < 0.0 {
-        return Err(format!("{s:?}: a size cannot be negative"));
-    }
-    Ok((n * mult as f64) as i64)
-}
-
-fn size_text(b: i64) -> String {
-    for (u, m) in [("G", 1i64 << 30), ("M", 1 << 20), ("k", 1 << 10)] {
-        if b >= m && b % m == 0 {
-            return format!("{}{u}", b / m);
-        }
-    }
-    b.to_string()
-}
-
-/// CPUs as docker's `--limit-cpu`: `0.5` → 500000000 nano-CPUs.
-pub fn parse_cpus(s: &str) -> Result<i64, String> {
-    let n: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number of CPUs (e.g. 0.5, 2)"))?;
-    if n <= 0.0 {
-        return Err("CPUs must be more than 0".into());
-    }
-    Ok((n * 1e9) as i64)
 }
 
 /// Split a command line as a shell would for words: spaces separate, '…' and "…" quote,
@@ -189,24 +74,6 @@ pub fn split_words(s: &str) -> Result<Vec<String>, String> {
         out.push(cur);
     }
     Ok(out)
-}
-
-/// Words back into one line, quoted where needed.
-pub fn join_words(words: &[String]) -> String {
-    words
-        .iter()
-        .map(|w| {
-            if !w.is_empty()
-                && w.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
-            {
-                w.clone()
-            } else {
-                format!("'{}'", w.replace('\'', "'\\''"))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// `K=V` items.
@@ -311,7 +178,7 @@ pub fn parse_mount(s: &str) -> Result<MountSpec, String> {
                 Some((ok, ov)) => opts.push((ok.to_string(), ov.to_string())),
                 None => return Err(format!("volume-opt {v:?}: write volume-opt=KEY=VALUE")),
             },
-            "tmpfs-size" => size = Some(parse_size(v)? as u64),
+            "tmpfs-size" => size = Some(parse_memory(v)? as u64),
             other => return Err(format!("{other:?} is not a mount option swarmdeck knows")),
         }
     }
@@ -336,50 +203,6 @@ pub fn parse_mount(s: &str) -> Result<MountSpec, String> {
         target,
         readonly,
     })
-}
-
-pub fn mount_text(m: &MountSpec) -> String {
-    let mut parts = Vec::new();
-    match &m.kind {
-        MountKind::Volume {
-            source,
-            driver,
-            driver_opts,
-        } => {
-            parts.push("type=volume".to_string());
-            if !source.is_empty() {
-                parts.push(format!("source={source}"));
-            }
-            parts.push(format!("target={}", m.target));
-            if let Some(d) = driver {
-                parts.push(format!("volume-driver={d}"));
-            }
-            for (k, v) in driver_opts {
-                let o = format!("volume-opt={k}={v}");
-                parts.push(if o.contains(',') {
-                    format!("\"{o}\"")
-                } else {
-                    o
-                });
-            }
-        }
-        MountKind::Bind { source } => {
-            parts.push("type=bind".into());
-            parts.push(format!("source={source}"));
-            parts.push(format!("target={}", m.target));
-        }
-        MountKind::Tmpfs { size_bytes } => {
-            parts.push("type=tmpfs".into());
-            parts.push(format!("target={}", m.target));
-            if let Some(b) = size_bytes {
-                parts.push(format!("tmpfs-size={}", size_text(*b as i64)));
-            }
-        }
-    }
-    if m.readonly {
-        parts.push("readonly".into());
-    }
-    parts.join(",")
 }
 
 /// `name` (target /run/secrets/name or /name), `name:/target`, `name:/target:uid:gid:mode`
@@ -460,9 +283,9 @@ pub fn build(step: Step, spec: &DeploySpec, servers: &[String], editing: bool) -
                 text("registry_server", "  registry server", &server),
                 text("registry_username", "  user", &user),
                 Field::text("registry_password", "  password", TextInput::new().masked()),
-                text("command", "Command", &join_words(&spec.command))
+                text("command", "Command", &shell_words(&spec.command))
                     .with_help("empty: the image's entrypoint"),
-                text("args", "Args", &join_words(&spec.args)),
+                text("args", "Args", &shell_words(&spec.args)),
                 Field::list("env", "Environment", &pairs_text(&spec.env))
                     .with_help("KEY=VALUE, comma separated"),
                 Field::list("labels", "Labels", &pairs_text(&spec.labels)),
@@ -561,7 +384,7 @@ pub fn build(step: Step, spec: &DeploySpec, servers: &[String], editing: bool) -
                     &spec
                         .mounts
                         .iter()
-                        .map(mount_text)
+                        .map(mount_arg)
                         .collect::<Vec<_>>()
                         .join("; "),
                 )
@@ -588,16 +411,26 @@ pub fn build(step: Step, spec: &DeploySpec, servers: &[String], editing: bool) -
                         .map_or(String::new(), |(d, t)| format!("{d}:{t}")),
                 )
                 .with_help("DOC:/path — subscribe to a global config document"),
-                text("limit_cpus", "CPU limit", &cpus_text(spec.limits.nano_cpus)),
+                text(
+                    "limit_cpus",
+                    "CPU limit",
+                    &spec.limits.nano_cpus.map_or(String::new(), format_cpus),
+                ),
                 text(
                     "limit_memory",
                     "Memory limit",
-                    &spec.limits.memory_bytes.map_or(String::new(), size_text),
+                    &spec
+                        .limits
+                        .memory_bytes
+                        .map_or(String::new(), format_memory),
                 ),
                 text(
                     "reserve_cpus",
                     "CPU reservation",
-                    &cpus_text(spec.reservations.nano_cpus),
+                    &spec
+                        .reservations
+                        .nano_cpus
+                        .map_or(String::new(), format_cpus),
                 ),
                 text(
                     "reserve_memory",
@@ -605,7 +438,7 @@ pub fn build(step: Step, spec: &DeploySpec, servers: &[String], editing: bool) -
                     &spec
                         .reservations
                         .memory_bytes
-                        .map_or(String::new(), size_text),
+                        .map_or(String::new(), format_memory),
                 ),
                 Field::choice(
                     "restart_condition",
@@ -631,14 +464,14 @@ pub fn build(step: Step, spec: &DeploySpec, servers: &[String], editing: bool) -
                     "  interval",
                     &h.as_ref()
                         .and_then(|h| h.interval_ns)
-                        .map_or(String::new(), duration_text),
+                        .map_or(String::new(), format_duration),
                 ),
                 text(
                     "health_timeout",
                     "  timeout",
                     &h.as_ref()
                         .and_then(|h| h.timeout_ns)
-                        .map_or(String::new(), duration_text),
+                        .map_or(String::new(), format_duration),
                 ),
                 Field::number(
                     "health_retries",
@@ -652,7 +485,7 @@ pub fn build(step: Step, spec: &DeploySpec, servers: &[String], editing: bool) -
                     "  start period",
                     &h.as_ref()
                         .and_then(|h| h.start_period_ns)
-                        .map_or(String::new(), duration_text),
+                        .map_or(String::new(), format_duration),
                 ),
             ];
             if !job {
@@ -671,17 +504,10 @@ pub fn build(step: Step, spec: &DeploySpec, servers: &[String], editing: bool) -
     Form::new(fields)
 }
 
-fn cpus_text(n: Option<i64>) -> String {
-    n.map_or(String::new(), |n| {
-        let v = n as f64 / 1e9;
-        format!("{v}")
-    })
-}
-
 fn health_text(h: &HealthSpec) -> String {
     match h.test.first().map(String::as_str) {
         Some("CMD-SHELL") => h.test[1..].join(" "),
-        Some("CMD") => join_words(&h.test[1..]),
+        Some("CMD") => shell_words(&h.test[1..]),
         _ => String::new(),
     }
 }
@@ -695,7 +521,11 @@ fn update_fields(p: &str, label: &str, u: &UpdateSpec, failure: &[&str]) -> Vec<
             Some(0),
             None,
         ),
-        text(&format!("{p}_delay"), "  delay", &duration_text(u.delay_ns)),
+        text(
+            &format!("{p}_delay"),
+            "  delay",
+            &format_duration(u.delay_ns),
+        ),
         Field::choice(
             format!("{p}_failure_action"),
             "  on failure",
@@ -705,7 +535,7 @@ fn update_fields(p: &str, label: &str, u: &UpdateSpec, failure: &[&str]) -> Vec<
         text(
             &format!("{p}_monitor"),
             "  monitor",
-            &u.monitor_ns.map_or(String::new(), duration_text),
+            &u.monitor_ns.map_or(String::new(), format_duration),
         ),
         text(
             &format!("{p}_max_failure_ratio"),
@@ -911,7 +741,7 @@ pub fn read(step: Step, form: &Form, spec: &mut DeploySpec, servers: &[String]) 
                 })
             };
             let size = |name: &str, err: &mut dyn FnMut(&str, String)| {
-                opt_text(form, name).and_then(|t| match parse_size(&t) {
+                opt_text(form, name).and_then(|t| match parse_memory(&t) {
                     Ok(n) => Some(n),
                     Err(e) => {
                         err(name, e);
@@ -1009,21 +839,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_sizes_and_cpus() {
-        assert_eq!(parse_duration("5s"), Ok(5_000_000_000));
-        assert_eq!(parse_duration("1m30s"), Ok(90_000_000_000));
-        assert_eq!(parse_duration("250ms"), Ok(250_000_000));
-        assert_eq!(parse_duration("2"), Ok(2_000_000_000));
-        assert!(parse_duration("5 parsecs").is_err());
-        assert_eq!(duration_text(90_000_000_000), "1m30s");
-        assert_eq!(parse_size("256M"), Ok(256 << 20));
-        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
-        assert!(parse_size("lots").is_err());
-        assert_eq!(parse_cpus("0.5"), Ok(500_000_000));
-        assert!(parse_cpus("0").is_err());
-    }
-
-    #[test]
     fn words_split_and_join_like_a_shell() {
         assert_eq!(
             split_words(r#"sh -c 'echo "hi there"' it\'s"#).unwrap(),
@@ -1031,7 +846,7 @@ mod tests {
         );
         assert!(split_words("'open").is_err());
         let w = vec!["echo".to_string(), "a b".into(), "it's".into()];
-        assert_eq!(split_words(&join_words(&w)).unwrap(), w);
+        assert_eq!(split_words(&shell_words(&w)).unwrap(), w);
     }
 
     #[test]
@@ -1077,7 +892,7 @@ mod tests {
                 ("device".to_string(), ":/export".to_string())
             ]
         );
-        assert_eq!(parse_mount(&mount_text(&m)).unwrap(), m);
+        assert_eq!(parse_mount(&mount_arg(&m)).unwrap(), m);
         assert!(parse_mount("type=bind,source=rel,target=/x").is_err());
         assert!(parse_mount("type=volume,source=x").is_err());
         let t = parse_mount("type=tmpfs,target=/tmp,tmpfs-size=64M").unwrap();

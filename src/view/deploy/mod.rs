@@ -783,11 +783,7 @@ impl View for DeployWizard {
             }
         }
         if let Some((level, m)) = &self.message {
-            let style = match level {
-                Level::Info => theme.info,
-                Level::Warn => theme.warn,
-                Level::Danger => theme.danger,
-            };
+            let style = crate::view::level_style(*level, theme);
             frame.render_widget(
                 Paragraph::new(Line::styled(
                     format!(" {}", crate::text::printable(m)),
