@@ -44,7 +44,11 @@ eventually() {
 	ok "$d ($((SECONDS - t0))s)"
 }
 
-registry_state_is() { "$LAB" status | grep -q "^registry addr=$REG_ADDR user=[^ ]* state=$1 "; }
+registry_state_is() { # (no grep -q on a pipe: with pipefail the writer's SIGPIPE would fail it)
+	local out
+	out=$("$LAB" status)
+	grep "^registry addr=$REG_ADDR user=[^ ]* state=$1 " <<<"$out" >/dev/null
+}
 # the standard base64 of the X-Registry-Auth JSON of the lab's user has both + and /
 registry_password_needs_base64url() {
 	local user pw b64
