@@ -262,6 +262,55 @@ pub fn ssh_path() -> String {
     status_field("ssh=", "path=")
 }
 
+/// The lab's private registry as `lab.sh status` reports it
+/// (`registry addr=ADDR user=USER state=up|down image=REF ca=FILE`).
+#[derive(Debug, Clone)]
+pub struct LabRegistry {
+    /// `198.51.100.5:5000`: what image references and `docker login` name.
+    pub addr: String,
+    pub user: String,
+    pub up: bool,
+    /// The workload image in the registry, e.g. `198.51.100.5:5000/swarmdeck/busybox:lab`.
+    pub image: String,
+    /// The lab CA that signed the registry's certificate (PEM).
+    pub ca: String,
+}
+
+pub fn registry() -> LabRegistry {
+    let text = lab_ok(&["status"]);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("registry "))
+        .unwrap_or_else(|| panic!("lab.sh status has no registry line:\n{text}"));
+    let field = |key: &str| {
+        line.split_whitespace()
+            .find_map(|f| f.strip_prefix(key))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no {key} on the registry line: {line}"))
+    };
+    LabRegistry {
+        addr: field("addr="),
+        user: field("user="),
+        up: field("state=") == "up",
+        image: field("image="),
+        ca: field("ca="),
+    }
+}
+
+/// The registry user's password (`lab.sh registry password`, root only). Never print it: the
+/// tests that use it check that it appears nowhere.
+pub fn registry_password() -> String {
+    let out = lab(&["registry", "password"]);
+    assert!(
+        out.status.success(),
+        "lab.sh registry password failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("the password is UTF-8");
+    text.trim_end_matches('\n').to_owned()
+}
+
 /// The value of `key` on the `lab.sh status` line that starts with `line`.
 fn status_field(line: &str, key: &str) -> String {
     let text = lab_ok(&["status"]);

@@ -31,13 +31,30 @@ readonly BRIDGE="$LAB_NAME-br"
 readonly IMAGE=swarmdeck/busybox:lab
 readonly IPT_COMMENT="swarmdeck-lab:$LAB_NAME"
 readonly CG_REL="swarmdeck-lab/$LAB_NAME"
-readonly PACKAGES=(docker.io keepalived busybox-static iproute2 iptables openssl openssh-server openssh-client)
+# The private registry's packages: the distribution registry, htpasswd (bcrypt), curl (checks)
+readonly REG_PACKAGES=(docker-registry apache2-utils curl)
+readonly PACKAGES=(docker.io keepalived busybox-static iproute2 iptables openssl openssh-server openssh-client
+	"${REG_PACKAGES[@]}")
 # Every dockerd also listens on tcp://NODE:2376 with mutual TLS, for the DOCKER_HOST=tcp://
 # + DOCKER_TLS_VERIFY path; the client files are in $TLS_DIR/client (DOCKER_CERT_PATH).
 readonly TLS_PORT=2376
 # Every node also runs an sshd (root, the lab's key only) whose sessions get the node's socket
 # as DOCKER_HOST, so ssh://root@NODE reaches that node's engine as on a real manager. The
 # client side: $SSH_DIR/ssh_config, or the `ssh` wrapper in $SSH_DIR/bin that uses it.
+# The lab's private registry: Debian's docker-registry in its own network namespace on the
+# bridge, at REG_ADDR, with the lab CA's TLS and basic auth (htpasswd, bcrypt) for one user
+# whose password is in $REG_DIR/password (0600; `lab.sh registry password`). The nodes' dockerds
+# trust it through /etc/docker/certs.d/REG_ADDR/ca.crt, which dockerd reads at every login and
+# pull: no daemon flag, no restart. The workload image is pushed there as REG_IMAGE and no node
+# keeps it under that name, so a pull of REG_IMAGE needs the credentials.
+readonly REG_IP="$PREFIX.5"
+readonly REG_ADDR="$REG_IP:5000"
+readonly REG_NS="$LAB_NAME-reg"
+readonly REG_VETH="$LAB_NAME-vr"
+readonly REG_DIR="$STATE/registry"
+readonly REG_USER=swarmdeck
+readonly REG_IMAGE="$REG_ADDR/$IMAGE"
+readonly REG_CERTS_D="/etc/docker/certs.d/$REG_ADDR"
 # Swarm dispatcher heartbeat: 2s (Docker's default is 5s) so a dead node is
 # reported Down ~20s after a kill instead of ~45s. Override: SWARMDECK_LAB_HEARTBEAT=5s
 readonly HEARTBEAT=${SWARMDECK_LAB_HEARTBEAT:-2s}
@@ -186,9 +203,11 @@ resolve_node() {
 
 # ------------------------------------------------------------------ packages
 
+# ensure_packages [PACKAGE...]: install what is missing of them (default: all of PACKAGES)
 ensure_packages() {
-	local missing=() p
-	for p in "${PACKAGES[@]}"; do
+	local missing=() p want=("$@")
+	((${#want[@]})) || want=("${PACKAGES[@]}")
+	for p in "${want[@]}"; do
 		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 			missing+=("$p")
 		fi
@@ -240,7 +259,7 @@ pids_cmdline_with() {
 # net namespace inodes of the lab's namespaces
 lab_netns_inodes() {
 	local f
-	for f in /run/netns/"$LAB_NAME"-node*; do
+	for f in /run/netns/"$LAB_NAME"-node* "/run/netns/$REG_NS"; do
 		[[ -e $f ]] || continue
 		stat -L -c '%i' "$f" 2>/dev/null || true
 	done
@@ -923,6 +942,411 @@ cmd_workload_rm() {
 	fi
 }
 
+# ------------------------------------------------------------------ registry
+# The private registry (see REG_* at the top): its own namespace on the bridge, the process in
+# the cgroup <root>/swarmdeck-lab/NAME/registry, its files in $REG_DIR (0700).
+
+# Password characters: symbols included, none that JSON, Go's JSON encoder (<, >, &), a curl
+# config string or a shell word would have to escape.
+readonly REG_PW_CHARS='A-Za-z0-9+/=@%:._~^!*#?-'
+readonly REG_PW_LEN=20
+
+reg_cg() { if [[ -n $CG2 ]]; then printf '%s/%s/registry' "$CG2" "$CG_REL"; fi; }
+
+# registry_auth_json PASSWORD: the X-Registry-Auth document for the lab's user, as the docker
+# CLI and bollard write it (compact, this key order).
+registry_auth_json() {
+	printf '{"username":"%s","password":"%s","serveraddress":"%s"}' "$REG_USER" "$1" "$REG_ADDR"
+}
+
+# registry_password_ok PASSWORD: the password is one a client must encode right: the STANDARD
+# base64 of its X-Registry-Auth JSON has both `+` and `/` (which base64url writes `-` and `_`),
+# so has that of `user:password` (config.json's `auth`), and it has symbols.
+registry_password_ok() {
+	local json auth
+	json=$(registry_auth_json "$1" | base64 -w0)
+	auth=$(printf '%s:%s' "$REG_USER" "$1" | base64 -w0)
+	[[ ${#1} -eq $REG_PW_LEN && $1 == *[^A-Za-z0-9]* &&
+		$json == *+* && $json == */* && $auth == *+* && $auth == */* ]]
+}
+
+registry_password() { cat "$REG_DIR/password" 2>/dev/null; }
+
+# make_registry_password: a random password that passes registry_password_ok. For ASCII text,
+# standard base64 writes `+` only for a `~` (or `>`) and `/` only for a `?` that is the third
+# byte of a 3-byte group; `~?~?~?` puts both in that place whatever comes before it, so the
+# password has it at a random place, whatever JSON (key order, fields) a client wraps it in.
+make_registry_password() {
+	local pw at
+	pw=$(head -c 1024 /dev/urandom | LC_ALL=C tr -dc "$REG_PW_CHARS")
+	pw=${pw:0:$((REG_PW_LEN - 6))}
+	at=$((RANDOM % (${#pw} + 1)))
+	pw="${pw:0:at}~?~?~?${pw:at}"
+	registry_password_ok "$pw" || die "could not make a registry password"
+	(
+		umask 077
+		printf '%s\n' "$pw" >"$REG_DIR/password.tmp"
+	)
+	mv -f "$REG_DIR/password.tmp" "$REG_DIR/password"
+}
+
+# the htpasswd file holds the user with the current password (bcrypt, what the registry reads)
+registry_htpasswd_ok() {
+	htpasswd -v -i "$REG_DIR/htpasswd" "$REG_USER" <"$REG_DIR/password" >/dev/null 2>&1
+}
+
+make_registry_htpasswd() {
+	(
+		umask 077
+		htpasswd -c -B -i "$REG_DIR/htpasswd.tmp" "$REG_USER" <"$REG_DIR/password"
+	) >/dev/null 2>&1 || die "htpasswd failed"
+	mv -f "$REG_DIR/htpasswd.tmp" "$REG_DIR/htpasswd"
+}
+
+# the registry's server certificate, from the lab CA, for REG_IP
+registry_cert_ok() {
+	[[ -s $REG_DIR/server-key.pem ]] &&
+		openssl verify -CAfile "$TLS_DIR/ca.pem" "$REG_DIR/server-cert.pem" >/dev/null 2>&1 &&
+		openssl x509 -in "$REG_DIR/server-cert.pem" -noout -ext subjectAltName 2>/dev/null |
+		grep -qF "IP Address:$REG_IP"
+}
+
+make_registry_cert() {
+	[[ -s $TLS_DIR/ca.pem && -s $TLS_DIR/ca-key.pem ]] ||
+		die "the lab CA is missing ($TLS_DIR); rebuild the lab: $PROG down && $PROG up"
+	(
+		cd "$REG_DIR" || exit 1
+		umask 077
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout server-key.pem -out server.csr -subj "/CN=swarmdeck lab registry" &&
+			printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' \
+				"$REG_IP" >server.ext &&
+			openssl x509 -req -in server.csr -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca-key.pem" \
+				-CAserial ca.srl -CAcreateserial -days 3650 -extfile server.ext -out server-cert.pem
+	) >"$REG_DIR/tls.log" 2>&1 || die "could not make the registry's certificate (see $REG_DIR/tls.log)"
+}
+
+write_registry_config() { # to stdout
+	cat <<-EOF
+		# swarmdeck lab '$LAB_NAME': the private registry (generated by tests/lab/lab.sh)
+		version: 0.1
+		log:
+		  level: info
+		  formatter: text
+		  fields:
+		    service: registry
+		storage:
+		  filesystem:
+		    rootdirectory: $REG_DIR/data
+		  delete:
+		    enabled: true
+		http:
+		  addr: $REG_ADDR
+		  secret: $(cat "$REG_DIR/http-secret")
+		  tls:
+		    certificate: $REG_DIR/server-cert.pem
+		    key: $REG_DIR/server-key.pem
+		  headers:
+		    X-Content-Type-Options: [nosniff]
+		auth:
+		  htpasswd:
+		    realm: swarmdeck-lab
+		    path: $REG_DIR/htpasswd
+	EOF
+}
+
+registry_net_ok() {
+	ip -n "$REG_NS" -4 -o addr show dev eth0 2>/dev/null | grep -qF " $REG_IP/24 " &&
+		ip -o link show "$REG_VETH" 2>/dev/null | grep -qF " master $BRIDGE " &&
+		[[ $(cat "/sys/class/net/$REG_VETH/operstate" 2>/dev/null) == up ]]
+}
+
+registry_net_down() {
+	if ip netns list 2>/dev/null | grep -qx "$REG_NS\( .*\)\?"; then
+		timeout 10 ip netns del "$REG_NS" 2>/dev/null || true
+	fi
+	if ip link show "$REG_VETH" >/dev/null 2>&1; then
+		timeout 10 ip link del "$REG_VETH" 2>/dev/null || true
+	fi
+}
+
+# a host on the lab's bridge like the nodes: no default route, nothing past the lab
+registry_net_up() {
+	registry_net_down
+	ip netns add "$REG_NS"
+	ip link add "$REG_VETH" type veth peer name eth0 netns "$REG_NS"
+	sysctl -qw "net.ipv6.conf.$REG_VETH.disable_ipv6=1" 2>/dev/null || true
+	ip link set "$REG_VETH" master "$BRIDGE" up
+	ip -n "$REG_NS" link set lo up
+	ip netns exec "$REG_NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
+	ip -n "$REG_NS" link set eth0 address 02:5d:00:00:00:05
+	ip -n "$REG_NS" addr add "$REG_IP/24" dev eth0
+	ip -n "$REG_NS" link set eth0 up
+}
+
+registry_alive() { pid_alive_as "$REG_DIR/registry.pid" docker-registry; }
+
+# reg_curl ARGS...: curl to the registry, trusting the lab CA only, never through a proxy
+reg_curl() {
+	curl -sS --noproxy '*' --connect-timeout 2 --max-time 5 --cacert "$TLS_DIR/ca.pem" "$@"
+}
+
+# the registry answers over TLS (verified with the lab CA) and wants credentials
+registry_answers() {
+	[[ $(reg_curl -o /dev/null -w '%{http_code}' "https://$REG_ADDR/v2/" 2>/dev/null) == 401 ]]
+}
+
+# reg_curl_auth ARGS...: the same with the lab user's credentials (given on stdin, as a curl
+# config, so the password never is on a command line)
+reg_curl_auth() {
+	printf 'user = "%s:%s"\n' "$REG_USER" "$(registry_password)" | reg_curl -K - "$@"
+}
+
+# the workload image is in the registry under REG_IMAGE (a manifest for the tag)
+registry_has_image() {
+	local repo=${IMAGE%:*} tag=${IMAGE##*:}
+	[[ $(reg_curl_auth -o /dev/null -w '%{http_code}' -I \
+		-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"https://$REG_ADDR/v2/$repo/manifests/$tag" 2>/dev/null) == 200 ]]
+}
+
+start_registry() {
+	rm -f "$REG_DIR/registry.pid"
+	printf '\n==== %s starting the registry ====\n' "$(date -Is)" >>"$REG_DIR/registry.log"
+	(
+		cg_enter "$(reg_cg)"
+		exec setsid nsenter --net="/run/netns/$REG_NS" -- \
+			env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			/usr/bin/docker-registry serve "$REG_DIR/config.yml"
+	) </dev/null >>"$REG_DIR/registry.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+	echo "$!" >"$REG_DIR/registry.pid"
+	wait_for 15 "the registry process" registry_alive || return 1
+	wait_for 30 "the registry to answer on https://$REG_ADDR/v2/" registry_answers || {
+		tail -n 15 "$REG_DIR/registry.log" >&2
+		return 1
+	}
+}
+
+# every process of the registry: its cgroup, its command line, its network namespace
+registry_pids() {
+	{
+		[[ -n $CG2 ]] && cg_pids registry
+		pids_cmdline_with "$REG_DIR/"
+		local inode
+		inode=$(stat -L -c '%i' "/run/netns/$REG_NS" 2>/dev/null || true)
+		if [[ -n $inode ]]; then
+			find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/net' -printf '%h %l\n' 2>/dev/null |
+				awk -v l="net:[$inode]" '$2 == l { split($1, a, "/"); print a[3] }' || true
+		fi
+	} | sort -un | grep -vxF -f <(self_pids) | only_running || true
+}
+
+stop_registry() {
+	local cg rc=0
+	cg=$(reg_cg)
+	if [[ -n $cg && -f $cg/cgroup.kill ]]; then
+		echo 1 >"$cg/cgroup.kill" 2>/dev/null || true
+	fi
+	kill_until_gone "$T_KILL" registry_pids || rc=1
+	[[ -n $cg && -d $cg ]] && { rmdir "$cg" 2>/dev/null || true; }
+	return "$rc"
+}
+
+# registry_push: push the workload image from a node's engine, logged in with a docker config
+# of its own (0700, removed afterwards), then untag it there.
+registry_push() {
+	local i src="" cfg rc=0
+	for ((i = 1; i <= $(total_nodes); i++)); do
+		if dockerd_up "$i" && image_on_node "$i"; then
+			src=$i
+			break
+		fi
+	done
+	[[ -n $src ]] || {
+		warn "no node has $IMAGE to push"
+		return 1
+	}
+	cfg=$(mktemp -d "$REG_DIR/push.XXXXXX")
+	# A config that already names the registry: the CLI keeps the credentials in this file
+	# instead of looking for a credential helper of the host's.
+	printf '{"auths":{"%s":{}}}\n' "$REG_ADDR" >"$cfg/config.json"
+	if ! ldocker "$src" --config "$cfg" login --username "$REG_USER" --password-stdin "$REG_ADDR" \
+		<"$REG_DIR/password" >>"$REG_DIR/push.log" 2>&1; then
+		warn "docker login to $REG_ADDR from node$src failed (see $REG_DIR/push.log)"
+		rc=1
+	elif ! ldocker "$src" tag "$IMAGE" "$REG_IMAGE" ||
+		! ldocker "$src" --config "$cfg" push "$REG_IMAGE" >>"$REG_DIR/push.log" 2>&1; then
+		warn "pushing $REG_IMAGE from node$src failed (see $REG_DIR/push.log)"
+		rc=1
+	fi
+	rm -rf "$cfg"
+	return "$rc"
+}
+
+# registry_refs I: the references of node I's images that name the registry
+registry_refs() {
+	ldocker "$1" image ls --digests --format '{{.Repository}} {{.Tag}} {{.Digest}}' 2>/dev/null |
+		awk -v p="$REG_ADDR/" 'index($1, p) == 1 {
+			if ($2 != "<none>") print $1 ":" $2
+			if ($3 != "<none>") print $1 "@" $3
+		}' || true
+}
+
+# registry_forget: no node whose dockerd answers holds an image under the registry's name, so
+# the next task from REG_IMAGE pulls it (and needs the credentials). The image itself stays
+# (it is also swarmdeck/busybox:lab); only these names go.
+registry_forget() {
+	local i r refs rc=0
+	for ((i = 1; i <= $(total_nodes); i++)); do
+		dockerd_up "$i" || continue
+		refs=$(registry_refs "$i")
+		[[ -n $refs ]] || continue
+		while IFS= read -r r; do
+			# removing the tag also drops the digest name of that repository: ignore "no such"
+			ldocker "$i" rmi "$r" >/dev/null 2>&1 || true
+		done <<<"$refs"
+		refs=$(registry_refs "$i")
+		if [[ -n $refs ]]; then
+			warn "node$i still holds $(paste -sd' ' <<<"$refs") (in use?)"
+			rc=1
+		fi
+	done
+	return "$rc"
+}
+
+registry_up() {
+	lab_exists || die "lab '$LAB_NAME' is not up (run: $PROG up)"
+	ensure_packages "${REG_PACKAGES[@]}"
+	mkdir -p "$REG_DIR/data"
+	chmod 0700 "$REG_DIR"
+	local restart=0
+	if [[ ! -s $REG_DIR/password ]] || ! registry_password_ok "$(registry_password)"; then
+		make_registry_password
+	fi
+	if [[ ! -s $REG_DIR/htpasswd ]] || ! registry_htpasswd_ok; then
+		make_registry_htpasswd
+		restart=1
+	fi
+	if ! registry_cert_ok; then
+		make_registry_cert
+		restart=1
+	fi
+	if [[ ! -s $REG_DIR/http-secret ]]; then
+		(
+			umask 077
+			head -c 32 /dev/urandom | base64 -w0 >"$REG_DIR/http-secret"
+		)
+	fi
+	write_registry_config >"$REG_DIR/config.yml.tmp"
+	if cmp -s "$REG_DIR/config.yml.tmp" "$REG_DIR/config.yml"; then
+		rm -f "$REG_DIR/config.yml.tmp"
+	else
+		mv -f "$REG_DIR/config.yml.tmp" "$REG_DIR/config.yml"
+		restart=1
+	fi
+	if ! registry_net_ok; then
+		log "registry: network namespace $REG_NS at $REG_IP"
+		stop_registry || die "could not stop the old registry"
+		registry_net_up
+		restart=1
+	fi
+	# dockerd reads certs.d at each login and pull: trusting the registry needs no restart
+	mkdir -p "$REG_CERTS_D"
+	if ! cmp -s "$TLS_DIR/ca.pem" "$REG_CERTS_D/ca.crt"; then
+		install -m 0644 "$TLS_DIR/ca.pem" "$REG_CERTS_D/ca.crt"
+	fi
+	if ((restart)) || ! registry_alive || ! registry_answers; then
+		stop_registry || die "could not stop the old registry"
+		log "registry: starting on https://$REG_ADDR"
+		start_registry || die "the registry did not come up (see $REG_DIR/registry.log)"
+	fi
+	if ! registry_has_image; then
+		log "registry: pushing $REG_IMAGE"
+		registry_push || die "could not push $REG_IMAGE"
+		registry_has_image || die "$REG_IMAGE is not in the registry after the push"
+	fi
+	registry_forget || die "a node still holds $REG_IMAGE under the registry's name"
+}
+
+# registry_down: the process, its namespace and link, certs.d, its files (the next `up` makes
+# a new password and pushes again)
+registry_down() {
+	local rc=0
+	stop_registry || rc=1
+	registry_net_down
+	rm -rf "$REG_CERTS_D"
+	rmdir /etc/docker/certs.d 2>/dev/null || true
+	rm -rf "$REG_DIR"
+	if registry_debris; then
+		warn "registry debris left behind:"
+		registry_debris_report >&2
+		rc=1
+	fi
+	return "$rc"
+}
+
+registry_debris() {
+	[[ -e $REG_DIR || -e $REG_CERTS_D || -e /run/netns/$REG_NS ]] && return 0
+	ip link show "$REG_VETH" >/dev/null 2>&1 && return 0
+	[[ -n $(registry_pids) ]] && return 0
+	local cg
+	cg=$(reg_cg)
+	[[ -n $cg && -d $cg ]]
+}
+
+registry_debris_report() {
+	[[ -e $REG_DIR ]] && echo "  registry dir $REG_DIR"
+	[[ -e $REG_CERTS_D ]] && echo "  registry CA $REG_CERTS_D"
+	[[ -e /run/netns/$REG_NS ]] && echo "  netns $REG_NS"
+	ip link show "$REG_VETH" >/dev/null 2>&1 && echo "  link $REG_VETH"
+	local p
+	for p in $(registry_pids); do echo "  process $p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-120)"; done
+	true
+}
+
+registry_state() { if registry_alive && registry_answers; then echo up; else echo down; fi; }
+
+# registry_line [STATE]: the registry's status line
+registry_line() {
+	echo "registry addr=$REG_ADDR user=$REG_USER state=${1:-$(registry_state)} image=$REG_IMAGE ca=$TLS_DIR/ca.pem"
+}
+
+cmd_registry() {
+	local sub=${1:-status}
+	(($#)) && shift
+	(($# == 0)) || die "registry $sub: unexpected argument '$1'"
+	case $sub in
+	up)
+		need_root
+		lab_exists || die "lab '$LAB_NAME' is not up (run: $PROG up)"
+		take_lock
+		registry_up
+		registry_line
+		;;
+	down)
+		need_root
+		take_lock
+		registry_down
+		;;
+	status)
+		if ! lab_exists; then
+			echo "lab '$LAB_NAME' is not up" >&2
+			return 1
+		fi
+		local state
+		state=$(registry_state)
+		registry_line "$state"
+		[[ $state == up ]]
+		;;
+	password)
+		need_root
+		[[ -s $REG_DIR/password ]] || die "the lab has no registry (run: $PROG registry up)"
+		registry_password
+		;;
+	*) die "registry: unknown command '$sub' (up, down, status, password)" ;;
+	esac
+}
+
 # ------------------------------------------------------------------ commands
 
 print_status() {
@@ -939,6 +1363,7 @@ print_status() {
 	echo "vip=$VIP owner=$owner"
 	echo "tls=tcp://NODE:$TLS_PORT cert_path=$TLS_DIR/client"
 	echo "ssh=ssh://root@NODE config=$SSH_DIR/ssh_config path=$SSH_DIR/bin"
+	registry_line
 	local docker
 	for ((i = 1; i <= n; i++)); do
 		if dockerd_up "$i"; then docker=up; else docker=down; fi
@@ -997,6 +1422,7 @@ cmd_up() {
 	if lab_exists; then
 		if ((LAB_MANAGERS == managers && LAB_WORKERS == workers)) && lab_healthy; then
 			log "lab is already up and healthy"
+			registry_up
 			print_status
 			return 0
 		fi
@@ -1005,6 +1431,7 @@ cmd_up() {
 		if ((LAB_MANAGERS == managers && LAB_WORKERS == workers)) && all_nodes_alive &&
 			wait_for 20 "the lab to settle" lab_healthy 2>/dev/null; then
 			log "lab is up and healthy"
+			registry_up
 			print_status
 			return 0
 		fi
@@ -1062,6 +1489,7 @@ cmd_up() {
 	wait_for "$T_VIP" "keepalived on node1 to be MASTER holding $VIP" vip_ok ||
 		die "VIP did not settle on node1 (see $(node_dir 1)/keepalived.log)"
 	all_images || die "workload image missing on a node"
+	registry_up
 	log "lab is up in $((SECONDS - start))s"
 	print_status
 }
@@ -1072,6 +1500,7 @@ has_debris() {
 	ip link show "$BRIDGE" >/dev/null 2>&1 && return 0
 	ip netns list 2>/dev/null | grep -q "^$LAB_NAME-node" && return 0
 	ip -o link show 2>/dev/null | grep -q ": $LAB_NAME-v[0-9]" && return 0
+	registry_debris && return 0
 	iptables -w -S FORWARD 2>/dev/null | grep -qF "$IPT_COMMENT" && return 0
 	[[ -n $(lab_pids) ]] && return 0
 	local d
@@ -1120,7 +1549,7 @@ do_down() {
 	while IFS= read -r ns; do
 		[[ -n $ns ]] || continue
 		timeout 10 ip netns del "$ns" 2>/dev/null || true
-	done < <(ip netns list 2>/dev/null | awk -v p="$LAB_NAME-node" 'index($1, p) == 1 {print $1}')
+	done < <(ip netns list 2>/dev/null | awk -v p="$LAB_NAME-node" -v r="$REG_NS" 'index($1, p) == 1 || $1 == r {print $1}')
 	while IFS= read -r l; do
 		[[ -n $l ]] || continue
 		timeout 10 ip link del "$l" 2>/dev/null || true
@@ -1135,8 +1564,10 @@ do_down() {
 		# shellcheck disable=SC2086
 		eval "timeout 10 iptables -w ${rule/#-A /-D }" || rc=1
 	done < <(iptables -w -S 2>/dev/null | grep -F -- "$IPT_COMMENT" || true)
-	# 5. cgroups
+	# 5. cgroups; the registry's CA in the host's certs.d
 	cg_cleanup
+	rm -rf "$REG_CERTS_D"
+	rmdir /etc/docker/certs.d 2>/dev/null || true
 	# 6. shim sockets of killed tasks, then the state dir (never crossing into
 	#    a still-mounted file system)
 	local sock
@@ -1220,6 +1651,7 @@ debris_report() {
 	ip link show "$BRIDGE" >/dev/null 2>&1 && echo "  bridge $BRIDGE"
 	ip netns list 2>/dev/null | grep "^$LAB_NAME-node" | sed 's/^/  netns /'
 	ip -o link show 2>/dev/null | grep ": $LAB_NAME-v[0-9]" | sed 's/^/  link /'
+	registry_debris_report
 	iptables -w -S 2>/dev/null | grep -F "$IPT_COMMENT" | sed 's/^/  iptables /'
 	local p
 	for p in $(lab_pids); do echo "  process $p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-120)"; done
@@ -1348,7 +1780,8 @@ Usage: $PROG COMMAND [ARGS]
                         workers (default 0); idempotent; cleans debris first
   down                  remove everything (processes, mounts, netns, links,
                         bridge, iptables rules, cgroups, state dir)
-  status                "vip=<VIP> owner=<nodes|none>" then one line per node:
+  status                "vip=<VIP> owner=<nodes|none>", the tls=, ssh= and
+                        registry lines, then one line per node:
                         nodeI role= socket= addr= docker= keepalived= link=
                         (exit 1 if the lab is not up)
   kill NODE             power loss: link down, then SIGKILL all of the node
@@ -1364,6 +1797,12 @@ Usage: $PROG COMMAND [ARGS]
                         demo-crashy, labelled $DEMO_LABEL; does not wait
   workload-rm           remove every service labelled $DEMO_LABEL and wait
                         until none of their containers runs
+  registry up|down|status|password
+                        the lab's private registry at $REG_ADDR (basic auth,
+                        user $REG_USER, TLS from the lab CA) holding $REG_IMAGE:
+                        up (idempotent; also the end of "up"), down (also
+                        part of "down"), status ("registry addr= user=
+                        state=up|down ..."), password (print the password)
   help                  this text
 
 NODE is node1, node2, ... (or just 1, 2, ...). Managers are node1..nodeN,
@@ -1393,6 +1832,7 @@ main() {
 	docker) cmd_docker "$@" ;;
 	workload) cmd_workload "$@" ;;
 	workload-rm) cmd_workload_rm "$@" ;;
+	registry) cmd_registry "$@" ;;
 	help | -h | --help) usage ;;
 	*)
 		usage >&2

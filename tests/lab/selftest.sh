@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end check of tests/lab/lab.sh (root; takes about a minute on 2 cores).
 # Builds the lab, runs services, kills and restores the leader, moves the VIP,
-# fakes a split brain, deploys the demo workload, tears down and checks nothing
-# is left (the demo workload neither), recovers from a
+# fakes a split brain, deploys the demo workload, takes the private registry down
+# and up, tears down and checks nothing is left (the demo workload and the
+# registry neither), recovers from a
 # crash, and leaves the default lab (3 managers) UP at the end.
 # Usage: tests/lab/selftest.sh   (honours SWARMDECK_LAB; lab.sh's progress
 # goes to stderr). Ends with the line "N passed, N failed"; exit 1 on failure.
@@ -11,6 +12,7 @@ set -euo pipefail
 LAB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lab.sh"
 NAME=${SWARMDECK_LAB:-sdlab}
 STATE=/var/lib/swarmdeck-lab/$NAME
+REG_ADDR=198.51.100.5:5000
 pass=0
 fail=0
 
@@ -42,6 +44,24 @@ eventually() {
 	ok "$d ($((SECONDS - t0))s)"
 }
 
+registry_state_is() { # (no grep -q on a pipe: with pipefail the writer's SIGPIPE would fail it)
+	local out
+	out=$("$LAB" status)
+	grep "^registry addr=$REG_ADDR user=[^ ]* state=$1 " <<<"$out" >/dev/null
+}
+# the standard base64 of the X-Registry-Auth JSON of the lab's user has both + and /
+registry_password_needs_base64url() {
+	local user pw b64
+	user=$("$LAB" status | sed -n 's/^registry .*user=\([^ ]*\).*/\1/p')
+	pw=$("$LAB" registry password) || return 1
+	b64=$(printf '{"username":"%s","password":"%s","serveraddress":"%s"}' "$user" "$pw" "$REG_ADDR" | base64 -w0)
+	[[ $b64 == *+* && $b64 == */* ]]
+}
+registry_down_clean() {
+	! pgrep -f "$STATE/registry/" >/dev/null && ! ip netns list | grep -q "^$NAME-reg" &&
+		[[ ! -e /etc/docker/certs.d/$REG_ADDR && ! -e $STATE/registry ]]
+}
+
 vip_owner_is() { [[ $("$LAB" status | head -n1) == "vip=198.51.100.100 owner=$1" ]]; }
 swarm_line() { "$LAB" docker "$1" node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}' 2>/dev/null; }
 leader_is_not() { swarm_line "$1" | awk -v n="$2" '$NF == "Leader" && $1 != n { f = 1 } END { exit !f }'; }
@@ -52,8 +72,9 @@ service_running() { # NODE SERVICE COUNT
 nothing_left() {
 	local leftovers=""
 	pgrep -f "$STATE/" >/dev/null && leftovers+=" processes"
-	ip netns list | grep -q "^$NAME-node" && leftovers+=" netns"
-	ip -o link show | grep -qE ": $NAME-(br|v[0-9])" && leftovers+=" links"
+	ip netns list | grep -qE "^$NAME-(node|reg)" && leftovers+=" netns"
+	ip -o link show | grep -qE ": $NAME-(br|v[0-9]|vr)" && leftovers+=" links"
+	[[ -e /etc/docker/certs.d/$REG_ADDR ]] && leftovers+=" registry-ca"
 	grep -qF "$STATE" /proc/self/mountinfo && leftovers+=" mounts"
 	iptables -w -S | grep -qF "swarmdeck-lab:$NAME" && leftovers+=" iptables"
 	[[ -e $STATE ]] && leftovers+=" statedir"
@@ -73,6 +94,13 @@ check "up again is idempotent" "$LAB" up
 check "status exit 0" "$LAB" status
 check "node1 MASTER with the VIP" vip_owner_is node1
 check "env prints DOCKER_HOST" bash -c "[[ \$('$LAB' env node2) == 'export DOCKER_HOST=unix://$STATE/node2/docker.sock' ]]"
+check "registry up (status line state=up)" registry_state_is up
+check "registry password: standard base64 of its auth JSON has + and /" registry_password_needs_base64url
+check "registry down" "$LAB" registry down
+check "registry status exit 1 and state=down when down" bash -c "! '$LAB' registry status >/dev/null"
+check "registry down leaves nothing" registry_down_clean
+check "registry up again" "$LAB" registry up
+check "registry status exit 0" "$LAB" registry status
 check "exec runs in the node (hostname)" bash -c "[[ \$('$LAB' exec node2 hostname) == node2 ]]"
 
 "$LAB" docker node1 service create --detach --name st1 --replicas 3 --no-resolve-image swarmdeck/busybox:lab sleep 3600 >/dev/null
@@ -120,6 +148,7 @@ check "no demo workload after down and up" \
 mapfile -t pids < <(pgrep -f "$STATE/" || true)
 ((${#pids[@]})) && kill -9 "${pids[@]}"
 check "up after a crash rebuilds (default shape)" "$LAB" up
+check "registry up after the rebuild" registry_state_is up
 check "healthy: idempotent up" "$LAB" up
 
 printf '\n%d passed, %d failed\n' "$pass" "$fail"
