@@ -131,6 +131,10 @@ fn label(field: &str) -> &'static str {
         "health_interval" => "interval",
         "update_parallelism" => "Update parallelism",
         "update_delay" => "delay",
+        "registry" => "Registry credentials",
+        "registry_server" => "registry server",
+        "registry_username" => "user",
+        "registry_password" => "password",
         other => panic!("no label for {other}"),
     }
 }
@@ -669,4 +673,166 @@ fn an_edit_keeps_what_the_form_does_not_show_and_the_compose_export_deploys() {
     let stack = comparable(&inspect(&lab, "wzstack_wz-comp"));
     assert_eq!(wizard, stack, "the same service either way");
     t.send(&["q"]);
+}
+
+/// A deploy from the lab's private registry with typed credentials whose standard base64 has
+/// `+` and `/` (swarmdeck sends base64url): every manager pulls and runs it. The password is
+/// then searched for in everything the session showed (tmux's whole history), the audit log,
+/// the state dir and every node's engine log: it is nowhere.
+#[test]
+fn a_deploy_from_the_private_registry_with_typed_credentials() {
+    let lab = lab::take();
+    let reg = lab::registry();
+    assert!(reg.up, "the lab's registry is up: {reg:?}");
+    let password = lab::registry_password();
+    let _clean = Cleanup {
+        services: vec!["wz-reg".into()],
+        secrets: vec![],
+        configs: vec![],
+        networks: vec![],
+    };
+    _clean.run();
+    let _forget = ForgetPulled { lab: &lab };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = dashboard(&lab, dir.path());
+    t.send(&[":"]);
+    t.send(&["-l", "deploy"]);
+    t.send(&["Enter"]);
+    t.wait_screen("the wizard", |s| s.contains("Service name"));
+    fill(&t, APP, &[("name", "wz-reg"), ("image", &reg.image)]);
+    focus(&t, "registry");
+    // none → typed (HOME has no docker config: those are the two choices)
+    t.send(&["Right"]);
+    t.wait_screen("typed credentials", |s| s.contains("typed"));
+    fill(
+        &t,
+        APP,
+        &[
+            ("registry_server", &reg.addr),
+            ("registry_username", &reg.user),
+            ("registry_password", &password),
+            ("args", "sleep 3600"),
+        ],
+    );
+    let typed = t.screen();
+    assert!(typed.contains("••••"), "the password is masked: {typed}");
+    next_step(&t, "Mode");
+    t.send(&["Right"]); // global
+    next_step(&t, "Placement");
+    fill(&t, PLACEMENT, &[("constraints", "node.role==manager")]);
+    next_step(&t, "Network and ports");
+    next_step(&t, "Storage, config, resources");
+    next_step(&t, "Review");
+    for _ in 0..3 {
+        t.send(&["Tab"]);
+        settle(&t);
+    }
+    t.send(&["C-s"]);
+    t.wait_screen("the convergence view", |s| {
+        s.contains("tasks, newest first")
+    });
+    lab::wait_for(
+        "wz-reg running on every manager",
+        Duration::from_secs(90),
+        || {
+            let out = lab.docker(
+                "node1",
+                &[
+                    "service",
+                    "ps",
+                    "wz-reg",
+                    "--filter",
+                    "desired-state=running",
+                    "--format",
+                    "{{.Node}} {{.CurrentState}}",
+                ],
+            );
+            out.lines().filter(|l| l.contains("Running")).count() == lab.managers().len()
+        },
+    );
+    t.send(&["Escape"]);
+    t.send(&["q"]);
+    // nowhere: the whole terminal history, the audit log and state, the engines' logs
+    let history = Command::new("tmux")
+        .args(["capture-pane", "-p", "-S", "-", "-t", &t.session])
+        .output()
+        .expect("tmux history");
+    let history = String::from_utf8_lossy(&history.stdout);
+    assert!(
+        !history.contains(&password),
+        "the password is not on any screen"
+    );
+    for entry in walk(dir.path()) {
+        let text = std::fs::read(&entry).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&text).contains(&password),
+            "the password is not in {}",
+            entry.display()
+        );
+    }
+    let audit = dir.path().join("swarmdeck/audit.jsonl");
+    let audit = std::fs::read_to_string(&audit).expect("the audit log has the create");
+    assert!(
+        audit.contains("create service (with registry credentials)"),
+        "{audit}"
+    );
+    for node in &lab.nodes {
+        let log = std::path::Path::new("/var/lib/swarmdeck-lab/sdlab")
+            .join(&node.name)
+            .join("dockerd.log");
+        let text = std::fs::read(&log).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&text).contains(&password),
+            "the password is not in {}",
+            log.display()
+        );
+    }
+}
+
+/// Every file below `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// After a pull from the registry: the service removed, its containers gone, and the nodes
+/// made to forget the image again (`lab.sh registry up`), so that a pull without credentials
+/// still fails in the registry's own test.
+struct ForgetPulled<'a> {
+    lab: &'a LabGuard,
+}
+
+impl Drop for ForgetPulled<'_> {
+    fn drop(&mut self) {
+        let _ = lab::lab(&["docker", "node1", "service", "rm", "wz-reg"]);
+        let gone = || {
+            self.lab.nodes.iter().all(|n| {
+                let out = lab::lab(&[
+                    "docker",
+                    &n.name,
+                    "ps",
+                    "-aq",
+                    "--filter",
+                    "label=com.docker.swarm.service.name=wz-reg",
+                ]);
+                !out.status.success() || out.stdout.iter().all(u8::is_ascii_whitespace)
+            })
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !gone() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        let _ = lab::lab(&["registry", "up"]);
+    }
 }
