@@ -1040,6 +1040,9 @@ write_registry_config() { # to stdout
 		    rootdirectory: $REG_DIR/data
 		  delete:
 		    enabled: true
+		  maintenance:
+		    uploadpurging:
+		      enabled: false
 		http:
 		  addr: $REG_ADDR
 		  secret: $(cat "$REG_DIR/http-secret")
