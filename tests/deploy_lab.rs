@@ -332,6 +332,9 @@ fn one_service_per_mode_through_the_wizard() {
     t.wait_screen("port 70000 refused", |s| {
         s.contains("✗") && s.contains("0–65535")
     });
+    fill(&t, NETWORK, &[("ports", "")]);
+    next_step(&t, "Storage, config, resources");
+    next_step(&t, "Review");
     t.send(&["Escape"]);
     t.wait_screen("asked before leaving", |s| s.contains("Leave the wizard?"));
     t.send(&["y"]);
@@ -405,6 +408,25 @@ fn one_service_per_mode_through_the_wizard() {
             storage: &[],
         },
     );
+    t.send(&["Escape"]);
+
+    // a constraint no node satisfies: the warning on the placement step, and deployed
+    // anyway, its task waits, and the convergence view says why in plain words
+    deploy(
+        &t,
+        &Want {
+            name: "wz-none",
+            mode: 0,
+            mode_fields: &[],
+            app: &[("args", "sleep 3600")],
+            placement: &[("constraints", "node.labels.nosuch==x")],
+            network: &[],
+            storage: &[],
+        },
+    );
+    t.wait_screen("the pending task explained", |s| {
+        s.contains("pending") && s.contains("No node can run this task")
+    });
     t.send(&["Escape"]);
 
     // what the engine holds, as docker service inspect shows it
