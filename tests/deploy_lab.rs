@@ -131,6 +131,7 @@ fn label(field: &str) -> &'static str {
         "health_interval" => "interval",
         "update_parallelism" => "Update parallelism",
         "update_delay" => "delay",
+        "rollback_parallelism" => "Rollback parallelism",
         "registry" => "Registry credentials",
         "registry_server" => "registry server",
         "registry_username" => "user",
@@ -216,6 +217,8 @@ fn deploy(t: &Tmux, w: &Want<'_>) {
 
 /// [`deploy`]; with `export`, the compose file is written there from the review first.
 fn deploy_exporting(t: &Tmux, w: &Want<'_>, export: Option<&str>) {
+    // an Esc just before, followed at once by `:`, reaches the terminal as Alt-:
+    settle(t);
     t.send(&[":"]);
     t.send(&["-l", "deploy"]);
     t.send(&["Enter"]);
@@ -365,6 +368,7 @@ fn one_service_per_mode_through_the_wizard() {
                 ("health_interval", "2s"),
                 ("update_parallelism", "2"),
                 ("update_delay", "1s"),
+                ("rollback_parallelism", "3"),
             ],
         },
     );
@@ -471,6 +475,11 @@ fn one_service_per_mode_through_the_wizard() {
     );
     assert_eq!(cs["Healthcheck"]["Interval"], 2_000_000_000i64);
     assert_eq!(rep["UpdateConfig"]["Parallelism"], 2);
+    assert_eq!(
+        rep["RollbackConfig"]["Parallelism"], 3,
+        "{:#}",
+        rep["RollbackConfig"]
+    );
     assert_eq!(
         rep["UpdateConfig"]["Delay"], 1_000_000_000i64,
         "{:#}",
