@@ -433,6 +433,39 @@ fn one_service_per_mode_through_the_wizard() {
     });
     t.send(&["Escape"]);
 
+    // a name in use and a published port in use: refused at their fields, nothing sent
+    let count = service_count(&lab);
+    settle(&t);
+    t.send(&[":"]);
+    t.send(&["-l", "deploy"]);
+    t.send(&["Enter"]);
+    t.wait_screen("the wizard", |s| s.contains("Service name"));
+    fill(
+        &t,
+        APP,
+        &[("name", "wz-rep"), ("image", "swarmdeck/busybox:lab")],
+    );
+    t.send(&["C-n"]);
+    t.wait_screen("a name in use refused", |s| {
+        s.contains("✗") && s.contains("· App")
+    });
+    fill(&t, APP, &[("name", "wz-other")]);
+    next_step(&t, "Mode");
+    next_step(&t, "Placement");
+    next_step(&t, "Network and ports");
+    t.wait_screen("the ports in use listed", |s| {
+        s.contains("wz-rep: 18080/tcp")
+    });
+    fill(&t, NETWORK, &[("ports", "18080:80")]);
+    t.send(&["C-n"]);
+    t.wait_screen("a published port in use refused", |s| {
+        s.contains("✗") && s.contains("· Network and ports")
+    });
+    t.send(&["Escape"]);
+    t.wait_screen("asked before leaving", |s| s.contains("Leave the wizard?"));
+    t.send(&["y"]);
+    assert_eq!(service_count(&lab), count, "nothing reached the engine");
+
     // what the engine holds, as docker service inspect shows it
     let rep = inspect(&lab, "wz-rep");
     assert_eq!(rep["Mode"]["Replicated"]["Replicas"], 2, "{rep:#}");
