@@ -306,3 +306,28 @@ fn readonly_has_no_wizard() {
     app.run_command(":deploy");
     assert!(app.popups.is_empty());
 }
+
+#[test]
+fn typed_credentials_show_their_fields_and_mask_the_password() {
+    let mut app = wizard_app();
+    let has = |app: &App, f: &str| wizard(app).form().field(f).is_some();
+    assert!(
+        !has(&app, "registry_password"),
+        "no credential fields for none"
+    );
+    to_field(&mut app, "registry");
+    key(&mut app, KeyCode::Right); // none → typed (no docker config here)
+    assert!(has(&app, "registry_server") && has(&app, "registry_password"));
+    assert_eq!(
+        wizard(&app).form().focused().map(|f| f.name.as_str()),
+        Some("registry"),
+        "the focus stays on the choice"
+    );
+    set(&mut app, "registry_password", "s3cret+/pw");
+    let screen = text(&render(&app, 140, 40));
+    assert!(!screen.contains("s3cret"), "{screen}");
+    assert!(screen.contains("••••"), "{screen}");
+    to_field(&mut app, "registry");
+    key(&mut app, KeyCode::Right); // typed → none
+    assert!(!has(&app, "registry_password"));
+}

@@ -147,9 +147,32 @@ impl View for ConvergeView {
                 theme.info,
             )),
             Some(tasks) => {
+                // the tasks meant to run (or to complete) now, then the earlier ones that
+                // failed (what explains a retry), at most five of them
                 let mut tasks: Vec<_> = tasks.iter().collect();
                 tasks.sort_by_key(|t| std::cmp::Reverse(t.created));
-                for t in tasks {
+                let current = tasks.iter().filter(|t| t.desired.as_str() != "shutdown");
+                let failed = tasks
+                    .iter()
+                    .filter(|t| {
+                        t.desired.as_str() == "shutdown"
+                            && matches!(t.state.as_str(), "failed" | "rejected")
+                    })
+                    .take(5);
+                let earlier = tasks
+                    .iter()
+                    .filter(|t| t.desired.as_str() == "shutdown")
+                    .count();
+                let shown: Vec<_> = current.chain(failed).copied().collect();
+                if earlier > 0 {
+                    lines.push(Line::styled(
+                        format!(
+                            "({earlier} earlier task(s) shut down; the failed ones are listed last)"
+                        ),
+                        theme.muted,
+                    ));
+                }
+                for t in shown {
                     let node = t
                         .node_id
                         .as_ref()

@@ -275,14 +275,24 @@ pub fn build(step: Step, spec: &DeploySpec, servers: &[String], editing: bool) -
             if editing {
                 name = name.with_help("a service's name cannot change");
             }
-            vec![
+            let typed = matches!(spec.registry, RegistryAuth::Typed { .. });
+            let mut f = vec![
                 name,
                 text("image", "Image", &spec.image).with_help("e.g. registry:5000/team/app:1.2"),
                 Field::choice("registry", "Registry credentials", reg, sel)
                     .with_help("none · from ~/.docker/config.json · typed (never shown or logged)"),
-                text("registry_server", "  registry server", &server),
-                text("registry_username", "  user", &user),
-                Field::text("registry_password", "  password", TextInput::new().masked()),
+            ];
+            // the typed credentials' fields only when typed is chosen
+            if typed {
+                f.push(text("registry_server", "  registry server", &server));
+                f.push(text("registry_username", "  user", &user));
+                f.push(Field::text(
+                    "registry_password",
+                    "  password",
+                    TextInput::new().masked(),
+                ));
+            }
+            f.extend([
                 text("command", "Command", &shell_words(&spec.command))
                     .with_help("empty: the image's entrypoint"),
                 text("args", "Args", &shell_words(&spec.args)),
@@ -295,7 +305,8 @@ pub fn build(step: Step, spec: &DeploySpec, servers: &[String], editing: bool) -
                     spec.stack.as_deref().unwrap_or(""),
                 )
                 .with_help("optional: com.docker.stack.namespace"),
-            ]
+            ]);
+            f
         }
         Step::Mode => {
             let (m, replicas, completions, max) = match spec.mode {

@@ -647,6 +647,7 @@ impl View for DeployWizard {
             return Outcome::Handled;
         }
         let before_mode = self.form().choice("mode");
+        let before_registry = self.form().choice("registry");
         let editing = self.editing.is_some();
         // name and mode are fixed on a service: the form says so and keeps them
         if editing {
@@ -674,6 +675,14 @@ impl View for DeployWizard {
             let i = step_index(Step::Mode);
             let _ = forms::read(Step::Mode, &self.forms[i], &mut self.spec, &self.servers);
             self.forms[i] = forms::build(Step::Mode, &self.spec, &self.servers, editing);
+        }
+        // typed credentials show their fields; the others hide them
+        if self.step == Step::App && self.form().choice("registry") != before_registry {
+            let i = step_index(Step::App);
+            let _ = forms::read(Step::App, &self.forms[i], &mut self.spec, &self.servers);
+            let focus = self.forms[i].focus();
+            self.forms[i] = forms::build(Step::App, &self.spec, &self.servers, editing);
+            self.forms[i].set_focus(focus);
         }
         Outcome::Handled
     }
