@@ -210,13 +210,8 @@ struct Want<'a> {
     storage: &'a [(&'a str, &'a str)],
 }
 
-/// Open the wizard, fill every step, deploy, and wait for the convergence view.
-fn deploy(t: &Tmux, w: &Want<'_>) {
-    deploy_exporting(t, w, None);
-}
-
-/// [`deploy`]; with `export`, the compose file is written there from the review first.
-fn deploy_exporting(t: &Tmux, w: &Want<'_>, export: Option<&str>) {
+/// `:deploy`, and wait for the wizard's first step.
+fn open_wizard(t: &Tmux) {
     // an Esc just before, followed at once by `:`, reaches the terminal as Alt-:
     settle(t);
     t.send(&[":"]);
@@ -225,6 +220,16 @@ fn deploy_exporting(t: &Tmux, w: &Want<'_>, export: Option<&str>) {
     t.wait_screen("the wizard", |s| {
         s.contains("deploy a service") && s.contains("Service name")
     });
+}
+
+/// Open the wizard, fill every step, deploy, and wait for the convergence view.
+fn deploy(t: &Tmux, w: &Want<'_>) {
+    deploy_exporting(t, w, None);
+}
+
+/// [`deploy`]; with `export`, the compose file is written there from the review first.
+fn deploy_exporting(t: &Tmux, w: &Want<'_>, export: Option<&str>) {
+    open_wizard(t);
     let mut app = vec![("name", w.name), ("image", "swarmdeck/busybox:lab")];
     app.extend_from_slice(w.app);
     fill(t, APP, &app);
@@ -283,10 +288,7 @@ fn one_service_per_mode_through_the_wizard() {
     let t = dashboard(&lab, dir.path());
 
     // bad inputs: each stays on its step with its field's message; nothing reaches the engine
-    t.send(&[":"]);
-    t.send(&["-l", "deploy"]);
-    t.send(&["Enter"]);
-    t.wait_screen("the wizard", |s| s.contains("Service name"));
+    open_wizard(&t);
     t.send(&["C-n"]);
     t.wait_screen("an empty name refused", |s| {
         s.contains("✗") && s.contains("· App")
@@ -435,11 +437,7 @@ fn one_service_per_mode_through_the_wizard() {
 
     // a name in use and a published port in use: refused at their fields, nothing sent
     let count = service_count(&lab);
-    settle(&t);
-    t.send(&[":"]);
-    t.send(&["-l", "deploy"]);
-    t.send(&["Enter"]);
-    t.wait_screen("the wizard", |s| s.contains("Service name"));
+    open_wizard(&t);
     fill(
         &t,
         APP,
@@ -759,10 +757,7 @@ fn a_deploy_from_the_private_registry_with_typed_credentials() {
     let _forget = ForgetPulled { lab: &lab };
     let dir = tempfile::tempdir().expect("tempdir");
     let t = dashboard(&lab, dir.path());
-    t.send(&[":"]);
-    t.send(&["-l", "deploy"]);
-    t.send(&["Enter"]);
-    t.wait_screen("the wizard", |s| s.contains("Service name"));
+    open_wizard(&t);
     fill(&t, APP, &[("name", "wz-reg"), ("image", &reg.image)]);
     focus(&t, "registry");
     // none → typed (HOME has no docker config: those are the two choices)

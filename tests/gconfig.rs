@@ -168,14 +168,12 @@ fn wait_content(lab: &LabGuard, services: &[&str], expected: usize, want: &str) 
     panic!("not every container has {want:?} at {TARGET}: {last:#?}");
 }
 
-#[test]
-fn apply_subscribe_rollout_drift_and_rollback_reach_every_container() {
-    let lab = lab::take();
-    let doc = "gtest-roll";
-    let _clean = Cleanup::new(&["gcfg-web", "gcfg-agent"], &[doc]);
-    let dir = tempfile::tempdir().expect("tempdir");
+/// A replicated service with a healthcheck and a global service, both running: the
+/// subscribers of the rollout tests. `sleep` ignores SIGTERM: a short grace period keeps each
+/// task's replacement quick.
+fn create_pair(lab: &LabGuard, web: &str, agent: &str) {
     lab.create_service(
-        "gcfg-web",
+        web,
         &[
             "--replicas",
             "2",
@@ -189,9 +187,8 @@ fn apply_subscribe_rollout_drift_and_rollback_reach_every_container() {
             "1s",
         ],
     );
-    // `sleep` ignores SIGTERM: a short grace period keeps each task's replacement quick
     lab.create_service(
-        "gcfg-agent",
+        agent,
         &[
             "--mode",
             "global",
@@ -201,8 +198,17 @@ fn apply_subscribe_rollout_drift_and_rollback_reach_every_container() {
             "1s",
         ],
     );
-    wait_running(&lab, "gcfg-web", 2);
-    wait_running(&lab, "gcfg-agent", lab.nodes.len());
+    wait_running(lab, web, 2);
+    wait_running(lab, agent, lab.nodes.len());
+}
+
+#[test]
+fn apply_subscribe_rollout_drift_and_rollback_reach_every_container() {
+    let lab = lab::take();
+    let doc = "gtest-roll";
+    let _clean = Cleanup::new(&["gcfg-web", "gcfg-agent"], &[doc]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    create_pair(&lab, "gcfg-web", "gcfg-agent");
 
     let v1 = "{\"level\": \"info\", \"hosts\": [\"a\"]}\n";
     let v2 = "{\"level\": \"debug\", \"hosts\": [\"a\", \"b\"]}\n";
@@ -780,34 +786,7 @@ fn publish_through_the_editor_in_tmux_and_a_hangup_keeps_the_draft() {
     let doc = "gtest-editor";
     let _clean = Cleanup::new(&["gcfg-ed-web", "gcfg-ed-agent"], &[doc]);
     let dir = tempfile::tempdir().expect("tempdir");
-    lab.create_service(
-        "gcfg-ed-web",
-        &[
-            "--replicas",
-            "2",
-            "--health-cmd",
-            "true",
-            "--health-interval",
-            "1s",
-            "--stop-grace-period",
-            "1s",
-            "--update-monitor",
-            "1s",
-        ],
-    );
-    lab.create_service(
-        "gcfg-ed-agent",
-        &[
-            "--mode",
-            "global",
-            "--stop-grace-period",
-            "1s",
-            "--update-monitor",
-            "1s",
-        ],
-    );
-    wait_running(&lab, "gcfg-ed-web", 2);
-    wait_running(&lab, "gcfg-ed-agent", lab.nodes.len());
+    create_pair(&lab, "gcfg-ed-web", "gcfg-ed-agent");
     let v1 = "{\n  \"level\": \"info\"\n}\n";
     let f1 = write_file(dir.path(), "v1.json", v1);
     ok(

@@ -79,6 +79,9 @@ pub struct ConfigEditor {
     /// The clock's time and an `Instant` taken together: the debounce runs on instants,
     /// the app's clock is a timestamp (tests move it).
     anchor: Option<(jiff::Timestamp, std::time::Instant)>,
+    /// The text's size and whether it differs from what was opened, as of the last change
+    /// (the status line reads these: the text is not joined per frame).
+    shown: (usize, bool),
 }
 
 impl ConfigEditor {
@@ -109,7 +112,17 @@ impl ConfigEditor {
             draft_error: None,
             newer: None,
             anchor: None,
+            shown: (0, false),
         }
+    }
+
+    /// After a change of the text: what the status line shows.
+    fn refresh(&mut self) {
+        let text = self.text();
+        self.shown = (
+            text.len(),
+            self.busy != Some(Busy::Loading) && text != self.original,
+        );
     }
 
     /// The app's time as an instant for the debounce.
@@ -126,6 +139,7 @@ impl ConfigEditor {
     fn touched(&mut self, now: jiff::Timestamp) {
         let i = self.instant(now);
         self.debounce.touch(i);
+        self.refresh();
     }
 
     /// An editor that reopens a draft (its text replaces the loaded one; its base stays the
@@ -230,6 +244,7 @@ impl ConfigEditor {
         }
         self.loaded = Some(l);
         self.busy = None;
+        self.refresh();
     }
 
     /// Show problems: marks in the editor, the list under it, the cursor on the first.
@@ -767,7 +782,7 @@ impl View for ConfigEditor {
 
         // the status line: position, size against the limit, version, draft, message
         let (line, col) = self.cursor();
-        let size = self.text().len();
+        let (size, modified) = self.shown;
         let size_style = if size >= MAX_CONFIG_SIZE {
             theme.danger
         } else if size * 10 >= MAX_CONFIG_SIZE * 9 {
@@ -779,7 +794,7 @@ impl View for ConfigEditor {
             Span::styled(format!(" Ln {}, Col {} · ", line + 1, col + 1), theme.muted),
             Span::styled(format!("{} of 1000 KiB ", size_text(size)), size_style),
         ];
-        if self.modified() {
+        if modified {
             left.push(Span::styled("· modified ", theme.warn));
         }
         match (&self.draft_error, &self.drafted) {

@@ -625,7 +625,13 @@ pub fn read(step: Step, form: &Form, spec: &mut DeploySpec, servers: &[String]) 
                 Ok(w) => spec.args = w,
                 Err(e) => err("args", e),
             }
-            match pairs(&form.list("env").unwrap_or_default(), "environment") {
+            let env: Result<Vec<_>, String> = form
+                .list("env")
+                .unwrap_or_default()
+                .iter()
+                .map(|kv| crate::deploy::parse_env(kv))
+                .collect();
+            match env {
                 Ok(p) => spec.env = p,
                 Err(e) => err("env", e),
             }

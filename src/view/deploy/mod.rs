@@ -70,6 +70,9 @@ pub struct DeployWizard {
     save_as: Option<TextInput>,
     diff: RefCell<Option<DiffView>>,
     readonly: bool,
+    /// What the checks and the extra panels read of the swarm: rebuilt when the swarm data
+    /// or the context changes, not per frame.
+    cluster: Cluster,
 }
 
 fn step_index(s: Step) -> usize {
@@ -136,6 +139,7 @@ impl DeployWizard {
             save_as: None,
             diff: RefCell::new(None),
             readonly,
+            cluster: Cluster::default(),
         }
     }
 
@@ -172,8 +176,8 @@ impl DeployWizard {
         &mut self.forms[i]
     }
 
-    fn cluster(&self, cx: &Ctx<'_>) -> Cluster {
-        cluster(cx.store, self.context.as_ref())
+    fn recluster(&mut self, store: &crate::store::Store) {
+        self.cluster = cluster(store, self.context.as_ref());
     }
 
     /// Read every form into the spec (what could not be read is an error at its field).
@@ -257,8 +261,8 @@ impl DeployWizard {
         *self.diff.borrow_mut() = None;
     }
 
-    fn next(&mut self, cx: &mut Ctx<'_>) {
-        let cluster = self.cluster(cx);
+    fn next(&mut self) {
+        let cluster = self.cluster.clone();
         let n = self.check(self.step, &cluster);
         if n > 0 {
             self.message = Some((
@@ -301,7 +305,7 @@ impl DeployWizard {
         if self.sending {
             return;
         }
-        let cluster = self.cluster(cx);
+        let cluster = self.cluster.clone();
         let mut first_bad = None;
         for s in Step::ALL {
             if s != Step::Review && self.check(s, &cluster) > 0 && first_bad.is_none() {
@@ -435,6 +439,7 @@ impl View for DeployWizard {
     }
 
     fn opened(&mut self, cx: &mut Ctx<'_>) {
+        self.recluster(cx.store);
         cx.fx.app.push(AppCmd::Deploy(DeployCmd::Context));
         if let Some((id, _)) = &self.edit_id {
             cx.fx
@@ -443,10 +448,17 @@ impl View for DeployWizard {
         }
     }
 
+    fn changed(&mut self, what: crate::store::Changed, cx: &mut Ctx<'_>) {
+        if what.nodes || what.services {
+            self.recluster(cx.store);
+        }
+    }
+
     fn deploy_msg(&mut self, answer: DeployAnswer, cx: &mut Ctx<'_>) -> Outcome {
         match answer {
             DeployAnswer::Context(Ok(c)) => {
                 self.context = Some(c);
+                self.recluster(cx.store);
                 if self.edit_id.is_none() {
                     self.loading = false;
                 }
@@ -582,7 +594,7 @@ impl View for DeployWizard {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match cx.action(CONTEXT, key) {
             Some(Action::NextStep) => {
-                self.next(cx);
+                self.next();
                 return Outcome::Handled;
             }
             Some(Action::PrevStep) => {
@@ -926,8 +938,7 @@ impl DeployWizard {
                         }
                     }
                 }
-                let cl = cluster(cx.store, self.context.as_ref());
-                for w in model::warnings(&spec, &cl) {
+                for w in model::warnings(&spec, &self.cluster) {
                     lines.push(Line::styled(format!("⚠ {w}"), theme.warn));
                 }
             }
@@ -1031,13 +1042,13 @@ impl DeployWizard {
             }
             return;
         }
-        let cl = cluster(cx.store, self.context.as_ref());
+        let cl = &self.cluster;
         let mut lines = Vec::new();
         if self.pane == Pane::Words {
             for l in model::summary(&self.spec) {
                 lines.push(Line::styled(l, theme.text));
             }
-            let ws = model::warnings(&self.spec, &cl);
+            let ws = model::warnings(&self.spec, cl);
             if !ws.is_empty() {
                 lines.push(Line::default());
                 for w in ws {
