@@ -210,6 +210,14 @@ struct Want<'a> {
     storage: &'a [(&'a str, &'a str)],
 }
 
+/// `Ctrl-n` on a step with a bad field: the step stays, with a field marked `✗`.
+fn refused(t: &Tmux, what: &str, step: &str) {
+    t.send(&["C-n"]);
+    t.wait_screen(what, |s| {
+        s.contains("✗") && s.contains(&format!("· {step}"))
+    });
+}
+
 /// `:deploy`, and wait for the wizard's first step.
 fn open_wizard(t: &Tmux) {
     // an Esc just before, followed at once by `:`, reaches the terminal as Alt-:
@@ -289,24 +297,15 @@ fn one_service_per_mode_through_the_wizard() {
 
     // bad inputs: each stays on its step with its field's message; nothing reaches the engine
     open_wizard(&t);
-    t.send(&["C-n"]);
-    t.wait_screen("an empty name refused", |s| {
-        s.contains("✗") && s.contains("· App")
-    });
+    refused(&t, "an empty name refused", "App");
     fill(
         &t,
         APP,
         &[("name", "a.b"), ("image", "swarmdeck/busybox:lab")],
     );
-    t.send(&["C-n"]);
-    t.wait_screen("a dotted name refused", |s| {
-        s.contains("✗") && s.contains("· App")
-    });
+    refused(&t, "a dotted name refused", "App");
     fill(&t, APP, &[("name", "wz-none"), ("image", "Bad Image!")]);
-    t.send(&["C-n"]);
-    t.wait_screen("a bad image refused", |s| {
-        s.contains("✗") && s.contains("· App")
-    });
+    refused(&t, "a bad image refused", "App");
     t.send(&["BTab"]);
     fill(
         &t,
@@ -315,17 +314,11 @@ fn one_service_per_mode_through_the_wizard() {
     );
     next_step(&t, "Mode");
     fill(&t, &["replicas"], &[("replicas", "abc")]);
-    t.send(&["C-n"]);
-    t.wait_screen("replicas abc refused", |s| {
-        s.contains("✗") && s.contains("· Mode")
-    });
+    refused(&t, "replicas abc refused", "Mode");
     fill(&t, &["replicas"], &[("replicas", "1")]);
     next_step(&t, "Placement");
     fill(&t, PLACEMENT, &[("constraints", "node.labels.zone=a")]);
-    t.send(&["C-n"]);
-    t.wait_screen("a bad constraint refused", |s| {
-        s.contains("✗") && s.contains("· Placement")
-    });
+    refused(&t, "a bad constraint refused", "Placement");
     fill(&t, PLACEMENT, &[("constraints", "node.labels.nosuch==x")]);
     t.wait_screen("no eligible node, said at once", |s| {
         s.contains("eligible nodes: 0 of")
@@ -443,10 +436,7 @@ fn one_service_per_mode_through_the_wizard() {
         APP,
         &[("name", "wz-rep"), ("image", "swarmdeck/busybox:lab")],
     );
-    t.send(&["C-n"]);
-    t.wait_screen("a name in use refused", |s| {
-        s.contains("✗") && s.contains("· App")
-    });
+    refused(&t, "a name in use refused", "App");
     fill(&t, APP, &[("name", "wz-other")]);
     next_step(&t, "Mode");
     next_step(&t, "Placement");
@@ -455,10 +445,7 @@ fn one_service_per_mode_through_the_wizard() {
         s.contains("wz-rep: 18080/tcp")
     });
     fill(&t, NETWORK, &[("ports", "18080:80")]);
-    t.send(&["C-n"]);
-    t.wait_screen("a published port in use refused", |s| {
-        s.contains("✗") && s.contains("· Network and ports")
-    });
+    refused(&t, "a published port in use refused", "Network and ports");
     t.send(&["Escape"]);
     t.wait_screen("asked before leaving", |s| s.contains("Leave the wizard?"));
     t.send(&["y"]);
