@@ -46,6 +46,18 @@ pub struct Config {
     /// [`Config::config_keep`], which gives the default. `--keep` wins.
     #[serde(default)]
     pub config_keep: Option<usize>,
+    /// Turns a discovered manager address into a failover endpoint: `{addr}` is the
+    /// manager's address without its port, e.g. `"ssh://admin@{addr}"` or
+    /// `"tcp://{addr}:2376"`. Unset: only the configured endpoints are used.
+    #[serde(default)]
+    pub endpoint_template: Option<String>,
+    /// Seconds a service may stay below its desired count before it is an alert
+    /// (default 30).
+    #[serde(default)]
+    pub below_desired_secs: Option<u64>,
+    /// Ring the terminal bell on a new critical alert (default true; `--no-bell` wins).
+    #[serde(default)]
+    pub bell: Option<bool>,
 }
 
 impl Config {

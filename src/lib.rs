@@ -14,6 +14,7 @@ pub mod endpoint;
 pub mod engine;
 pub mod external;
 pub mod gconfig;
+pub mod health;
 pub mod keymap;
 pub mod lab;
 pub mod maint;

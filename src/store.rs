@@ -10,6 +10,9 @@ use jiff::Timestamp;
 use crate::domain::quorum::Quorum;
 use crate::domain::{EngineInfo, Node, NodeId, Service, ServiceId, Task, TaskId, TaskState};
 use crate::engine::{ConnectError, EngineMsg, FetchError, SwarmEvent, TaskScope};
+use crate::health::alerts::Alert;
+use crate::health::timeline::Timeline;
+use crate::health::{LeaderChange, Reach};
 use crate::vip::watch::VipMsg;
 use crate::vip::{NodeAddr, Ownership, VipObservation, VipSpec};
 
@@ -146,6 +149,25 @@ pub struct Store {
     pub quorum: Quorum,
     /// VIP alarms, worst first.
     pub alarms: Vec<(Level, String)>,
+    // HA truth (issue 11).
+    /// Each node as this host's probes see it (`health::probe`).
+    pub reach: HashMap<NodeId, Reach>,
+    /// Since when the engine says there is no leader (lists fail with "no leader", or the
+    /// manager's `/info` hangs in an election); `None` once a list is read again.
+    pub no_leader_since: Option<Timestamp>,
+    /// Leader changes as the engine reported them, oldest first (bounded).
+    pub leader_changes: VecDeque<LeaderChange>,
+    /// Tasks the live poll stopped seeing, as read once they left (final state, exit code),
+    /// oldest first (bounded): restarts and crash loops are counted from them.
+    pub ended: VecDeque<Task>,
+    /// Since when each service has been below its desired count.
+    pub below_since: HashMap<ServiceId, Timestamp>,
+    /// The event timeline (`:events`).
+    pub timeline: Timeline,
+    /// The active alerts, worst first (the alerts bar).
+    pub alerts: Vec<Alert>,
+    /// The other managers' endpoints known for failover (configured and discovered).
+    pub failover: Vec<String>,
 }
 
 impl Default for Store {
@@ -168,6 +190,14 @@ impl Default for Store {
             running_per_node: HashMap::new(),
             quorum: Quorum::new(0, 0),
             alarms: Vec::new(),
+            reach: HashMap::new(),
+            no_leader_since: None,
+            leader_changes: VecDeque::new(),
+            ended: VecDeque::new(),
+            below_since: HashMap::new(),
+            timeline: Timeline::default(),
+            alerts: Vec::new(),
+            failover: Vec::new(),
         }
     }
 }
@@ -177,6 +207,8 @@ impl Store {
     /// (writes, the audit log, notices) change nothing here.
     pub fn apply(&mut self, msg: EngineMsg, now: Timestamp) -> Changed {
         let mut changed = Changed::default();
+        let leader_before = self.leader().map(|n| n.hostname.clone());
+        let had_nodes = !self.nodes.is_empty();
         match msg {
             EngineMsg::Connecting { endpoint } => {
                 if !matches!(self.conn, ConnState::Lost { .. } | ConnState::Failed { .. }) {
@@ -204,6 +236,7 @@ impl Store {
             }
             EngineMsg::Nodes(nodes) => {
                 self.nodes = nodes;
+                self.no_leader_since = None;
                 self.fresh(now);
                 changed.nodes = true;
                 changed.conn = true;
@@ -226,7 +259,21 @@ impl Store {
                 }
             }
             EngineMsg::FetchFailed { error, .. } => {
+                if matches!(error, FetchError::NoLeader(_)) && self.no_leader_since.is_none() {
+                    self.no_leader_since = Some(now);
+                }
                 self.fetch_error = Some(error);
+                changed.conn = true;
+            }
+            EngineMsg::TasksEnded(tasks) => {
+                self.ended.extend(tasks);
+                while self.ended.len() > 1000 {
+                    self.ended.pop_front();
+                }
+                changed.tasks = true;
+            }
+            EngineMsg::Failover { endpoints } => {
+                self.failover = endpoints;
                 changed.conn = true;
             }
             EngineMsg::Event(ev) => {
@@ -242,6 +289,18 @@ impl Store {
         }
         if changed.nodes {
             self.rebuild_alarms();
+        }
+        let leader_after = self.leader().map(|n| n.hostname.clone());
+        if had_nodes && leader_before != leader_after {
+            self.leader_changes.push_back(LeaderChange {
+                at: now,
+                from: leader_before,
+                to: leader_after,
+            });
+            while self.leader_changes.len() > 50 {
+                self.leader_changes.pop_front();
+            }
+            changed.nodes = true;
         }
         changed
     }
@@ -287,8 +346,23 @@ impl Store {
         self.age_secs(now).is_some_and(|a| a > STALE_AFTER_SECS)
     }
 
+    /// The leader as the engine last reported it; none while the engine says there is no
+    /// leader (an election, or quorum lost), even though the last list read still names one.
     pub fn leader(&self) -> Option<&Node> {
+        if self.no_leader_since.is_some() {
+            return None;
+        }
         self.nodes.iter().find(|n| n.is_leader())
+    }
+
+    /// Whether this node is the leader now (see [`Store::leader`]): the star in its row.
+    pub fn is_leader(&self, n: &Node) -> bool {
+        self.no_leader_since.is_none() && n.is_leader()
+    }
+
+    /// Whether this host's probes say the node is unreachable (two failures in a row).
+    pub fn unreachable_from_here(&self, id: &NodeId) -> bool {
+        self.reach.get(id).is_some_and(Reach::unreachable)
     }
 
     pub fn node(&self, id: &NodeId) -> Option<&Node> {

@@ -199,6 +199,12 @@ pub enum EngineMsg {
         seq: u64,
         answer: Box<deploy::DeployAnswer>,
     },
+    /// Tasks the live poll no longer sees (their desired state moved off running), as read
+    /// right after they left: their final state, error and exit code.
+    TasksEnded(Vec<Task>),
+    /// The endpoints known for failover besides the one in use (configured, then
+    /// discovered from the managers' addresses through `endpoint_template`).
+    Failover { endpoints: Vec<String> },
 }
 
 /// What the UI asks of the engine.

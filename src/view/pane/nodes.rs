@@ -93,7 +93,7 @@ impl Rows for NodeRows {
                 theme.text
             },
         )];
-        if n.is_leader() {
+        if data.store.is_leader(n) {
             name.push(Span::styled(format!(" {LEADER_MARK}"), theme.leader));
         }
         if data.store.holds_vip(&n.hostname) {
