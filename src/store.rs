@@ -12,6 +12,7 @@ use crate::domain::{EngineInfo, Node, NodeId, Service, ServiceId, Task, TaskId, 
 use crate::engine::{ConnectError, EngineMsg, FetchError, SwarmEvent, TaskScope};
 use crate::health::alerts::Alert;
 use crate::health::timeline::Timeline;
+use crate::health::watch::ProbeRound;
 use crate::health::{LeaderChange, Reach};
 use crate::vip::watch::VipMsg;
 use crate::vip::{NodeAddr, Ownership, VipObservation, VipSpec};
@@ -410,6 +411,58 @@ impl Store {
                 .as_ref()
                 .and_then(|n| self.node(n))
                 .is_some_and(|n| n.is_down())
+    }
+
+    // ---------------------------------------------------------------- probes
+
+    /// One round of this host's probes: count failures per node, and put the moments a node
+    /// becomes unreachable from here (the second failure in a row) or answers again on the
+    /// timeline. Nodes no longer probed are forgotten.
+    pub fn apply_probe(&mut self, round: ProbeRound, now: Timestamp) -> Changed {
+        use crate::health::timeline::{Kind, Severity};
+        let mut flipped = false;
+        let mut probed = std::collections::HashSet::new();
+        for (target, result) in round.results {
+            let name = self.node_name(&target.node);
+            probed.insert(target.node.clone());
+            let r = self.reach.entry(target.node).or_default();
+            r.target = target.addr;
+            match result {
+                Ok(()) => {
+                    if r.unreachable() {
+                        flipped = true;
+                        let text = format!("{name} reachable from here again ({} answers)", r.target);
+                        self.timeline.push(now, Kind::Suspicion, Severity::Info, name, text);
+                    }
+                    r.failures = 0;
+                    r.failing_since = None;
+                    r.error.clear();
+                }
+                Err(why) => {
+                    if r.failures == 0 {
+                        r.failing_since = Some(now);
+                    }
+                    r.failures += 1;
+                    r.error = why;
+                    if r.failures == crate::health::SUSPECT_AFTER {
+                        flipped = true;
+                        let text = format!(
+                            "{name} unreachable from here: {} probes of {} failed ({})",
+                            r.failures, r.target, r.error
+                        );
+                        self.timeline.push(now, Kind::Suspicion, Severity::Critical, name, text);
+                    }
+                }
+            }
+        }
+        let before = self.reach.len();
+        self.reach.retain(|id, _| probed.contains(id));
+        flipped |= self.reach.len() != before;
+        Changed {
+            nodes: flipped,
+            conn: flipped,
+            ..Changed::default()
+        }
     }
 
     // ---------------------------------------------------------------- VIPs

@@ -265,6 +265,7 @@ async fn run_loop(
 ) -> anyhow::Result<Ended> {
     let mut engine = engine::spawn_with(opts.endpoints, opts.engine);
     let mut vips = vip::watch::spawn(opts.vips, vip::watch::WatchOptions::default());
+    let mut probes = crate::health::watch::spawn(Default::default());
     let mut keys = EventStream::new();
     let mut clock = interval(Duration::from_secs(1));
     let frame_gap = Duration::from_millis(1000 / u64::from(opts.fps.clamp(1, 120)));
@@ -306,6 +307,7 @@ async fn run_loop(
                 None => break,
             },
             Some(msg) = vips.rx.recv() => app.apply_vip(msg),
+            Some(round) = probes.rx.recv() => app.apply_probe(round),
             _ = clock.tick() => app.tick(Timestamp::now()),
             _ = sleep_until(next_frame), if app.dirty => {}
             sig = signals.next() => match sig {
@@ -354,6 +356,9 @@ async fn run_loop(
                 }
                 Outgoing::Vip(cmd) => {
                     let _ = vips.cmd.send(cmd);
+                }
+                Outgoing::Probe(cmd) => {
+                    let _ = probes.cmd.send(cmd);
                 }
             }
         }

@@ -73,6 +73,7 @@ impl Dash {
                     swarmdeck::app::Outgoing::Vip(c) => {
                         let _ = self.vips.cmd.send(c);
                     }
+                    swarmdeck::app::Outgoing::Probe(_) => {}
                 }
             }
         }

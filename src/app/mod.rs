@@ -30,6 +30,7 @@ pub const NOTICE_SECS: i64 = 8;
 pub enum Outgoing {
     Engine(EngineCmd),
     Vip(VipCmd),
+    Probe(crate::health::watch::ProbeCmd),
 }
 
 /// A line for the footer: what just happened that the user should know.
@@ -469,8 +470,22 @@ impl App {
             self.outbox
                 .push(Outgoing::Vip(VipCmd::Nodes(self.store.node_addrs())));
         }
+        if changed.nodes {
+            let targets = crate::health::watch::targets(&self.store.nodes);
+            self.outbox
+                .push(Outgoing::Probe(crate::health::watch::ProbeCmd::Targets(targets)));
+        }
         if changed.any() {
             self.changed(changed);
+        }
+    }
+
+    /// What this host's probes saw of the nodes.
+    pub fn apply_probe(&mut self, round: crate::health::watch::ProbeRound) {
+        let changed = self.store.apply_probe(round, self.now);
+        if changed.any() {
+            self.changed(changed);
+            self.dirty = true;
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod timeline;
+pub mod watch;
 
 use jiff::Timestamp;
 
