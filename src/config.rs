@@ -420,6 +420,12 @@ fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), Co
             "`config_keep`: must be at least 1 (the current version is always kept)".to_string(),
         ));
     }
+    if let Some(t) = &config.endpoint_template
+        && let Err(why) = crate::engine::check_template(t)
+    {
+        let span = get(root, "endpoint_template").map(Spanned::span);
+        return Err(doc.error(span, Some("endpoint_template".to_string()), why));
+    }
     if let Some(theme) = &config.theme
         && theme.trim().is_empty()
     {

@@ -154,6 +154,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             timings: Default::default(),
             audit_log: swarmdeck::audit::default_path(),
             readonly,
+            endpoint_template: cfg.endpoint_template.clone(),
         },
         vips,
     };

@@ -169,6 +169,8 @@ pub struct Store {
     pub alerts: Vec<Alert>,
     /// The other managers' endpoints known for failover (configured and discovered).
     pub failover: Vec<String>,
+    /// The endpoint of the last connection (a new one to another endpoint is a failover).
+    pub last_endpoint: Option<String>,
 }
 
 impl Default for Store {
@@ -199,6 +201,7 @@ impl Default for Store {
             timeline: Timeline::default(),
             alerts: Vec::new(),
             failover: Vec::new(),
+            last_endpoint: None,
         }
     }
 }
@@ -218,21 +221,47 @@ impl Store {
                 changed.conn = true;
             }
             EngineMsg::Connected { endpoint, info } => {
+                self.connected_event(&endpoint, now);
+                self.last_endpoint = Some(endpoint.clone());
                 self.conn = ConnState::Connected { endpoint };
-                self.info = Some(info);
+                self.take_info(info);
                 self.fetch_error = None;
                 changed.conn = true;
             }
             EngineMsg::ConnectFailed { errors } => {
+                if !matches!(self.conn, ConnState::Failed { .. }) {
+                    use crate::health::timeline::{Kind, Severity};
+                    let text = format!(
+                        "no manager reachable ({} endpoint(s) tried): {}",
+                        errors.len(),
+                        errors.first().map(ToString::to_string).unwrap_or_default()
+                    );
+                    self.timeline.push(
+                        now,
+                        Kind::Connection,
+                        Severity::Critical,
+                        "swarmdeck",
+                        text,
+                    );
+                }
                 self.conn = ConnState::Failed { errors };
                 changed.conn = true;
             }
             EngineMsg::Lost { endpoint, reason } => {
+                use crate::health::timeline::{Kind, Severity};
+                let text = format!("lost the connection to {endpoint}: {reason}");
+                self.timeline.push(
+                    now,
+                    Kind::Connection,
+                    Severity::Critical,
+                    endpoint.clone(),
+                    text,
+                );
                 self.conn = ConnState::Lost { endpoint, reason };
                 changed.conn = true;
             }
             EngineMsg::Info(info) => {
-                self.info = Some(info);
+                self.take_info(info);
                 changed.conn = true;
             }
             EngineMsg::Nodes(nodes) => {
@@ -304,6 +333,32 @@ impl Store {
             changed.nodes = true;
         }
         changed
+    }
+
+    /// A manager's info; one without a leader may not know the cluster's id: the last known
+    /// one is kept.
+    fn take_info(&mut self, mut info: EngineInfo) {
+        if info.cluster_id.is_empty()
+            && let Some(old) = &self.info
+        {
+            info.cluster_id = old.cluster_id.clone();
+        }
+        self.info = Some(info);
+    }
+
+    /// A connection on the timeline: the first, a reconnection, or a failover.
+    fn connected_event(&mut self, endpoint: &str, now: Timestamp) {
+        use crate::health::timeline::{Kind, Severity};
+        let (severity, text) = match self.last_endpoint.as_deref() {
+            None => (Severity::Info, format!("connected to {endpoint}")),
+            Some(old) if old == endpoint => (Severity::Info, format!("reconnected to {endpoint}")),
+            Some(old) => (
+                Severity::Warn,
+                format!("failed over to {endpoint} (was {old})"),
+            ),
+        };
+        self.timeline
+            .push(now, Kind::Connection, severity, endpoint.to_string(), text);
     }
 
     /// The data is as fresh as `now` (a list was read, changed or not).
@@ -431,8 +486,10 @@ impl Store {
                 Ok(()) => {
                     if r.unreachable() {
                         flipped = true;
-                        let text = format!("{name} reachable from here again ({} answers)", r.target);
-                        self.timeline.push(now, Kind::Suspicion, Severity::Info, name, text);
+                        let text =
+                            format!("{name} reachable from here again ({} answers)", r.target);
+                        self.timeline
+                            .push(now, Kind::Suspicion, Severity::Info, name, text);
                     }
                     r.failures = 0;
                     r.failing_since = None;
@@ -450,7 +507,8 @@ impl Store {
                             "{name} unreachable from here: {} probes of {} failed ({})",
                             r.failures, r.target, r.error
                         );
-                        self.timeline.push(now, Kind::Suspicion, Severity::Critical, name, text);
+                        self.timeline
+                            .push(now, Kind::Suspicion, Severity::Critical, name, text);
                     }
                 }
             }

@@ -205,6 +205,17 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     l1.push(word(" via "));
     l1.push(Span::styled(endpoint, conn_style));
+    let failover = app.store.failover.len();
+    if failover > 0 {
+        l1.push(Span::styled(
+            if wide {
+                format!(" (+{failover} failover)")
+            } else {
+                format!(" +{failover}")
+            },
+            theme.muted,
+        ));
+    }
     if let Some(info) = &app.store.info {
         l1.push(word(" engine "));
         l1.push(Span::styled(
@@ -220,55 +231,92 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
 
     let q = &app.store.quorum;
+    let store = &app.store;
     let mut l2 = vec![Span::styled(" leader ", theme.muted)];
-    match app.store.leader() {
-        Some(n) => l2.push(Span::styled(
-            format!("{LEADER_MARK} {}", n.hostname),
-            theme.leader,
-        )),
-        None if app.store.nodes.is_empty() => l2.push(Span::styled("?", theme.muted)),
-        None => l2.push(Span::styled("none", theme.danger)),
-    }
-    l2.push(Span::styled("  managers ", theme.muted));
-    if q.total == 0 {
-        l2.push(Span::styled("?", theme.muted));
-    } else {
-        let qstyle = if !q.has_quorum {
-            theme.danger
-        } else if q.at_risk() {
-            theme.warn
-        } else {
-            theme.ok
-        };
+    let unreachable_managers = store
+        .nodes
+        .iter()
+        .filter(|n| n.is_manager() && store.unreachable_from_here(&n.id))
+        .count();
+    if let Some(since) = store.no_leader_since {
+        // the engine says there is none: the last list read is no longer the truth about raft
+        let secs = (app.now.as_second() - since.as_second()).max(0);
+        l2.clear();
         l2.push(Span::styled(
-            format!("{}/{} reachable", q.reachable, q.total),
-            qstyle,
+            format!(" no leader — election in progress ({secs}s)"),
+            theme.danger.add_modifier(Modifier::BOLD),
         ));
-        l2.push(Span::styled(
-            format!(", majority {}", q.majority),
-            theme.muted,
-        ));
-        if !q.has_quorum {
+        let managers = store.nodes.iter().filter(|n| n.is_manager()).count();
+        if managers > 0 {
+            l2.push(Span::styled("  managers ", theme.muted));
             l2.push(Span::styled(
-                ", NO QUORUM",
-                theme.danger.add_modifier(Modifier::BOLD),
+                format!(
+                    "{}/{managers} answer from here",
+                    managers - unreachable_managers
+                ),
+                if unreachable_managers > 0 {
+                    theme.danger
+                } else {
+                    theme.text
+                },
             ));
+        }
+    } else {
+        match app.store.leader() {
+            Some(n) => l2.push(Span::styled(
+                format!("{LEADER_MARK} {}", n.hostname),
+                theme.leader,
+            )),
+            None if app.store.nodes.is_empty() => l2.push(Span::styled("?", theme.muted)),
+            None => l2.push(Span::styled("none", theme.danger)),
+        }
+        l2.push(Span::styled("  managers ", theme.muted));
+        if q.total == 0 {
+            l2.push(Span::styled("?", theme.muted));
         } else {
-            let tol_style = if q.tolerates == 0 {
+            let qstyle = if !q.has_quorum {
                 theme.danger
+            } else if q.at_risk() {
+                theme.warn
             } else {
                 theme.ok
             };
-            let word = if q.tolerates == 1 {
-                "failure"
+            l2.push(Span::styled(
+                format!("{}/{} reachable", q.reachable, q.total),
+                qstyle,
+            ));
+            l2.push(Span::styled(
+                format!(", majority {}", q.majority),
+                theme.muted,
+            ));
+            if !q.has_quorum {
+                l2.push(Span::styled(
+                    ", NO QUORUM",
+                    theme.danger.add_modifier(Modifier::BOLD),
+                ));
             } else {
-                "failures"
-            };
-            l2.push(Span::styled(", tolerates ", theme.muted));
-            l2.push(Span::styled(format!("{} {word}", q.tolerates), tol_style));
+                let tol_style = if q.tolerates == 0 {
+                    theme.danger
+                } else {
+                    theme.ok
+                };
+                let word = if q.tolerates == 1 {
+                    "failure"
+                } else {
+                    "failures"
+                };
+                l2.push(Span::styled(", tolerates ", theme.muted));
+                l2.push(Span::styled(format!("{} {word}", q.tolerates), tol_style));
+            }
+            if q.even {
+                l2.push(Span::styled(" · even count", theme.warn));
+            }
         }
-        if q.even {
-            l2.push(Span::styled(" · even count", theme.warn));
+        if unreachable_managers > 0 {
+            l2.push(Span::styled(
+                format!(" · {unreachable_managers} unreachable from here"),
+                theme.danger,
+            ));
         }
     }
     let mut l3 = Vec::new();
@@ -298,10 +346,21 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             format!(" manager lost ({reason}), reconnecting"),
             theme.danger,
         ));
-    } else if let Some(err) = &app.store.fetch_error {
+    } else if let Some(err) = app
+        .store
+        .fetch_error
+        .as_ref()
+        .filter(|e| !matches!(e, crate::engine::FetchError::NoLeader(_)))
+    {
         l3.push(Span::styled(format!(" {err}"), theme.danger));
     } else {
         let down = app.store.nodes.iter().filter(|n| n.is_down()).count();
+        let suspect = app
+            .store
+            .nodes
+            .iter()
+            .filter(|n| !n.is_down() && app.store.unreachable_from_here(&n.id))
+            .count();
         let degraded = app
             .store
             .services
@@ -318,6 +377,12 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ));
         if down > 0 {
             l3.push(Span::styled(format!(" · {down} down"), theme.danger));
+        }
+        if suspect > 0 {
+            l3.push(Span::styled(
+                format!(" · {suspect} unreachable from here"),
+                theme.danger,
+            ));
         }
         if degraded > 0 {
             l3.push(Span::styled(

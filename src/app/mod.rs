@@ -473,7 +473,9 @@ impl App {
         if changed.nodes {
             let targets = crate::health::watch::targets(&self.store.nodes);
             self.outbox
-                .push(Outgoing::Probe(crate::health::watch::ProbeCmd::Targets(targets)));
+                .push(Outgoing::Probe(crate::health::watch::ProbeCmd::Targets(
+                    targets,
+                )));
         }
         if changed.any() {
             self.changed(changed);

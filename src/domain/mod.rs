@@ -259,7 +259,8 @@ impl Node {
     }
 }
 
-fn strip_port(addr: &str) -> &str {
+/// A host without its port: `ip:port` → `ip`, `[v6]:port` → `v6`.
+pub fn strip_port(addr: &str) -> &str {
     if let Some(rest) = addr.strip_prefix('[') {
         // [v6]:port
         return rest.split(']').next().unwrap_or(rest);

@@ -13,6 +13,10 @@ use crate::endpoint::{Endpoint, TcpScheme};
 /// How long one request to the engine may take before we call the endpoint unreachable.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long `/info` may take while connecting before the manager is taken as one without a
+/// leader (it still answers pings).
+pub const INFO_TIMEOUT: Duration = Duration::from_secs(2);
+
 pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
 
 /// Why an endpoint cannot be used. Each one is a full sentence for the error screen.
@@ -214,6 +218,8 @@ pub struct Connection {
     pub endpoint: String,
     pub docker: Docker,
     pub info: EngineInfo,
+    /// The manager answered but held `/info`: it has no leader (see [`connect`]).
+    pub electing: bool,
 }
 
 /// Connect to one endpoint and check that it is a reachable swarm manager.
@@ -246,18 +252,45 @@ pub async fn connect(endpoint: &str) -> Result<Connection, ConnectError> {
         }
         (Err(reason), None) => return Err(unreachable(reason)),
     };
-    let info = tokio::time::timeout(REQUEST_TIMEOUT, super::fetch::engine_info(&docker))
-        .await
-        .map_err(|_| unreachable("no answer within 5 s".into()))?
-        .map_err(|e| ConnectError::Api {
+    // A manager without a leader (an election, or quorum lost) answers /_ping and /version at
+    // once but holds /info until its cluster request times out (20 s): a swarm manager that
+    // pings but keeps /info is taken as one waiting for a leader, and used (a worker or an
+    // engine outside a swarm answers /info at once).
+    let info = match tokio::time::timeout(INFO_TIMEOUT, super::fetch::engine_info(&docker)).await {
+        Ok(r) => r.map_err(|e| ConnectError::Api {
             endpoint: endpoint.clone(),
             message: e.to_string(),
-        })?;
+        })?,
+        Err(_) => {
+            let alive = tokio::time::timeout(INFO_TIMEOUT, docker.ping()).await;
+            let version = match alive {
+                Ok(Ok(_)) => tokio::time::timeout(INFO_TIMEOUT, docker.version()).await,
+                _ => return Err(unreachable("no answer within 5 s".into())),
+            };
+            let Ok(Ok(version)) = version else {
+                return Err(unreachable("no answer to /version".into()));
+            };
+            let mut info = EngineInfo::from((bollard::models::SystemInfo::default(), version));
+            info.swarm_state = "active".into();
+            info.control_available = true;
+            info.swarm_error = format!(
+                "the manager answers pings but not /info within {} s: it has no leader (an election, or quorum lost)",
+                INFO_TIMEOUT.as_secs()
+            );
+            return Ok(Connection {
+                endpoint,
+                docker,
+                info,
+                electing: true,
+            });
+        }
+    };
     check_manager(&endpoint, &info)?;
     Ok(Connection {
         endpoint,
         docker,
         info,
+        electing: false,
     })
 }
 

@@ -204,7 +204,9 @@ pub enum EngineMsg {
     TasksEnded(Vec<Task>),
     /// The endpoints known for failover besides the one in use (configured, then
     /// discovered from the managers' addresses through `endpoint_template`).
-    Failover { endpoints: Vec<String> },
+    Failover {
+        endpoints: Vec<String>,
+    },
 }
 
 /// What the UI asks of the engine.
@@ -242,6 +244,8 @@ pub struct EngineOptions {
     pub audit_log: Option<std::path::PathBuf>,
     /// Refuse every write, whatever asks for it.
     pub readonly: bool,
+    /// Turns the managers' addresses into failover endpoints (`{addr}`: a manager's host).
+    pub endpoint_template: Option<String>,
 }
 
 /// Timings of the engine loop.
@@ -264,7 +268,7 @@ impl Default for Timings {
             task_poll: Duration::from_secs(2),
             node_poll: Duration::from_secs(5),
             reconcile: Duration::from_secs(15),
-            heartbeat: Duration::from_secs(2),
+            heartbeat: Duration::from_secs(1),
             heartbeat_failures: 2,
             debounce: Duration::from_millis(150),
             retry: Duration::from_secs(2),
@@ -414,50 +418,45 @@ async fn run(
     let timings = opts.timings.clone();
     let mut scope: Option<TaskScope> = None;
     let mut watched: Vec<NodeId> = Vec::new();
+    let mut known = Candidates::new(endpoints, opts.endpoint_template.clone());
+    let mut lost: Option<String> = None;
+    let mut told: Option<Vec<String>> = None;
     loop {
-        let mut errors = Vec::new();
-        let mut conn = None;
-        for ep in &endpoints {
-            if tx
-                .send(EngineMsg::Connecting {
-                    endpoint: ep.clone(),
-                })
-                .await
-                .is_err()
-            {
-                return;
-            }
-            match connect::connect(ep).await {
-                Ok(c) => {
-                    conn = Some(c);
-                    break;
-                }
-                Err(e) => errors.push(e),
-            }
+        let order = known.order(lost.as_deref());
+        let first = order.first().cloned().unwrap_or_default();
+        if tx
+            .send(EngineMsg::Connecting { endpoint: first })
+            .await
+            .is_err()
+        {
+            return;
         }
-        let Some(conn) = conn else {
-            if tx.send(EngineMsg::ConnectFailed { errors }).await.is_err() {
-                return;
-            }
-            // Keep taking commands while we wait, so the latest scope is used on reconnect.
-            let until = Instant::now() + timings.retry;
-            loop {
-                tokio::select! {
-                    _ = sleep_until(until) => break,
-                    cmd = cmd_rx.recv() => match cmd {
-                        Some(EngineCmd::SetTaskScope(s)) => scope = s,
-                        Some(EngineCmd::WatchNodes(n)) => watched = n,
-                        Some(EngineCmd::Refresh) => break,
-                        Some(EngineCmd::Write(req)) => start_write(None, &opts, req, &tx, None),
-                        Some(EngineCmd::ReadAudit) => start_read_audit(&opts, &tx),
-                        Some(EngineCmd::ReadTasks(_)) => {}
-                        Some(EngineCmd::Config { seq, cmd }) => gconf::start(None, &opts, seq, cmd, &tx),
-                        Some(EngineCmd::Deploy { seq, cmd }) => deploy::start(None, &opts, seq, *cmd, &tx),
-                        None => return,
-                    },
+        let conn = match connect_any(&order).await {
+            Ok(c) => c,
+            Err(errors) => {
+                if tx.send(EngineMsg::ConnectFailed { errors }).await.is_err() {
+                    return;
                 }
+                // Keep taking commands while we wait, so the latest scope is used on reconnect.
+                let until = Instant::now() + timings.retry;
+                loop {
+                    tokio::select! {
+                        _ = sleep_until(until) => break,
+                        cmd = cmd_rx.recv() => match cmd {
+                            Some(EngineCmd::SetTaskScope(s)) => scope = s,
+                            Some(EngineCmd::WatchNodes(n)) => watched = n,
+                            Some(EngineCmd::Refresh) => break,
+                            Some(EngineCmd::Write(req)) => start_write(None, &opts, req, &tx, None),
+                            Some(EngineCmd::ReadAudit) => start_read_audit(&opts, &tx),
+                            Some(EngineCmd::ReadTasks(_)) => {}
+                            Some(EngineCmd::Config { seq, cmd }) => gconf::start(None, &opts, seq, cmd, &tx),
+                            Some(EngineCmd::Deploy { seq, cmd }) => deploy::start(None, &opts, seq, *cmd, &tx),
+                            None => return,
+                        },
+                    }
+                }
+                continue;
             }
-            continue;
         };
         let msg = EngineMsg::Connected {
             endpoint: conn.endpoint.clone(),
@@ -466,7 +465,30 @@ async fn run(
         if tx.send(msg).await.is_err() {
             return;
         }
-        match session(&conn, &opts, &tx, &mut cmd_rx, &mut scope, &mut watched).await {
+        if conn.electing {
+            let msg = EngineMsg::FetchFailed {
+                what: "info",
+                error: FetchError::NoLeader(conn.info.swarm_error.clone()),
+            };
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+        let mut link = Link {
+            known: &mut known,
+            told: &mut told,
+        };
+        match session(
+            &conn,
+            &opts,
+            &tx,
+            &mut cmd_rx,
+            &mut scope,
+            &mut watched,
+            &mut link,
+        )
+        .await
+        {
             SessionEnd::Quit => return,
             SessionEnd::Lost(reason) => {
                 let msg = EngineMsg::Lost {
@@ -476,9 +498,208 @@ async fn run(
                 if tx.send(msg).await.is_err() {
                     return;
                 }
+                lost = Some(conn.endpoint.clone());
             }
         }
     }
+}
+
+/// Try every endpoint at once; the first in `order` that connects wins, waiting briefly for
+/// an earlier one when a later one answers first (a dead manager costs no more than its
+/// timeout, and a healthy first endpoint keeps being the one used).
+async fn connect_any(order: &[String]) -> Result<Connection, Vec<ConnectError>> {
+    use futures_util::StreamExt as _;
+    use futures_util::stream::FuturesUnordered;
+    let mut pending: FuturesUnordered<_> = order
+        .iter()
+        .enumerate()
+        .map(|(i, ep)| async move { (i, connect::connect(ep).await) })
+        .collect();
+    let mut errors: Vec<Option<ConnectError>> = vec![None; order.len()];
+    let mut best: Option<(usize, Connection)> = None;
+    let mut grace: Option<Instant> = None;
+    loop {
+        let next = match grace {
+            Some(g) => {
+                match timeout(g.saturating_duration_since(Instant::now()), pending.next()).await {
+                    Ok(n) => n,
+                    Err(_) => break,
+                }
+            }
+            None => pending.next().await,
+        };
+        let Some((i, result)) = next else { break };
+        match result {
+            Ok(c) => {
+                if best.as_ref().is_none_or(|(b, _)| i < *b) {
+                    best = Some((i, c));
+                }
+                grace.get_or_insert_with(|| Instant::now() + CONNECT_GRACE);
+            }
+            Err(e) => errors[i] = Some(e),
+        }
+        if let Some((b, _)) = &best
+            && (0..*b).all(|j| errors[j].is_some())
+        {
+            break;
+        }
+    }
+    match best {
+        Some((_, c)) => Ok(c),
+        None => Err(errors.into_iter().flatten().collect()),
+    }
+}
+
+/// How long a connection that answered waits for an endpoint earlier in the order.
+const CONNECT_GRACE: Duration = Duration::from_millis(400);
+
+/// What a session tells the connection loop: the endpoints it discovered.
+struct Link<'a> {
+    known: &'a mut Candidates,
+    /// The failover endpoints last sent to the UI.
+    told: &'a mut Option<Vec<String>>,
+}
+
+impl Link<'_> {
+    /// Learn the managers' addresses (from `/info` and the node list) and tell the UI the
+    /// failover endpoints when they changed.
+    async fn learn(
+        &mut self,
+        conn: &Connection,
+        hosts: Vec<String>,
+        tx: &mpsc::Sender<EngineMsg>,
+    ) -> bool {
+        let own = crate::domain::strip_port(&conn.info.node_addr).to_string();
+        self.known.discover(hosts, &own);
+        let failover: Vec<String> = self
+            .known
+            .all()
+            .into_iter()
+            .filter(|e| *e != conn.endpoint)
+            .collect();
+        if self.told.as_ref() != Some(&failover) {
+            *self.told = Some(failover.clone());
+            return tx
+                .send(EngineMsg::Failover {
+                    endpoints: failover,
+                })
+                .await
+                .is_ok();
+        }
+        true
+    }
+}
+
+/// Where the engine may connect: the configured endpoints in their order, then the ones
+/// discovered from the managers' addresses through `endpoint_template`.
+#[derive(Debug, Clone, Default)]
+pub struct Candidates {
+    configured: Vec<String>,
+    template: Option<String>,
+    discovered: Vec<String>,
+}
+
+impl Candidates {
+    pub fn new(configured: Vec<String>, template: Option<String>) -> Self {
+        Candidates {
+            configured,
+            template,
+            discovered: Vec::new(),
+        }
+    }
+
+    /// Every endpoint, configured first, each once.
+    pub fn all(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for e in self.configured.iter().chain(&self.discovered) {
+            let e = connect::normalize(e);
+            if !out.contains(&e) {
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    /// The order to try: every endpoint, the one just lost last.
+    pub fn order(&self, lost: Option<&str>) -> Vec<String> {
+        let mut all = self.all();
+        if let Some(lost) = lost
+            && let Some(i) = all.iter().position(|e| e == lost)
+        {
+            let e = all.remove(i);
+            all.push(e);
+        }
+        all
+    }
+
+    /// Managers' hosts seen (`own`, the connected manager's, left out): with a template they
+    /// become the discovered endpoints. An empty list changes nothing (a failed read).
+    pub fn discover(&mut self, hosts: Vec<String>, own: &str) {
+        let Some(t) = &self.template else {
+            return;
+        };
+        if hosts.is_empty() {
+            return;
+        }
+        let mut found: Vec<String> = Vec::new();
+        for h in hosts {
+            if h.is_empty() || h == own {
+                continue;
+            }
+            let e = apply_template(t, &h);
+            if !found.contains(&e) {
+                found.push(e);
+            }
+        }
+        // a manager seen once stays a candidate: it may be the one that is down now
+        for e in found {
+            if !self.discovered.contains(&e) {
+                self.discovered.push(e);
+            }
+        }
+    }
+}
+
+/// `endpoint_template` with `{addr}` replaced by a manager's host (an IPv6 address in
+/// brackets, as endpoints write it).
+pub fn apply_template(template: &str, host: &str) -> String {
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    template.replace("{addr}", &host)
+}
+
+/// Whether a template makes endpoints: it must hold `{addr}` and give a valid endpoint.
+pub fn check_template(template: &str) -> Result<(), String> {
+    if !template.contains("{addr}") {
+        return Err(format!(
+            "endpoint_template {template:?} has no {{addr}} (e.g. \"ssh://admin@{{addr}}\" or \"tcp://{{addr}}:2376\")"
+        ));
+    }
+    let sample = apply_template(template, "198.51.100.1");
+    crate::endpoint::parse(&sample)
+        .map(|_| ())
+        .map_err(|why| format!("endpoint_template {template:?} does not make an endpoint: {why}"))
+}
+
+/// The managers' hosts as this connection knows them: `/info`'s remote managers and the
+/// node list's manager addresses.
+fn manager_hosts(info: Option<&EngineInfo>, nodes: Option<&[Node]>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let from_info = info.into_iter().flat_map(|i| i.remote_managers.iter());
+    let from_nodes = nodes
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.manager.as_ref().map(|m| &m.addr));
+    for a in from_info.chain(from_nodes) {
+        let h = crate::domain::strip_port(a).to_string();
+        if !h.is_empty() && !out.contains(&h) {
+            out.push(h);
+        }
+    }
+    out
 }
 
 enum SessionEnd {
@@ -508,6 +729,47 @@ impl Dirty {
     }
 }
 
+/// What one connection keeps between reads.
+#[derive(Default)]
+struct SessionState {
+    live_sig: Option<u64>,
+    /// What this connection sent last: a new connection sends every list again.
+    last: LastSent,
+    /// The live tasks' ids at the last poll (none yet: nothing to compare).
+    live_ids: Option<std::collections::HashSet<crate::domain::TaskId>>,
+    /// The engine says there is no leader: the lists wait for one.
+    no_leader: bool,
+    /// What the last read learnt of the managers' hosts.
+    hosts: Vec<String>,
+}
+
+/// Ping the manager every `every`; after `failures` misses in a row, say why and stop.
+async fn heartbeat(
+    docker: bollard::Docker,
+    every: Duration,
+    failures: u32,
+    dead: tokio::sync::oneshot::Sender<String>,
+) {
+    let mut tick = interval(every);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let limit = every.clamp(Duration::from_millis(500), Duration::from_secs(2));
+    let mut missed = 0u32;
+    loop {
+        tick.tick().await;
+        match timeout(limit, docker.ping()).await {
+            Ok(Ok(_)) => missed = 0,
+            _ => missed += 1,
+        }
+        if missed >= failures.max(1) {
+            let _ = dead.send(format!("no answer to {missed} pings"));
+            return;
+        }
+    }
+}
+
+/// How long a read may wait for a leader to be elected (the engine's own limit is 20 s).
+const LEADER_WAIT: Duration = Duration::from_secs(25);
+
 async fn session(
     conn: &Connection,
     opts: &EngineOptions,
@@ -515,35 +777,80 @@ async fn session(
     cmd_rx: &mut mpsc::UnboundedReceiver<EngineCmd>,
     scope: &mut Option<TaskScope>,
     watched: &mut Vec<NodeId>,
+    link: &mut Link<'_>,
 ) -> SessionEnd {
     let timings = &opts.timings;
     let docker = &conn.docker;
+    let patient = conn.docker.clone().with_timeout(LEADER_WAIT);
     let (ev_tx, mut ev_rx) = mpsc::channel(256);
     let watcher = tokio::spawn(events::watch(docker.clone(), ev_tx));
     let _abort = AbortOnDrop(watcher);
+    let (dead_tx, mut dead_rx) = tokio::sync::oneshot::channel();
+    let beat = tokio::spawn(heartbeat(
+        docker.clone(),
+        timings.heartbeat,
+        timings.heartbeat_failures,
+        dead_tx,
+    ));
+    let _abort_beat = AbortOnDrop(beat);
 
-    let mut dirty = Dirty::all();
-    let mut due = Some(Instant::now());
+    let mut st = SessionState {
+        no_leader: conn.electing,
+        ..Default::default()
+    };
+    if !link
+        .learn(conn, manager_hosts(Some(&conn.info), None), tx)
+        .await
+    {
+        return SessionEnd::Quit;
+    }
+    let mut dirty = if conn.electing {
+        Dirty::default()
+    } else {
+        Dirty::all()
+    };
+    let mut due = (!conn.electing).then(Instant::now);
     let mut tasks_tick = interval(timings.task_poll);
     let mut nodes_tick = interval(timings.node_poll);
     let mut reconcile_tick = interval(timings.reconcile);
-    let mut heartbeat_tick = interval(timings.heartbeat);
+    let mut leader_tick = interval(Duration::from_secs(1));
     for t in [
         &mut tasks_tick,
         &mut nodes_tick,
         &mut reconcile_tick,
-        &mut heartbeat_tick,
+        &mut leader_tick,
     ] {
         t.set_missed_tick_behavior(MissedTickBehavior::Delay);
     }
-    let mut failures = 0u32;
-    let mut live_sig: Option<u64> = None;
-    // what this connection sent last: a new connection sends every list again
-    let mut last = LastSent::default();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<()>();
+
+    // A read, cancelled the moment the heartbeat gives the manager up.
+    macro_rules! read {
+        ($docker:expr, $work:expr) => {{
+            let work = $work;
+            tokio::select! {
+                biased;
+                reason = &mut dead_rx => {
+                    return SessionEnd::Lost(reason.unwrap_or_else(|_| "heartbeat stopped".into()));
+                }
+                ok = refresh($docker, &work, scope.as_ref(), watched, &mut st, tx) => {
+                    if !ok {
+                        return SessionEnd::Quit;
+                    }
+                }
+            }
+            let hosts = std::mem::take(&mut st.hosts);
+            if !hosts.is_empty() && !link.learn(conn, hosts, tx).await {
+                return SessionEnd::Quit;
+            }
+        }};
+    }
 
     loop {
         tokio::select! {
+            reason = &mut dead_rx => {
+                return SessionEnd::Lost(reason.unwrap_or_else(|_| "heartbeat stopped".into()));
+            }
             ev = ev_rx.recv() => match ev {
                 Some(events::WatchMsg::Event(ev)) => {
                     match ev.kind {
@@ -565,37 +872,34 @@ async fn session(
                 }
                 None => return SessionEnd::Lost("events watcher stopped".into()),
             },
-            _ = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+            _ = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() && !st.no_leader => {
                 due = None;
                 let work = std::mem::take(&mut dirty);
-                if !refresh(docker, &work, scope.as_ref(), watched, &mut live_sig, &mut last, tx).await { return SessionEnd::Quit; }
+                read!(docker, work);
             }
-            _ = tasks_tick.tick() => {
-                let work = Dirty { tasks: true, ..Default::default() };
-                if !refresh(docker, &work, scope.as_ref(), watched, &mut live_sig, &mut last, tx).await { return SessionEnd::Quit; }
-            }
-            _ = nodes_tick.tick() => {
-                let work = Dirty { nodes: true, info: true, ..Default::default() };
-                if !refresh(docker, &work, scope.as_ref(), watched, &mut live_sig, &mut last, tx).await { return SessionEnd::Quit; }
-            }
-            _ = reconcile_tick.tick() => {
-                if !refresh(docker, &Dirty::all(), scope.as_ref(), watched, &mut live_sig, &mut last, tx).await { return SessionEnd::Quit; }
-            }
-            _ = heartbeat_tick.tick() => {
-                let ok = matches!(timeout(timings.heartbeat.max(Duration::from_secs(2)), docker.ping()).await, Ok(Ok(_)));
-                if ok {
-                    failures = 0;
-                } else {
-                    failures += 1;
-                    if failures >= timings.heartbeat_failures {
-                        return SessionEnd::Lost(format!("no answer to {failures} pings"));
-                    }
+            _ = leader_tick.tick(), if st.no_leader => {
+                // no leader: the node list waits (up to the engine's 20 s) for one, and the
+                // moment it answers everything is read again
+                read!(&patient, Dirty { nodes: true, ..Default::default() });
+                if !st.no_leader {
+                    st.last.forget_all();
+                    dirty = Dirty::all();
+                    due = Some(Instant::now());
                 }
+            }
+            _ = tasks_tick.tick(), if !st.no_leader => {
+                read!(docker, Dirty { tasks: true, ..Default::default() });
+            }
+            _ = nodes_tick.tick(), if !st.no_leader => {
+                read!(docker, Dirty { nodes: true, info: true, ..Default::default() });
+            }
+            _ = reconcile_tick.tick(), if !st.no_leader => {
+                read!(docker, Dirty::all());
             }
             Some(()) = done_rx.recv() => {
                 // a write finished (its WriteDone is sent): what follows it is sent even if
                 // unchanged, so the app sees a read made after the write
-                last.forget_all();
+                st.last.forget_all();
                 dirty = Dirty::all();
                 due = Some(Instant::now());
             }
@@ -603,18 +907,18 @@ async fn session(
                 Some(EngineCmd::SetTaskScope(s)) => {
                     *scope = s;
                     // a scope shown again gets its list, even if it is the one sent before
-                    last.forget_scopes();
+                    st.last.forget_scopes();
                     dirty.tasks = true;
                     due = Some(Instant::now());
                 }
                 Some(EngineCmd::Refresh) => {
-                    last.forget_all();
+                    st.last.forget_all();
                     dirty = Dirty::all();
                     due = Some(Instant::now());
                 }
                 Some(EngineCmd::WatchNodes(n)) => {
                     *watched = n;
-                    last.forget_scopes();
+                    st.last.forget_scopes();
                     dirty.tasks = true;
                     due = Some(Instant::now());
                 }
@@ -659,7 +963,6 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Read what is dirty and send it. Returns false when the UI is gone.
 /// A fingerprint of the live tasks' states: when it changes, the services' running counts
 /// (`ServiceStatus`) have changed too, and there is no event for that.
 fn live_signature(tasks: &[Task]) -> u64 {
@@ -673,40 +976,59 @@ fn live_signature(tasks: &[Task]) -> u64 {
     h.finish()
 }
 
+/// A read that timed out while the heartbeat still gets answers is a manager waiting for a
+/// leader (a dead manager ends the session before its reads time out).
+fn no_leader_if_timeout(error: FetchError) -> FetchError {
+    match error {
+        FetchError::Transport(m) if m.to_lowercase().contains("timeout") => {
+            FetchError::NoLeader(format!(
+                "the manager answers pings but its swarm requests time out ({m}): no leader (an election, or quorum lost)"
+            ))
+        }
+        other => other,
+    }
+}
+
+/// At most this many tasks that left the live list are read per poll.
+const ENDED_READS: usize = 20;
+
+/// Read what is dirty and send it. Returns false when the UI is gone.
 async fn refresh(
     docker: &bollard::Docker,
     work: &Dirty,
     scope: Option<&TaskScope>,
     watched: &[NodeId],
-    live_sig: &mut Option<u64>,
-    last: &mut LastSent,
+    st: &mut SessionState,
     tx: &mpsc::Sender<EngineMsg>,
 ) -> bool {
     let mut out = Vec::new();
+    let mut info_read = None;
     if work.info {
         match fetch::engine_info(docker).await {
-            Ok(info) => out.push(EngineMsg::Info(info)),
+            Ok(info) => {
+                info_read = Some(info.clone());
+                out.push(EngineMsg::Info(info));
+            }
             Err(error) => out.push(EngineMsg::FetchFailed {
                 what: "info",
-                error,
+                error: no_leader_if_timeout(error),
             }),
         }
     }
+    let mut nodes_read: Option<Vec<Node>> = None;
     if work.nodes {
-        push_fetched(
-            &mut out,
-            last,
-            "nodes",
-            fetch::nodes(docker).await,
-            EngineMsg::Nodes,
-        );
+        let result = fetch::nodes(docker).await.map_err(no_leader_if_timeout);
+        if let Ok(f) = &result {
+            nodes_read = Some(f.items.clone());
+        }
+        push_fetched(&mut out, &mut st.last, "nodes", result, EngineMsg::Nodes);
     }
     if work.services {
         push_fetched(
             &mut out,
-            last,
+            &mut st.last,
             "services",
-            fetch::services(docker).await,
+            fetch::services(docker).await.map_err(no_leader_if_timeout),
             EngineMsg::Services,
         );
     }
@@ -720,28 +1042,60 @@ async fn refresh(
             }
         }
         for scope in scopes {
-            let result = fetch::tasks(docker, &scope).await;
+            let result = fetch::tasks(docker, &scope)
+                .await
+                .map_err(no_leader_if_timeout);
             if scope == TaskScope::Live
                 && let Ok(f) = &result
             {
                 let sig = live_signature(&f.items);
-                if live_sig.replace(sig).is_some_and(|old| old != sig) && !work.services {
+                if st.live_sig.replace(sig).is_some_and(|old| old != sig) && !work.services {
                     // task states moved: the running/desired counts did too
                     push_fetched(
                         &mut out,
-                        last,
+                        &mut st.last,
                         "services",
                         fetch::services(docker).await,
                         EngineMsg::Services,
                     );
                 }
+                let ids: std::collections::HashSet<_> =
+                    f.items.iter().map(|t| t.id.clone()).collect();
+                if let Some(before) = st.live_ids.replace(ids.clone()) {
+                    let gone: Vec<_> = before.difference(&ids).take(ENDED_READS).cloned().collect();
+                    let mut ended = Vec::new();
+                    for id in gone {
+                        if let Ok(Ok(t)) =
+                            timeout(Duration::from_secs(2), docker.inspect_task(&id.0)).await
+                        {
+                            ended.push(Task::from(t));
+                        }
+                    }
+                    if !ended.is_empty() {
+                        out.push(EngineMsg::TasksEnded(ended));
+                    }
+                }
             }
-            push_fetched(&mut out, last, "tasks", result, |tasks| EngineMsg::Tasks {
-                scope,
-                tasks,
+            push_fetched(&mut out, &mut st.last, "tasks", result, |tasks| {
+                EngineMsg::Tasks { scope, tasks }
             });
         }
     }
+    let no_leader = out.iter().any(|m| {
+        matches!(
+            m,
+            EngineMsg::FetchFailed {
+                error: FetchError::NoLeader(_),
+                ..
+            }
+        )
+    });
+    if no_leader {
+        st.no_leader = true;
+    } else if nodes_read.is_some() {
+        st.no_leader = false;
+    }
+    st.hosts = manager_hosts(info_read.as_ref(), nodes_read.as_deref());
     for msg in out {
         if tx.send(msg).await.is_err() {
             return false;

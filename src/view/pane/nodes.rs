@@ -48,14 +48,19 @@ impl Rows for NodeRows {
         let n = &data.store.nodes[i];
         let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
         format!(
-            "{} {} {} {} {} {} {}",
+            "{} {} {} {} {} {} {}{}",
             n.hostname,
             n.role,
             n.availability,
             n.state,
             n.address(),
             n.engine_version,
-            labels.join(" ")
+            labels.join(" "),
+            if data.store.unreachable_from_here(&n.id) {
+                " unreachable from here"
+            } else {
+                ""
+            }
         )
     }
     fn shows(&self, what: Changed) -> bool {
@@ -75,7 +80,15 @@ impl Rows for NodeRows {
             Column::fixed("HOSTNAME", name_w.clamp(10, 28), 0),
             Column::fixed("ROLE", 7, 3),
             Column::fixed("AVAIL", if data.ops.draining() { 10 } else { 6 }, 0),
-            Column::fixed("STATE", 7, 0),
+            Column::fixed(
+                "STATE",
+                if data.store.reach.values().any(|r| r.unreachable()) {
+                    30
+                } else {
+                    7
+                },
+                0,
+            ),
             Column::fixed("MANAGER", 11, 1),
             Column::fixed("ADDRESS", 15, 4),
             Column::fixed("TASKS", 5, 2),
@@ -128,7 +141,15 @@ impl Rows for NodeRows {
                 Some(mark) => Line::styled(mark, theme.warn),
                 None => Line::styled(n.availability.to_string(), avail),
             },
-            Line::styled(n.state.to_string(), state),
+            if data.store.unreachable_from_here(&n.id) {
+                // beside the engine's own state, never instead of it
+                Line::from(vec![
+                    Span::styled(n.state.to_string(), state),
+                    Span::styled(" · unreachable from here", theme.danger),
+                ])
+            } else {
+                Line::styled(n.state.to_string(), state)
+            },
             Line::styled(mgr, mgr_style),
             Line::styled(n.address().to_string(), theme.text),
             Line::styled(running.to_string(), theme.text),
