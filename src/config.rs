@@ -755,7 +755,8 @@ mod tests {
         assert_eq!(
             msg,
             "/etc/test.toml:2:1: unknown key `colour`; expected one of `theme`, `endpoints`, `keys`, `vips`, \
-             `vip_port`, `keepalived_conf`, `readonly`, `config_keep`\n  \
+             `vip_port`, `keepalived_conf`, `readonly`, `config_keep`, `endpoint_template`, \
+             `below_desired_secs`, `bell`\n  \
              |\n2 | colour = \"red\"\n  | ^^^^^^"
         );
     }
