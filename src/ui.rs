@@ -250,10 +250,15 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         if managers > 0 {
             l2.push(Span::styled("  managers ", theme.muted));
             l2.push(Span::styled(
-                format!(
-                    "{}/{managers} answer from here",
-                    managers - unreachable_managers
-                ),
+                {
+                    let answer = managers - unreachable_managers;
+                    let majority = managers / 2 + 1;
+                    if answer < majority {
+                        format!("{answer}/{managers} answer from here, a quorum needs {majority}")
+                    } else {
+                        format!("{answer}/{managers} answer from here")
+                    }
+                },
                 if unreachable_managers > 0 {
                     theme.danger
                 } else {
@@ -346,6 +351,15 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             format!(" manager lost ({reason}), reconnecting"),
             theme.danger,
         ));
+    } else if let ConnState::Failed { errors } = &app.store.conn {
+        l3.push(Span::styled(
+            format!(
+                " no manager answers ({} tried, retrying): {}",
+                errors.len(),
+                errors.first().map(ToString::to_string).unwrap_or_default()
+            ),
+            theme.danger,
+        ));
     } else if let Some(err) = app
         .store
         .fetch_error
@@ -353,6 +367,11 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .filter(|e| !matches!(e, crate::engine::FetchError::NoLeader(_)))
     {
         l3.push(Span::styled(format!(" {err}"), theme.danger));
+    } else if let (Some(crate::engine::FetchError::NoLeader(why)), None) =
+        (&app.store.fetch_error, app.store.updated_at)
+    {
+        // nothing read yet: the engine's own words on why
+        l3.push(Span::styled(format!(" the engine: {why}"), theme.warn));
     } else {
         let down = app.store.nodes.iter().filter(|n| n.is_down()).count();
         let suspect = app

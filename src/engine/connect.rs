@@ -285,6 +285,23 @@ pub async fn connect(endpoint: &str) -> Result<Connection, ConnectError> {
             });
         }
     };
+    // A manager restarted while its swarm has no quorum stays "pending" (it cannot rejoin
+    // until a majority of managers is back); one whose swarm lost its leader says so in
+    // `Swarm.Error`. Both answer: use them, and wait for a leader.
+    let pending = info.swarm_state == "pending";
+    let leaderless = info.swarm_error.to_lowercase().contains("leader");
+    if pending || (leaderless && info.swarm_state == "active") {
+        let mut info = info;
+        if pending && info.swarm_error.is_empty() {
+            info.swarm_error = "this manager's swarm membership is pending: it waits for a majority of the managers to be back".into();
+        }
+        return Ok(Connection {
+            endpoint,
+            docker,
+            info,
+            electing: true,
+        });
+    }
     check_manager(&endpoint, &info)?;
     Ok(Connection {
         endpoint,

@@ -421,6 +421,7 @@ async fn run(
     let mut known = Candidates::new(endpoints, opts.endpoint_template.clone());
     let mut lost: Option<String> = None;
     let mut told: Option<Vec<String>> = None;
+    let mut ready: Option<Connection> = None;
     loop {
         let order = known.order(lost.as_deref());
         let first = order.first().cloned().unwrap_or_default();
@@ -431,7 +432,11 @@ async fn run(
         {
             return;
         }
-        let conn = match connect_any(&order).await {
+        let found = match ready.take() {
+            Some(c) => Ok(c),
+            None => connect_any(&order).await,
+        };
+        let conn = match found {
             Ok(c) => c,
             Err(errors) => {
                 if tx.send(EngineMsg::ConnectFailed { errors }).await.is_err() {
@@ -500,6 +505,7 @@ async fn run(
                 }
                 lost = Some(conn.endpoint.clone());
             }
+            SessionEnd::Better(c) => ready = Some(*c),
         }
     }
 }
@@ -516,12 +522,14 @@ async fn connect_any(order: &[String]) -> Result<Connection, Vec<ConnectError>> 
         .map(|(i, ep)| async move { (i, connect::connect(ep).await) })
         .collect();
     let mut errors: Vec<Option<ConnectError>> = vec![None; order.len()];
-    let mut best: Option<(usize, Connection)> = None;
-    let mut grace: Option<Instant> = None;
+    let mut done = vec![false; order.len()];
+    // a manager with a leader beats one waiting for a leader; then the order decides
+    let mut best: Option<((bool, usize), Connection)> = None;
+    let mut until: Option<Instant> = None;
     loop {
-        let next = match grace {
-            Some(g) => {
-                match timeout(g.saturating_duration_since(Instant::now()), pending.next()).await {
+        let next = match until {
+            Some(u) => {
+                match timeout(u.saturating_duration_since(Instant::now()), pending.next()).await {
                     Ok(n) => n,
                     Err(_) => break,
                 }
@@ -529,17 +537,25 @@ async fn connect_any(order: &[String]) -> Result<Connection, Vec<ConnectError>> 
             None => pending.next().await,
         };
         let Some((i, result)) = next else { break };
+        done[i] = true;
         match result {
             Ok(c) => {
-                if best.as_ref().is_none_or(|(b, _)| i < *b) {
-                    best = Some((i, c));
+                let rank = (c.electing, i);
+                if best.as_ref().is_none_or(|(b, _)| rank < *b) {
+                    best = Some((rank, c));
                 }
-                grace.get_or_insert_with(|| Instant::now() + CONNECT_GRACE);
+                let wait = if rank.0 {
+                    connect::INFO_TIMEOUT + CONNECT_GRACE
+                } else {
+                    CONNECT_GRACE
+                };
+                let u = Instant::now() + wait;
+                until = Some(until.map_or(u, |old| old.min(u)));
             }
             Err(e) => errors[i] = Some(e),
         }
-        if let Some((b, _)) = &best
-            && (0..*b).all(|j| errors[j].is_some())
+        if let Some(((false, b), _)) = &best
+            && done[..*b].iter().all(|d| *d)
         {
             break;
         }
@@ -705,7 +721,14 @@ fn manager_hosts(info: Option<&EngineInfo>, nodes: Option<&[Node]>) -> Vec<Strin
 enum SessionEnd {
     Quit,
     Lost(String),
+    /// While this manager had no leader, another one answered with a leader: use it.
+    Better(Box<Connection>),
 }
+
+/// How long a manager without a leader is waited on before the others are tried, and how
+/// often they are tried again.
+const SCOUT_AFTER: Duration = Duration::from_secs(2);
+const SCOUT_EVERY: Duration = Duration::from_secs(3);
 
 #[derive(Default)]
 struct Dirty {
@@ -879,8 +902,46 @@ async fn session(
             }
             _ = leader_tick.tick(), if st.no_leader => {
                 // no leader: the node list waits (up to the engine's 20 s) for one, and the
-                // moment it answers everything is read again
-                read!(&patient, Dirty { nodes: true, ..Default::default() });
+                // moment it answers everything is read again. Meanwhile the other managers
+                // are tried: one that has a leader (this one may be cut off from the
+                // majority, or still rejoining) is taken instead.
+                let others: Vec<String> = link
+                    .known
+                    .all()
+                    .into_iter()
+                    .filter(|e| *e != conn.endpoint)
+                    .collect();
+                let scout = async {
+                    if others.is_empty() {
+                        std::future::pending::<()>().await;
+                    }
+                    sleep(SCOUT_AFTER).await;
+                    loop {
+                        if let Ok(c) = connect_any(&others).await
+                            && !c.electing
+                        {
+                            return c;
+                        }
+                        sleep(SCOUT_EVERY).await;
+                    }
+                };
+                let work = Dirty { nodes: true, ..Default::default() };
+                tokio::select! {
+                    biased;
+                    reason = &mut dead_rx => {
+                        return SessionEnd::Lost(reason.unwrap_or_else(|_| "heartbeat stopped".into()));
+                    }
+                    ok = refresh(&patient, &work, scope.as_ref(), watched, &mut st, tx) => {
+                        if !ok {
+                            return SessionEnd::Quit;
+                        }
+                    }
+                    better = scout => return SessionEnd::Better(Box::new(better)),
+                }
+                let hosts = std::mem::take(&mut st.hosts);
+                if !hosts.is_empty() && !link.learn(conn, hosts, tx).await {
+                    return SessionEnd::Quit;
+                }
                 if !st.no_leader {
                     st.last.forget_all();
                     dirty = Dirty::all();
