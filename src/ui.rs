@@ -267,6 +267,10 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ));
         }
     } else {
+        if !matches!(store.conn, ConnState::Connected { .. }) && !store.nodes.is_empty() {
+            // no manager answers now: what follows is the last thing one said
+            l2[0] = Span::styled(" last known: leader ", theme.muted);
+        }
         match app.store.leader() {
             Some(n) => l2.push(Span::styled(
                 format!("{LEADER_MARK} {}", n.hostname),
