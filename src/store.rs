@@ -514,7 +514,10 @@ impl Store {
             }
         }
         let before = self.reach.len();
-        self.reach.retain(|id, _| probed.contains(id));
+        // a round may probe only some workers (they take turns): forget only nodes that left
+        let index = &self.node_index;
+        self.reach
+            .retain(|id, _| probed.contains(id) || index.contains_key(id));
         flipped |= self.reach.len() != before;
         Changed {
             nodes: flipped,

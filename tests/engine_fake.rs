@@ -48,7 +48,11 @@ async fn handle(mut sock: UnixStream, fake: Arc<Fake>) {
         .next()
         .unwrap_or_default()
         .to_string();
-    let full = line.split_whitespace().nth(1).unwrap_or_default().to_string();
+    let full = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
     let path = full.split('?').next().unwrap_or_default();
     if path.ends_with("/events") {
         let n = {

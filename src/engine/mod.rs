@@ -1431,6 +1431,69 @@ mod tests {
     }
 
     #[test]
+    fn discovered_managers_become_failover_endpoints_after_the_configured_ones() {
+        let mut c = Candidates::new(
+            vec!["unix:///a.sock".into()],
+            Some("ssh://admin@{addr}".into()),
+        );
+        let info = EngineInfo {
+            node_addr: "198.51.100.11".into(),
+            remote_managers: vec!["198.51.100.11:2377".into(), "198.51.100.12:2377".into()],
+            ..Default::default()
+        };
+        let mut n3 = node("n3");
+        n3.manager = Some(crate::domain::ManagerInfo {
+            leader: false,
+            reachability: crate::domain::Reachability::Reachable,
+            addr: "[2001:db8::3]:2377".into(),
+        });
+        let hosts = manager_hosts(Some(&info), Some(&[n3]));
+        assert_eq!(hosts, ["198.51.100.11", "198.51.100.12", "2001:db8::3"]);
+        c.discover(hosts, "198.51.100.11");
+        assert_eq!(
+            c.all(),
+            [
+                "unix:///a.sock",
+                "ssh://admin@198.51.100.12",
+                "ssh://admin@[2001:db8::3]"
+            ],
+            "configured first; this manager's own address left out"
+        );
+        // a failed read teaches nothing and forgets nothing
+        c.discover(vec![], "x");
+        assert_eq!(c.all().len(), 3);
+        // the one just lost is tried last
+        assert_eq!(
+            c.order(Some("unix:///a.sock")).last().map(String::as_str),
+            Some("unix:///a.sock")
+        );
+        // without a template nothing is discovered
+        let mut plain = Candidates::new(vec!["unix:///a.sock".into()], None);
+        plain.discover(vec!["198.51.100.12".into()], "");
+        assert_eq!(plain.all(), ["unix:///a.sock"]);
+    }
+
+    #[test]
+    fn a_template_must_name_addr_and_make_an_endpoint() {
+        assert_eq!(check_template("tcp://{addr}:2376"), Ok(()));
+        assert_eq!(check_template("ssh://admin@{addr}"), Ok(()));
+        assert!(
+            check_template("ssh://admin@manager")
+                .unwrap_err()
+                .contains("{addr}")
+        );
+        assert!(
+            check_template("ftp://{addr}")
+                .unwrap_err()
+                .contains("does not make an endpoint")
+        );
+        assert_eq!(
+            apply_template("tcp://{addr}:2376", "::1"),
+            "tcp://[::1]:2376"
+        );
+    }
+
+    #[test]
     fn audit_entries_name_every_kind() {
         let labels = WriteChange::Labels {
             set: [("k".to_string(), "v".to_string())].into(),

@@ -41,6 +41,9 @@ pub struct ProbeRound {
 pub struct ProbeOptions {
     pub every: Duration,
     pub connect_timeout: Duration,
+    /// At most this many probes per round: managers always, workers in turn (a swarm of a
+    /// thousand workers gets each probed every few seconds, not a thousand connects a second).
+    pub per_round: usize,
 }
 
 impl Default for ProbeOptions {
@@ -48,6 +51,7 @@ impl Default for ProbeOptions {
         Self {
             every: Duration::from_secs(1),
             connect_timeout: Duration::from_millis(800),
+            per_round: 64,
         }
     }
 }
@@ -96,6 +100,24 @@ fn join(host: &str, port: u16) -> String {
     }
 }
 
+/// The targets of one round: every manager (port 2377), then workers in turn up to `max`.
+fn this_round<'a>(targets: &'a [Target], max: usize, turn: &mut usize) -> Vec<&'a Target> {
+    let (managers, workers): (Vec<&Target>, Vec<&Target>) = targets
+        .iter()
+        .partition(|t| t.addr.ends_with(&format!(":{RAFT_PORT}")));
+    let room = max.saturating_sub(managers.len()).max(1);
+    let mut out = managers;
+    if workers.len() <= room {
+        out.extend(workers);
+    } else {
+        for k in 0..room {
+            out.push(workers[(*turn + k) % workers.len()]);
+        }
+        *turn = (*turn + room) % workers.len();
+    }
+    out
+}
+
 /// Open (and close) one TCP connection to `addr` within `limit`.
 pub async fn probe(addr: &str, limit: Duration) -> Result<(), String> {
     match timeout(limit, TcpStream::connect(addr)).await {
@@ -138,6 +160,7 @@ async fn run(
     mut cmd_rx: mpsc::UnboundedReceiver<ProbeCmd>,
 ) {
     let mut targets: Vec<Target> = Vec::new();
+    let mut turn = 0usize;
     let mut tick = interval(opts.every);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -148,7 +171,8 @@ async fn run(
             },
             _ = tick.tick(), if !targets.is_empty() => {
                 let limit = opts.connect_timeout;
-                let probes = targets.iter().map(|t| async move {
+                let round = this_round(&targets, opts.per_round, &mut turn);
+                let probes = round.into_iter().map(|t| async move {
                     (t.clone(), probe(&t.addr, limit).await)
                 });
                 let results = futures_util::future::join_all(probes).await;
@@ -201,6 +225,214 @@ mod tests {
                 "198.51.100.11:2377",
                 "198.51.100.14:7946",
                 "[2001:db8::4]:7946"
+            ]
+        );
+    }
+
+    #[test]
+    fn managers_every_round_workers_in_turn() {
+        let t = |n: usize, port: u16| Target {
+            node: NodeId(format!("n{n}")),
+            addr: format!("198.51.100.{n}:{port}"),
+        };
+        let mut all = vec![t(1, RAFT_PORT), t(2, RAFT_PORT)];
+        all.extend((10..15).map(|n| t(n, GOSSIP_PORT)));
+        let mut turn = 0;
+        let names = |r: Vec<&Target>| r.iter().map(|t| t.node.0.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(this_round(&all, 4, &mut turn)),
+            ["n1", "n2", "n10", "n11"]
+        );
+        assert_eq!(
+            names(this_round(&all, 4, &mut turn)),
+            ["n1", "n2", "n12", "n13"]
+        );
+        assert_eq!(
+            names(this_round(&all, 4, &mut turn)),
+            ["n1", "n2", "n14", "n10"]
+        );
+        assert_eq!(
+            this_round(&all, 64, &mut turn).len(),
+            7,
+            "all fit: all of them"
+        );
+    }
+
+    fn manager(id: &str, leader: bool) -> Node {
+        Node {
+            id: NodeId(id.into()),
+            hostname: id.into(),
+            role: Role::Manager,
+            manager: Some(ManagerInfo {
+                leader,
+                reachability: Reachability::Reachable,
+                addr: format!("198.51.100.{}:2377", id.len()),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn round(results: Vec<(&str, Result<(), String>)>) -> ProbeRound {
+        ProbeRound {
+            results: results
+                .into_iter()
+                .map(|(id, r)| {
+                    (
+                        Target {
+                            node: NodeId(id.into()),
+                            addr: format!("{id}:2377"),
+                        },
+                        r,
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn two_failed_probes_make_a_node_unreachable_from_here_and_one_answer_clears_it() {
+        use crate::engine::EngineMsg;
+        use crate::health::timeline::{Kind, Severity};
+        use crate::store::Store;
+        let t0: jiff::Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        let mut store = Store::default();
+        store.apply(
+            EngineMsg::Nodes(vec![manager("node1", true), manager("node2", false)]),
+            t0,
+        );
+        let id = NodeId("node1".into());
+        let ch = store.apply_probe(
+            round(vec![("node1", Err("refused".into())), ("node2", Ok(()))]),
+            t0,
+        );
+        assert!(
+            !store.unreachable_from_here(&id),
+            "one failure is not enough"
+        );
+        assert!(!ch.nodes, "nothing shown changed");
+        let ch = store.apply_probe(
+            round(vec![("node1", Err("no answer within 800 ms".into()))]),
+            t0,
+        );
+        assert!(store.unreachable_from_here(&id));
+        assert!(ch.nodes && ch.conn, "the row and the header change");
+        assert_eq!(store.reach[&id].failing_since, Some(t0));
+        let ev = store.timeline.events.back().unwrap();
+        assert_eq!(
+            (ev.kind, ev.severity),
+            (Kind::Suspicion, Severity::Critical)
+        );
+        assert!(
+            ev.text.contains("node1 unreachable from here"),
+            "{}",
+            ev.text
+        );
+        // the engine's own state is untouched, and node2 (not probed this round) is kept
+        assert!(store.node(&id).unwrap().is_leader());
+        assert!(store.reach.contains_key(&NodeId("node2".into())));
+        store.apply_probe(round(vec![("node1", Ok(()))]), t0);
+        assert!(!store.unreachable_from_here(&id));
+        assert!(
+            store
+                .timeline
+                .events
+                .back()
+                .unwrap()
+                .text
+                .contains("reachable from here again")
+        );
+    }
+
+    #[test]
+    fn no_leader_removes_the_star_and_is_a_leader_change() {
+        use crate::engine::{EngineMsg, FetchError};
+        use crate::store::Store;
+        let t0: jiff::Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        let mut store = Store::default();
+        store.apply(
+            EngineMsg::Nodes(vec![manager("node1", true), manager("node2", false)]),
+            t0,
+        );
+        assert!(
+            store.leader_changes.is_empty(),
+            "the first list is no change"
+        );
+        let n1 = store.nodes[0].clone();
+        assert!(store.is_leader(&n1));
+        store.apply(
+            EngineMsg::FetchFailed {
+                what: "nodes",
+                error: FetchError::NoLeader("rpc error: no leader".into()),
+            },
+            t0,
+        );
+        assert_eq!(store.no_leader_since, Some(t0));
+        assert!(store.leader().is_none() && !store.is_leader(&n1), "no star");
+        let last = store.leader_changes.back().unwrap();
+        assert_eq!(
+            (last.from.as_deref(), last.to.as_deref()),
+            (Some("node1"), None)
+        );
+        // the election ends: node2 leads
+        store.apply(
+            EngineMsg::Nodes(vec![manager("node1", false), manager("node2", true)]),
+            t0,
+        );
+        assert_eq!(store.no_leader_since, None);
+        assert_eq!(store.leader().map(|n| n.hostname.as_str()), Some("node2"));
+        let last = store.leader_changes.back().unwrap();
+        assert_eq!(
+            (last.from.as_deref(), last.to.as_deref()),
+            (None, Some("node2"))
+        );
+    }
+
+    #[test]
+    fn connections_and_failovers_are_on_the_timeline_and_the_cluster_id_is_kept() {
+        use crate::domain::EngineInfo;
+        use crate::engine::EngineMsg;
+        use crate::store::Store;
+        let t0: jiff::Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        let mut store = Store::default();
+        let info = |cluster: &str| EngineInfo {
+            cluster_id: cluster.into(),
+            ..Default::default()
+        };
+        store.apply(
+            EngineMsg::Connected {
+                endpoint: "a".into(),
+                info: info("c1"),
+            },
+            t0,
+        );
+        store.apply(
+            EngineMsg::Lost {
+                endpoint: "a".into(),
+                reason: "no answer to 2 pings".into(),
+            },
+            t0,
+        );
+        // a manager without a leader may not know the cluster's id
+        store.apply(
+            EngineMsg::Connected {
+                endpoint: "b".into(),
+                info: info(""),
+            },
+            t0,
+        );
+        assert_eq!(store.info.as_ref().unwrap().cluster_id, "c1");
+        let texts: Vec<&str> = store
+            .timeline
+            .events
+            .iter()
+            .map(|e| e.text.as_str())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "connected to a",
+                "lost the connection to a: no answer to 2 pings",
+                "failed over to b (was a)"
             ]
         );
     }
