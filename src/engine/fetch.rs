@@ -43,7 +43,7 @@ impl FetchError {
                 }
             }
             BollardError::JsonDataError { message, .. } => FetchError::Unreadable(message),
-            other => FetchError::Transport(other.to_string()),
+            other => FetchError::Transport(super::connect::explain("", &other)),
         }
     }
 }
