@@ -11,7 +11,7 @@ use crate::domain::quorum::Quorum;
 use crate::domain::{EngineInfo, Node, NodeId, Service, ServiceId, Task, TaskId, TaskState};
 use crate::engine::{ConnectError, EngineMsg, FetchError, SwarmEvent, TaskScope};
 use crate::health::alerts::Alert;
-use crate::health::timeline::Timeline;
+use crate::health::timeline::{self, Timeline};
 use crate::health::{LeaderChange, Reach};
 use crate::vip::watch::VipMsg;
 use crate::vip::{NodeAddr, Ownership, VipObservation, VipSpec};
@@ -168,6 +168,8 @@ pub struct Store {
     pub alerts: Vec<Alert>,
     /// The other managers' endpoints known for failover (configured and discovered).
     pub failover: Vec<String>,
+    /// A service list was read (the next one is diffed into the timeline).
+    services_read: bool,
 }
 
 impl Default for Store {
@@ -198,6 +200,7 @@ impl Default for Store {
             timeline: Timeline::default(),
             alerts: Vec::new(),
             failover: Vec::new(),
+            services_read: false,
         }
     }
 }
@@ -235,6 +238,10 @@ impl Store {
                 changed.conn = true;
             }
             EngineMsg::Nodes(nodes) => {
+                if had_nodes {
+                    let events = timeline::nodes(&self.nodes, &nodes, now);
+                    self.timeline.extend(events);
+                }
                 self.nodes = nodes;
                 self.no_leader_since = None;
                 self.fresh(now);
@@ -242,6 +249,10 @@ impl Store {
                 changed.conn = true;
             }
             EngineMsg::Services(services) => {
+                if std::mem::replace(&mut self.services_read, true) {
+                    let events = timeline::services(&self.services, &services, now);
+                    self.timeline.extend(events);
+                }
                 self.services = services;
                 self.fresh(now);
                 changed.services = true;
@@ -266,6 +277,8 @@ impl Store {
                 changed.conn = true;
             }
             EngineMsg::TasksEnded(tasks) => {
+                let events = timeline::tasks_ended(&tasks, self, now);
+                self.timeline.extend(events);
                 self.ended.extend(tasks);
                 while self.ended.len() > 1000 {
                     self.ended.pop_front();
@@ -292,6 +305,8 @@ impl Store {
         }
         let leader_after = self.leader().map(|n| n.hostname.clone());
         if had_nodes && leader_before != leader_after {
+            let event = timeline::leader(leader_before.as_deref(), leader_after.as_deref(), now);
+            self.timeline.add(event);
             self.leader_changes.push_back(LeaderChange {
                 at: now,
                 from: leader_before,
@@ -491,6 +506,12 @@ impl Store {
                     holders,
                 };
             }
+            if let Some(was) = &v.current
+                && was.ownership.label() != obs.ownership.label()
+            {
+                let event = timeline::vip_move(v.spec.addr, &was.ownership, &obs.ownership, obs.at);
+                self.timeline.add(event);
+            }
             v.current = Some(obs);
         }
         self.rebuild_alarms();
@@ -523,5 +544,18 @@ impl Store {
                 crate::vip::Alarm::Info(t) => (Level::Info, t),
             })
             .collect();
+    }
+}
+
+/// The store names tasks and nodes for the timeline.
+impl timeline::Names for Store {
+    fn task_name(&self, t: &Task) -> String {
+        Store::task_name(self, t)
+    }
+    fn node_name(&self, id: &NodeId) -> String {
+        Store::node_name(self, id)
+    }
+    fn node_down(&self, id: &NodeId) -> bool {
+        self.node(id).is_some_and(Node::is_down)
     }
 }
