@@ -138,20 +138,26 @@ pub fn record(path: Option<&Path>, done: Done<'_>) {
 
 /// Append one entry as one line (creating the directories, and the file with mode 0600).
 pub fn append(path: &Path, entry: &AuditEntry) -> std::io::Result<()> {
+    let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
+    line.push('\n');
+    append_private(path, &line)
+}
+
+/// Append whole lines to a private file: the directories are created (0700), the file with
+/// mode 0600, and `lines` goes out in one write, so with O_APPEND concurrent swarmdecks do
+/// not interleave them. Also the event timeline's file (`health::eventlog`).
+pub fn append_private(path: &Path, lines: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
         DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
     }
-    let mut line = serde_json::to_string(entry).map_err(std::io::Error::other)?;
-    line.push('\n');
     let mut file = OpenOptions::new()
         .create(true)
         .append(true)
         .mode(0o600)
         .open(path)?;
-    // One write per line: with O_APPEND, concurrent swarmdecks do not interleave lines.
-    file.write_all(line.as_bytes())?;
+    file.write_all(lines.as_bytes())?;
     file.flush()?;
     file.sync_data()
 }

@@ -68,6 +68,7 @@ pub const CONTEXTS: &[&str] = &[
     "tasks",
     "vips",
     "audit",
+    "events",
     "task",
     "help",
     "labels",

@@ -147,6 +147,8 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         keep: cfg.config_keep(),
     };
     app.offer_drafts();
+    app.events_log = swarmdeck::health::eventlog::default_path();
+    app.load_events();
     let opts = tui::Options {
         endpoints,
         fps: cli.fps,

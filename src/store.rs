@@ -11,7 +11,8 @@ use crate::domain::quorum::Quorum;
 use crate::domain::{EngineInfo, Node, NodeId, Service, ServiceId, Task, TaskId, TaskState};
 use crate::engine::{ConnectError, EngineMsg, FetchError, SwarmEvent, TaskScope};
 use crate::health::alerts::Alert;
-use crate::health::timeline::Timeline;
+
+use crate::health::timeline::{self, Timeline};
 use crate::health::watch::ProbeRound;
 use crate::health::{LeaderChange, Reach};
 use crate::vip::watch::VipMsg;
@@ -171,6 +172,8 @@ pub struct Store {
     pub failover: Vec<String>,
     /// The endpoint of the last connection (a new one to another endpoint is a failover).
     pub last_endpoint: Option<String>,
+    /// A service list was read (the next one is diffed into the timeline).
+    services_read: bool,
 }
 
 impl Default for Store {
@@ -202,6 +205,7 @@ impl Default for Store {
             alerts: Vec::new(),
             failover: Vec::new(),
             last_endpoint: None,
+            services_read: false,
         }
     }
 }
@@ -265,6 +269,10 @@ impl Store {
                 changed.conn = true;
             }
             EngineMsg::Nodes(nodes) => {
+                if had_nodes {
+                    let events = timeline::nodes(&self.nodes, &nodes, now);
+                    self.timeline.extend(events);
+                }
                 self.nodes = nodes;
                 self.no_leader_since = None;
                 self.fresh(now);
@@ -272,6 +280,10 @@ impl Store {
                 changed.conn = true;
             }
             EngineMsg::Services(services) => {
+                if std::mem::replace(&mut self.services_read, true) {
+                    let events = timeline::services(&self.services, &services, now);
+                    self.timeline.extend(events);
+                }
                 self.services = services;
                 self.fresh(now);
                 changed.services = true;
@@ -296,6 +308,8 @@ impl Store {
                 changed.conn = true;
             }
             EngineMsg::TasksEnded(tasks) => {
+                let events = timeline::tasks_ended(&tasks, self, now);
+                self.timeline.extend(events);
                 self.ended.extend(tasks);
                 while self.ended.len() > 1000 {
                     self.ended.pop_front();
@@ -322,6 +336,8 @@ impl Store {
         }
         let leader_after = self.leader().map(|n| n.hostname.clone());
         if had_nodes && leader_before != leader_after {
+            let event = timeline::leader(leader_before.as_deref(), leader_after.as_deref(), now);
+            self.timeline.add(event);
             self.leader_changes.push_back(LeaderChange {
                 at: now,
                 from: leader_before,
@@ -605,6 +621,12 @@ impl Store {
                     holders,
                 };
             }
+            if let Some(was) = &v.current
+                && was.ownership.label() != obs.ownership.label()
+            {
+                let event = timeline::vip_move(v.spec.addr, &was.ownership, &obs.ownership, obs.at);
+                self.timeline.add(event);
+            }
             v.current = Some(obs);
         }
         self.rebuild_alarms();
@@ -637,5 +659,18 @@ impl Store {
                 crate::vip::Alarm::Info(t) => (Level::Info, t),
             })
             .collect();
+    }
+}
+
+/// The store names tasks and nodes for the timeline.
+impl timeline::Names for Store {
+    fn task_name(&self, t: &Task) -> String {
+        Store::task_name(self, t)
+    }
+    fn node_name(&self, id: &NodeId) -> String {
+        Store::node_name(self, id)
+    }
+    fn node_down(&self, id: &NodeId) -> bool {
+        self.node(id).is_some_and(Node::is_down)
     }
 }

@@ -349,6 +349,7 @@ async fn run_loop(
             let _ = write!(out, "\x1b]52;c;{b64}\x07");
             let _ = out.flush();
         }
+        app.write_events();
         for out in app.outbox.drain(..) {
             match out {
                 Outgoing::Engine(cmd) => {

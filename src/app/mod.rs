@@ -84,6 +84,13 @@ pub struct App {
     pub external: Option<ExternalEdit>,
     /// Texts for the terminal's clipboard (OSC 52), written by the UI loop.
     pub clipboard: Vec<String>,
+    /// Where the event timeline is appended (`<XDG state dir>/swarmdeck/events.jsonl`; None:
+    /// not written, as in the tests).
+    pub events_log: Option<std::path::PathBuf>,
+    /// The thread that appends to it, started with the first events.
+    events_writer: Option<crate::health::eventlog::Writer>,
+    /// The time zone times are shown in (the system's).
+    pub tz: jiff::tz::TimeZone,
 }
 
 /// A text for `$VISUAL` / `$EDITOR`, and the popup its result goes back to.
@@ -165,6 +172,9 @@ impl App {
             config_flight: std::collections::HashMap::new(),
             external: None,
             clipboard: Vec::new(),
+            events_log: None,
+            events_writer: None,
+            tz: jiff::tz::TimeZone::system(),
         }
     }
 
@@ -344,6 +354,50 @@ impl App {
         self.run_effects(fx, Some(id));
         self.popup_outcome(id, out);
         self.refollow();
+    }
+
+    /// Hand the timeline's new events to the writer thread (the UI loop calls this after
+    /// every turn, whatever message brought them); tell a write failure once.
+    pub fn write_events(&mut self) {
+        let batch = std::mem::take(&mut self.store.timeline.unwritten);
+        if let Some(e) = self.events_writer.as_ref().and_then(|w| w.error()) {
+            self.notify(Level::Warn, e);
+        }
+        let Some(path) = &self.events_log else {
+            return;
+        };
+        if batch.is_empty() {
+            return;
+        }
+        if self.events_writer.is_none() {
+            match crate::health::eventlog::Writer::spawn(path.clone()) {
+                Ok(w) => self.events_writer = Some(w),
+                Err(e) => {
+                    let text = format!("cannot write the event timeline: {e}");
+                    self.events_log = None;
+                    self.notify(Level::Warn, text);
+                    return;
+                }
+            }
+        }
+        if let Some(w) = &self.events_writer {
+            w.write(batch);
+        }
+    }
+
+    /// At start: the end of the timeline's file, so a restarted dashboard still tells the
+    /// story (those events are shown dim and not written again).
+    pub fn load_events(&mut self) {
+        let Some(path) = &self.events_log else {
+            return;
+        };
+        match crate::health::eventlog::read_tail(path, crate::health::eventlog::LOAD) {
+            Ok(events) => self.store.timeline.load_earlier(events),
+            Err(e) => {
+                let text = format!("cannot read the event timeline {}: {e}", path.display());
+                self.notify(Level::Warn, text);
+            }
+        }
     }
 
     /// Start watching these VIPs (the VIP pane appears).
@@ -827,6 +881,9 @@ impl App {
             ),
             "help" => self.open_help(),
             "audit" => self.open_audit(),
+            c if c == "events" || c.starts_with("events ") => {
+                self.open_events(c["events".len()..].trim());
+            }
             "deploy" if !self.readonly => self.push(Box::new(
                 crate::view::deploy::DeployWizard::new(self.readonly),
             )),
@@ -984,6 +1041,27 @@ impl App {
                 self.readonly,
             )));
         }
+    }
+
+    /// `:events` (all) or `:events KIND`.
+    fn open_events(&mut self, kind: &str) {
+        use crate::health::timeline::Kind;
+        let kind = match kind {
+            "" => None,
+            word => match Kind::parse(word) {
+                Some(k) => Some(k),
+                None => {
+                    let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+                    self.notify(
+                        Level::Warn,
+                        format!(":events {word}: no such kind (one of {})", kinds.join(", ")),
+                    );
+                    return;
+                }
+            },
+        };
+        let view = crate::view::events::EventsView::new(kind, self.tz.clone());
+        self.push(Box::new(view));
     }
 
     fn open_audit(&mut self) {

@@ -20,6 +20,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("help", "show the keys"),
     ("audit", "show the audit log of writes"),
     (
+        "events",
+        "the event timeline · events KIND (node, leader, service, task, vip, connection, suspicion)",
+    ),
+    (
         "config",
         "edit the global JSON config · config NAME · config drift · config history",
     ),

@@ -249,6 +249,11 @@ impl<R: Rows> ListPane<R> {
         self.selected_id.as_deref()
     }
 
+    /// The selected row's position in the view (0: the first row shown).
+    pub fn selected_row(&self) -> usize {
+        self.selected
+    }
+
     /// Select the row at `row` of the view (clamped).
     pub fn select(&mut self, row: usize, data: Data<'_>) {
         self.selected = row.min(self.view.len().saturating_sub(1));

@@ -20,6 +20,7 @@ pub mod config;
 pub mod confirm;
 pub mod deploy;
 pub mod drain;
+pub mod events;
 pub mod filter;
 pub mod help;
 pub mod labels;
