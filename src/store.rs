@@ -174,7 +174,13 @@ pub struct Store {
     pub last_endpoint: Option<String>,
     /// A service list was read (the next one is diffed into the timeline).
     services_read: bool,
+    /// The last log lines read for tasks (the task explainer), oldest first, at most
+    /// [`TASK_LOGS_KEPT`] tasks.
+    pub task_logs: VecDeque<(TaskId, Result<Vec<String>, String>)>,
 }
+
+/// How many tasks' log tails the store keeps.
+pub const TASK_LOGS_KEPT: usize = 20;
 
 impl Default for Store {
     fn default() -> Self {
@@ -206,6 +212,7 @@ impl Default for Store {
             failover: Vec::new(),
             last_endpoint: None,
             services_read: false,
+            task_logs: VecDeque::new(),
         }
     }
 }
@@ -319,6 +326,14 @@ impl Store {
             EngineMsg::Failover { endpoints } => {
                 self.failover = endpoints;
                 changed.conn = true;
+            }
+            EngineMsg::TaskLogs { task, result } => {
+                // drawn from the store: the redraw that follows every message shows them
+                self.task_logs.retain(|(t, _)| t != &task);
+                self.task_logs.push_back((task, result));
+                while self.task_logs.len() > TASK_LOGS_KEPT {
+                    self.task_logs.pop_front();
+                }
             }
             EngineMsg::Event(ev) => {
                 self.events.push_back(ev);
@@ -474,6 +489,15 @@ impl Store {
             Some(slot) if slot > 0 => format!("{svc}.{slot}"),
             _ => format!("{svc}.{}", t.node_id.as_ref().map_or("?", |n| n.short())),
         }
+    }
+
+    /// The log tail read for a task, or why it could not be read; None if never asked.
+    pub fn task_logs_of(&self, id: &TaskId) -> Option<&Result<Vec<String>, String>> {
+        self.task_logs
+            .iter()
+            .rev()
+            .find(|(t, _)| t == id)
+            .map(|(_, r)| r)
     }
 
     pub fn task_on_down_node(&self, t: &Task) -> bool {
@@ -672,5 +696,45 @@ impl timeline::Names for Store {
     }
     fn node_down(&self, id: &NodeId) -> bool {
         self.node(id).is_some_and(Node::is_down)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_logs_are_kept_for_the_last_tasks_only() {
+        let mut store = Store::default();
+        let now = Timestamp::UNIX_EPOCH;
+        for i in 0..=TASK_LOGS_KEPT {
+            store.apply(
+                EngineMsg::TaskLogs {
+                    task: TaskId(format!("t{i}")),
+                    result: Ok(vec![format!("line {i}")]),
+                },
+                now,
+            );
+        }
+        assert_eq!(store.task_logs.len(), TASK_LOGS_KEPT);
+        assert_eq!(
+            store.task_logs_of(&TaskId::from("t0")),
+            None,
+            "the oldest went"
+        );
+        // read again: the newer answer replaces the older, and is kept longest
+        store.apply(
+            EngineMsg::TaskLogs {
+                task: TaskId::from("t1"),
+                result: Err("not connected".into()),
+            },
+            now,
+        );
+        assert_eq!(store.task_logs.len(), TASK_LOGS_KEPT);
+        assert_eq!(
+            store.task_logs_of(&TaskId::from("t1")),
+            Some(&Err("not connected".to_string()))
+        );
+        assert_eq!(store.task_logs.back().map(|(t, _)| t.as_str()), Some("t1"));
     }
 }

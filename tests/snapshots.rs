@@ -194,6 +194,19 @@ fn filter_and_drill_down() {
 }
 
 #[test]
+fn task_detail_says_why() {
+    let mut app = common::populated_app();
+    app.run_command("services");
+    key(&mut app, KeyCode::Char('/'));
+    type_str(&mut app, "pinned");
+    key(&mut app, KeyCode::Enter);
+    app.run_command("tasks");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.popup_names(), ["task"]);
+    snap("task_detail_why", &app);
+}
+
+#[test]
 fn command_line() {
     let mut app = common::populated_app();
     key(&mut app, KeyCode::Char(':'));

@@ -282,6 +282,130 @@ fn a_task_opens_its_details_with_the_whole_error() {
     );
 }
 
+/// The engine commands queued (and forget the rest of the outbox).
+fn engine_cmds(app: &mut App) -> Vec<EngineCmd> {
+    app.outbox
+        .drain(..)
+        .filter_map(|o| match o {
+            Outgoing::Engine(c) => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_pending_task_says_which_constraint_no_node_satisfies() {
+    let mut app = common::populated_app();
+    app.run_command("services");
+    key(&mut app, KeyCode::Char('/'));
+    type_str(&mut app, "pinned");
+    key(&mut app, KeyCode::Enter);
+    app.run_command("tasks");
+    // the pane's error column: the short explanation, not the scheduler's words
+    let s = screen(&app, 140, 40);
+    assert!(s.contains("no node has label site=nowhere"), "{s}");
+    app.outbox.clear();
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.popup_names(), ["task"]);
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("why"), "{s}");
+    assert!(
+        s.contains("Constraint node.labels.site==nowhere: no node has the label site"),
+        "{s}"
+    );
+    // the raw error stays in the details
+    assert!(
+        s.contains("no suitable node (scheduling constraints not satisfied on 3 nodes)"),
+        "{s}"
+    );
+    // a pending task has no logs to read
+    assert!(
+        !engine_cmds(&mut app)
+            .iter()
+            .any(|c| matches!(c, EngineCmd::TaskLogs { .. })),
+        "no logs asked for"
+    );
+}
+
+#[test]
+fn a_failed_task_shows_its_exit_code_and_the_last_log_lines() {
+    let mut app = common::populated_app();
+    app.run_command("services");
+    key(&mut app, KeyCode::Char('/'));
+    type_str(&mut app, "fx-web");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter); // drill into fx-web's history
+    assert_eq!(app.focused(), "tasks");
+    let scope = app.drill.clone().expect("drilled");
+    let running = app
+        .store
+        .live_tasks
+        .iter()
+        .find(|t| TaskScope::Service(t.service_id.clone()) == scope)
+        .expect("an fx-web task")
+        .clone();
+    let mut crashed = running.clone();
+    crashed.id = "crashed00000000000000000".into();
+    crashed.state = TaskState::Failed;
+    crashed.desired = TaskState::Shutdown;
+    crashed.error = "task: non-zero exit (3)".into();
+    crashed.exit_code = Some(3);
+    crashed.container_id = "c0ffee".into();
+    crashed.since = Some(app.now - jiff::SignedDuration::from_secs(30));
+    crashed.created = Some(app.now - jiff::SignedDuration::from_secs(34));
+    app.apply(EngineMsg::Tasks {
+        scope: scope.clone(),
+        tasks: vec![running, crashed.clone()],
+    });
+    let s = screen(&app, 140, 40);
+    assert!(s.contains("exited with code 3 (after 4 s)"), "{s}");
+    key(&mut app, KeyCode::Char('/'));
+    type_str(&mut app, "non-zero");
+    key(&mut app, KeyCode::Enter);
+    app.outbox.clear();
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.popup_names(), ["task"]);
+    // the logs are asked for, once
+    let asked: Vec<EngineCmd> = engine_cmds(&mut app)
+        .into_iter()
+        .filter(|c| matches!(c, EngineCmd::TaskLogs { .. }))
+        .collect();
+    assert_eq!(
+        asked,
+        [EngineCmd::TaskLogs {
+            task: crashed.id.clone(),
+            tail: 20
+        }]
+    );
+    let s = screen(&app, 120, 40);
+    assert!(
+        s.contains("It exited with code 3 (after 4 s): see the task's logs."),
+        "{s}"
+    );
+    assert!(s.contains("reading its logs…"), "{s}");
+    app.apply(EngineMsg::TaskLogs {
+        task: crashed.id.clone(),
+        result: Ok(vec!["starting".into(), "boom \x1b[2J".into()]),
+    });
+    let s = screen(&app, 120, 40);
+    assert!(s.contains("last 2 lines of its logs:"), "{s}");
+    assert!(s.contains("│ boom"), "{s}");
+    // made printable: the escape is shown, not sent
+    assert!(s.contains("boom \\x1b[2J"), "{s}");
+    // an answer that is not the same task's is not shown
+    app.apply(EngineMsg::TaskLogs {
+        task: "othertask".into(),
+        result: Err("not connected".into()),
+    });
+    assert!(screen(&app, 120, 40).contains("│ boom"));
+    assert!(
+        !engine_cmds(&mut app)
+            .iter()
+            .any(|c| matches!(c, EngineCmd::TaskLogs { .. })),
+        "not asked again"
+    );
+}
+
 #[test]
 fn a_finished_drain_says_so_and_any_key_closes_it() {
     let mut app = common::populated_app();

@@ -28,11 +28,7 @@ pub fn explain_task_error(err: &str) -> String {
                 reasons.join("; ")
             )
         }
-    } else if lower.contains("no such image")
-        || lower.contains("pull access denied")
-        || lower.contains("manifest unknown")
-        || (lower.contains("manifest for") && lower.contains("not found"))
-    {
+    } else if is_image_missing(&lower) {
         "The node could not get the image: the name or tag is wrong, or the registry needs \
          credentials (deploy with registry credentials so every node can pull; an image built \
          on one node only exists there)."
@@ -50,6 +46,14 @@ pub fn explain_task_error(err: &str) -> String {
             "A network the service joins does not exist (any more){}: pick an existing overlay \
              network or create it.",
             quoted_after(raw, "network ").map_or(String::new(), |n| format!(" ({n})"))
+        )
+    } else if lower.contains("no such volume")
+        || (lower.contains("volume") && lower.contains("not found"))
+    {
+        format!(
+            "A volume the service mounts does not exist on this node{}: create it on every \
+             node a task may run on, or use a volume driver that creates it.",
+            quoted_after(raw, "volume ").map_or(String::new(), |n| format!(" ({n})"))
         )
     } else if lower.contains("bind source path does not exist") {
         format!(
@@ -70,16 +74,11 @@ pub fn explain_task_error(err: &str) -> String {
         "A mount is invalid on this node (a missing source, a bad path or an option the \
          driver does not know)."
             .to_string()
-    } else if let Some(code) = exit_code(&lower) {
-        let why = match code {
-            137 => " (killed: out of memory, or it did not stop in time)",
-            143 => " (terminated by SIGTERM)",
-            126 => " (the command is not executable)",
-            127 => " (the command was not found in the image)",
-            1 => " (an error of the program: see the task's logs)",
-            _ => " (see the task's logs)",
-        };
-        format!("The container exited with code {code}{why}.")
+    } else if let Some(code) = error_exit_code(&lower) {
+        format!(
+            "The container exited with code {code} ({}).",
+            exit_code_meaning(code)
+        )
     } else if lower.contains("executable file not found")
         || (lower.contains("oci runtime") && lower.contains("no such file or directory"))
     {
@@ -101,6 +100,29 @@ pub fn explain_task_error(err: &str) -> String {
         return format!("The engine says: {raw}");
     };
     format!("{plain} (engine: {raw})")
+}
+
+/// What an exit code usually means.
+pub fn exit_code_meaning(code: i64) -> &'static str {
+    match code {
+        137 => "killed: out of memory, or it did not stop in time",
+        143 => "terminated by SIGTERM",
+        126 => "the command is not executable",
+        127 => "the command was not found in the image",
+        1 => "an error of the program: see the task's logs",
+        _ => "see the task's logs",
+    }
+}
+
+/// A node could not find or pull the image (`lower`: the error in lower case): no such
+/// image, pull access denied, manifest unknown, repository does not exist, image not found.
+pub fn is_image_missing(lower: &str) -> bool {
+    lower.contains("no such image")
+        || lower.contains("pull access denied")
+        || lower.contains("manifest unknown")
+        || lower.contains("repository does not exist")
+        || (lower.contains("manifest for") && lower.contains("not found"))
+        || (lower.contains("image") && lower.contains("not found"))
 }
 
 fn scheduler_reason(part: &str) -> String {
@@ -146,7 +168,7 @@ fn scheduler_reason(part: &str) -> String {
 }
 
 /// `task: non-zero exit (137)` → 137.
-fn exit_code(lower: &str) -> Option<i64> {
+pub fn error_exit_code(lower: &str) -> Option<i64> {
     let at = lower.find("non-zero exit (")? + "non-zero exit (".len();
     let rest = &lower[at..];
     rest[..rest.find(')')?].trim().parse().ok()

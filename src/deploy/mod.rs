@@ -27,7 +27,7 @@ pub use check::{
     image_registry, parse_cpus, parse_duration, parse_env, parse_memory, parse_port,
 };
 pub use describe::{spec_diff, summary};
-pub use explain::explain_task_error;
+pub use explain::{error_exit_code, exit_code_meaning, explain_task_error, is_image_missing};
 pub use export::{cli_command, compose_yaml, mount_arg, sh_quote, shell_words};
 pub use registry::{
     Secret, StoredAuth, helper_output, registry_auth_header, registry_token_header, stored_auth,

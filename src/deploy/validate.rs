@@ -12,9 +12,9 @@ use super::{
     Cluster, DeploySpec, FieldError, Mode, MountKind, PublishMode, RegistryAuth, STACK_LABEL, Step,
     field,
 };
-use crate::domain::{Availability, Node, NodeState, Role};
+use crate::domain::{Availability, Node, NodeState};
 use crate::gconfig::{self, Kind};
-use crate::maint::constraints::{self, Op};
+use crate::maint::constraints;
 
 /// The engine's smallest memory limit (6 MiB).
 const MIN_MEMORY_LIMIT: i64 = 6 * 1024 * 1024;
@@ -607,7 +607,7 @@ fn node_fits(spec: &DeploySpec, n: &Node) -> Result<(), String> {
     for raw in &spec.constraints {
         match constraints::parse(raw) {
             Err(e) => failed.push(e.to_string()),
-            Ok(c) if !constraints::matches(&c, n) => failed.push(why_not(&c, n)),
+            Ok(c) if !constraints::matches(&c, n) => failed.push(constraints::why_not(&c, n)),
             Ok(_) => {}
         }
     }
@@ -640,42 +640,6 @@ fn node_fits(spec: &DeploySpec, n: &Node) -> Result<(), String> {
 }
 
 /// `node.labels.zone==eu-1 (its zone is eu-2)`.
-fn why_not(c: &constraints::Constraint, n: &Node) -> String {
-    let key = c.key.to_ascii_lowercase();
-    let has = if let Some(label) = c.node_label() {
-        match n.labels.get(label) {
-            Some(v) => format!("its {label} is {v:?}"),
-            None => format!("it has no {label} label"),
-        }
-    } else if let Some(label) = key.strip_prefix("engine.labels.") {
-        let label = &c.key[c.key.len() - label.len()..];
-        match n.engine_labels.get(label) {
-            Some(v) => format!("its engine label {label} is {v:?}"),
-            None => format!("it has no engine label {label}"),
-        }
-    } else {
-        let what = match key.as_str() {
-            "node.hostname" => n.hostname.clone(),
-            "node.id" => n.id.to_string(),
-            "node.ip" => n.status_addr.clone(),
-            "node.role" => match &n.role {
-                Role::Manager => "manager".into(),
-                Role::Worker => "worker".into(),
-                Role::Unknown(r) => r.clone(),
-            },
-            "node.platform.os" => n.os.clone(),
-            "node.platform.arch" => n.arch.clone(),
-            _ => String::new(),
-        };
-        format!("it is {what:?}")
-    };
-    let op = match c.op {
-        Op::Eq => "needs",
-        Op::Ne => "excludes",
-    };
-    format!("{op} {} ({has})", c.raw.trim())
-}
-
 /// The newest published version of a global config document among the cluster's configs.
 pub fn latest_global_version(doc: &str, cluster: &Cluster) -> Option<u64> {
     cluster

@@ -14,6 +14,7 @@ pub mod deploy;
 pub mod events;
 pub mod fetch;
 pub mod gconf;
+pub mod logs;
 pub mod ssh;
 pub mod write;
 
@@ -28,7 +29,7 @@ pub use events::{EventKind, SwarmEvent};
 pub use fetch::{FetchError, TaskScope};
 
 use crate::domain::{
-    ConfigId, EngineInfo, Node, NodeId, SecretId, Service, ServiceId, Task, Unreadable,
+    ConfigId, EngineInfo, Node, NodeId, SecretId, Service, ServiceId, Task, TaskId, Unreadable,
 };
 
 /// A write the user confirmed. Runs as its own task and reports [`EngineMsg::WriteDone`].
@@ -207,6 +208,11 @@ pub enum EngineMsg {
     Failover {
         endpoints: Vec<String>,
     },
+    /// The last lines of a task's logs ([`EngineCmd::TaskLogs`]), or why not.
+    TaskLogs {
+        task: TaskId,
+        result: Result<Vec<String>, String>,
+    },
 }
 
 /// What the UI asks of the engine.
@@ -234,6 +240,9 @@ pub enum EngineCmd {
         seq: u64,
         cmd: Box<deploy::DeployCmd>,
     },
+    /// Read a task's last `tail` log lines (stdout and stderr, no follow); answered with
+    /// [`EngineMsg::TaskLogs`].
+    TaskLogs { task: TaskId, tail: usize },
 }
 
 /// How the engine runs.
@@ -456,6 +465,7 @@ async fn run(
                             Some(EngineCmd::ReadTasks(_)) => {}
                             Some(EngineCmd::Config { seq, cmd }) => gconf::start(None, &opts, seq, cmd, &tx),
                             Some(EngineCmd::Deploy { seq, cmd }) => deploy::start(None, &opts, seq, *cmd, &tx),
+                            Some(EngineCmd::TaskLogs { task, tail }) => logs::start(None, task, tail, &tx),
                             None => return,
                         },
                     }
@@ -991,6 +1001,7 @@ async fn session(
                 }
                 Some(EngineCmd::ReadAudit) => start_read_audit(opts, tx),
                 Some(EngineCmd::ReadTasks(scope)) => start_read_tasks(conn, scope, tx),
+                Some(EngineCmd::TaskLogs { task, tail }) => logs::start(Some(conn), task, tail, tx),
                 Some(EngineCmd::Deploy { seq, cmd }) => {
                     let writes = cmd.writes();
                     deploy::start(Some(conn), opts, seq, *cmd, tx);

@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod eventlog;
+pub mod explain;
 pub mod timeline;
 pub mod watch;
 

@@ -19,7 +19,7 @@ use crate::domain::{
 // ---------------------------------------------------------------------------------------------
 
 /// A task that holds its node: about to run or running, and not ordered to stop.
-fn occupies(t: &Task) -> bool {
+pub(crate) fn occupies(t: &Task) -> bool {
     t.state.is_active()
         && !matches!(
             t.desired,
@@ -32,7 +32,7 @@ fn occupies(t: &Task) -> bool {
 }
 
 /// Active and ready: the scheduler may place tasks there.
-fn available(n: &Node) -> bool {
+pub(crate) fn available(n: &Node) -> bool {
     n.availability == Availability::Active && n.state == NodeState::Ready
 }
 
@@ -351,7 +351,7 @@ impl DrainCheck {
 }
 
 /// Why a node is not available for placement ("drained", "paused, down"), or None.
-fn unavailable_why(n: &Node) -> Option<String> {
+pub(crate) fn unavailable_why(n: &Node) -> Option<String> {
     let mut why = Vec::new();
     match &n.availability {
         Availability::Active => {}

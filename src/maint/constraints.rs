@@ -293,6 +293,44 @@ pub fn satisfies(constraints: &[String], node: &Node) -> Result<bool, Constraint
     Ok(parsed.iter().all(|c| matches(c, node)))
 }
 
+/// Why `n` fails the constraint, with what the node has instead: `needs node.labels.zone==a
+/// (its zone is "b")`, `excludes node.role!=manager (it is "manager")`.
+pub fn why_not(c: &Constraint, n: &Node) -> String {
+    let key = c.key.to_ascii_lowercase();
+    let has = if let Some(label) = c.node_label() {
+        match n.labels.get(label) {
+            Some(v) => format!("its {label} is {v:?}"),
+            None => format!("it has no {label} label"),
+        }
+    } else if let Some(label) = key.strip_prefix("engine.labels.") {
+        let label = &c.key[c.key.len() - label.len()..];
+        match n.engine_labels.get(label) {
+            Some(v) => format!("its engine label {label} is {v:?}"),
+            None => format!("it has no engine label {label}"),
+        }
+    } else {
+        let what = match key.as_str() {
+            "node.hostname" => n.hostname.clone(),
+            "node.id" => n.id.to_string(),
+            "node.ip" => n.status_addr.clone(),
+            "node.role" => match &n.role {
+                Role::Manager => "manager".into(),
+                Role::Worker => "worker".into(),
+                Role::Unknown(r) => r.clone(),
+            },
+            "node.platform.os" => n.os.clone(),
+            "node.platform.arch" => n.arch.clone(),
+            _ => String::new(),
+        };
+        format!("it is {what:?}")
+    };
+    let op = match c.op {
+        Op::Eq => "needs",
+        Op::Ne => "excludes",
+    };
+    format!("{op} {} ({has})", c.raw.trim())
+}
+
 /// The key part of a constraint as written, even when the rest does not parse.
 fn raw_key(raw: &str) -> &str {
     split_op(raw).map_or(raw, |(left, _, _)| left).trim()

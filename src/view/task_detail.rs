@@ -1,6 +1,8 @@
 //! A task's details (Enter on a task): the whole error and status message, desired and
 //! current state with their times, node, slot, container, exit code, image, the configs and
-//! secrets it mounts, and the history of its slot (the tasks that held it before).
+//! secrets it mounts, why it is pending or failed ([`crate::health::explain`], with the last
+//! lines of the logs that tell more, asked for when the view opens or its history arrives),
+//! and the history of its slot (the tasks that held it before).
 
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -10,29 +12,128 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::pane::tasks::state_style;
 use super::{Ctx, DrawCtx, Outcome, Scroll, View};
-use crate::domain::{Task, TaskId, short_age};
+use crate::domain::{Task, TaskId, TaskState, short_age};
 use crate::engine::{EngineCmd, TaskScope};
+use crate::health::explain::{ExplainCx, Explanation, LOG_TAIL, explain};
 use crate::keymap::{Action, Keymap};
-use crate::store::Store;
+use crate::store::{Changed, Store};
+use crate::text::printable;
 
 pub struct TaskDetail {
     id: TaskId,
     /// The task as it was when opened (shown if it drops out of every list).
     opened: Task,
     scroll: Scroll,
+    /// The task whose logs were asked for (the explanation's `logs_for`).
+    asked_logs: Option<TaskId>,
 }
 
 impl TaskDetail {
-    /// Open on a task, and ask the engine for its service's task history (for the slot's).
+    /// Open on a task, and ask the engine for its service's task history (for the slot's)
+    /// and, when the explanation names a task whose logs tell more, for those logs.
     pub fn new(task: Task, cx: &mut Ctx<'_>) -> Self {
         cx.fx.engine.push(EngineCmd::ReadTasks(TaskScope::Service(
             task.service_id.clone(),
         )));
-        TaskDetail {
+        let mut view = TaskDetail {
             id: task.id.clone(),
             opened: task,
             scroll: Scroll::default(),
+            asked_logs: None,
+        };
+        view.ask_logs(cx);
+        view
+    }
+
+    /// Why the task is pending or failed, with the log tail when it was read.
+    pub fn explanation(&self, store: &Store, now: jiff::Timestamp) -> Option<Explanation> {
+        let t = self.task(store);
+        let base = ExplainCx::of_store(store, t, now);
+        let first = explain(t, &base)?;
+        let logs = first
+            .logs_for
+            .as_ref()
+            .and_then(|id| store.task_logs_of(id))
+            .and_then(|r| r.as_ref().ok())
+            .map(Vec::as_slice);
+        match logs {
+            Some(logs) => explain(t, &base.with_logs(Some(logs))),
+            None => Some(first),
         }
+    }
+
+    /// Ask for the logs the explanation names, once per task.
+    fn ask_logs(&mut self, cx: &mut Ctx<'_>) {
+        let Some(want) = self.explanation(cx.store, cx.now).and_then(|e| e.logs_for) else {
+            return;
+        };
+        if self.asked_logs.as_ref() == Some(&want) {
+            return;
+        }
+        if cx.store.task_logs_of(&want).is_none() {
+            cx.fx.engine.push(EngineCmd::TaskLogs {
+                task: want.clone(),
+                tail: LOG_TAIL,
+            });
+        }
+        self.asked_logs = Some(want);
+    }
+
+    /// The "why" section: the explanation, then the logs it names; empty when the task
+    /// needs none.
+    fn why_lines(&self, t: &Task, cx: &DrawCtx<'_>) -> Vec<Line<'static>> {
+        let theme = cx.theme;
+        let store = cx.store;
+        let mut lines = Vec::new();
+        let Some(e) = self.explanation(store, cx.now) else {
+            return lines;
+        };
+        let style = if matches!(
+            t.state,
+            TaskState::Failed | TaskState::Rejected | TaskState::Orphaned
+        ) {
+            theme.danger
+        } else {
+            theme.warn
+        };
+        lines.push(Line::styled("why", theme.header));
+        for l in &e.lines {
+            lines.push(Line::styled(printable(l).into_owned(), style));
+        }
+        let Some(of) = &e.logs_for else {
+            return lines;
+        };
+        let whose = if of == &t.id {
+            "its logs".to_string()
+        } else {
+            let name = store
+                .task(of)
+                .map_or_else(|| of.short().to_string(), |o| store.task_name(o));
+            format!("the logs of the task before it ({name}, {})", of.short())
+        };
+        match store.task_logs_of(of) {
+            None => lines.push(Line::styled(format!("reading {whose}…"), theme.muted)),
+            Some(Err(err)) => lines.push(Line::styled(
+                format!("{whose}: could not be read: {}", printable(err)),
+                theme.muted,
+            )),
+            Some(Ok(_)) if e.log_tail.is_empty() => {
+                lines.push(Line::styled(format!("{whose}: empty"), theme.muted));
+            }
+            Some(Ok(_)) => {
+                lines.push(Line::styled(
+                    format!("last {} lines of {whose}:", e.log_tail.len()),
+                    theme.header,
+                ));
+                for l in &e.log_tail {
+                    lines.push(Line::from(vec![
+                        Span::styled("│ ", theme.muted),
+                        Span::styled(printable(l).into_owned(), theme.text),
+                    ]));
+                }
+            }
+        }
+        lines
     }
 
     pub fn task_id(&self) -> &TaskId {
@@ -118,6 +219,15 @@ impl TaskDetail {
                 state_style(&t.state, theme),
             ),
             field("desired", t.desired.to_string(), theme.text),
+        ];
+        // right under the state: what the user opened the task for
+        let why = self.why_lines(t, cx);
+        if !why.is_empty() {
+            lines.push(Line::default());
+            lines.extend(why);
+            lines.push(Line::default());
+        }
+        lines.extend([
             field("created", when(t.created), theme.muted),
             field("updated", when(t.updated), theme.muted),
             field(
@@ -153,7 +263,7 @@ impl TaskDetail {
                     theme.danger
                 },
             ),
-        ];
+        ]);
         let refs = |list: &[(String, String)]| {
             if list.is_empty() {
                 "-".to_string()
@@ -245,6 +355,13 @@ impl View for TaskDetail {
 
     fn scopes(&self) -> Vec<TaskScope> {
         vec![TaskScope::Service(self.opened.service_id.clone())]
+    }
+
+    fn changed(&mut self, what: Changed, cx: &mut Ctx<'_>) {
+        // the history arrived or the task moved on: a crash loop's earlier task may tell more
+        if what.tasks || what.scoped {
+            self.ask_logs(cx);
+        }
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, cx: &DrawCtx<'_>) {

@@ -1,5 +1,8 @@
 //! The tasks pane: without a drill-down, the live tasks of the selected node or service;
 //! with one, that node's or service's whole task history. Enter opens a task's details.
+//! The error column shows why a task is pending or failed in a few words
+//! ([`crate::health::explain`], built for the visible rows only); the raw error is in the
+//! details.
 
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Constraint;
@@ -9,6 +12,7 @@ use ratatui::text::Line;
 use super::{PaneRows, Selection};
 use crate::domain::{Task, TaskState, short_age};
 use crate::engine::TaskScope;
+use crate::health::explain::{ExplainCx, explain};
 use crate::keymap::Action;
 use crate::store::Changed;
 use crate::theme::Theme;
@@ -113,12 +117,26 @@ impl Rows for TaskRows {
         } else {
             Line::styled(format!("{} {age}", t.state), state_style(&t.state, theme))
         };
+        let why = match explain(t, &ExplainCx::of_store(data.store, t, data.now)) {
+            Some(e) => {
+                let failed = down
+                    || matches!(
+                        t.state,
+                        TaskState::Failed | TaskState::Rejected | TaskState::Orphaned
+                    );
+                Line::styled(
+                    crate::text::printable(&e.short).into_owned(),
+                    if failed { theme.danger } else { theme.warn },
+                )
+            }
+            None => Line::styled(crate::text::printable(&t.error).into_owned(), theme.danger),
+        };
         vec![
             Line::styled(data.store.task_name(t), theme.text),
             Line::styled(node, if down { theme.danger } else { theme.text }),
             Line::styled(t.desired.to_string(), theme.muted),
             state,
-            Line::styled(t.error.clone(), theme.danger),
+            why,
         ]
     }
     fn empty(&self, data: Data<'_>, _filtered: bool) -> &'static str {
