@@ -82,6 +82,9 @@ pub struct Cli {
     /// Change nothing: every write action is absent (also `readonly = true` in the config file).
     #[arg(long, global = true)]
     pub readonly: bool,
+    /// No terminal bell on a new critical alert (also `bell = false` in the config file).
+    #[arg(long, global = true)]
+    pub no_bell: bool,
     /// Most frames drawn per second.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub fps: u32,
@@ -98,6 +101,11 @@ pub enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Do not probe the nodes from here (their raft or gossip port): for a host that
+        /// cannot reach the nodes' addresses, where every node would be "unreachable from
+        /// here".
+        #[arg(long)]
+        no_probe: bool,
     },
     /// Bring up the built-in lab (if it is not up), deploy the demo workload (what is missing
     /// of it: a replicated, a global, a job, a pending and a crash-looping service) and open

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use crate::domain::quorum::Quorum;
 use crate::domain::{EngineInfo, Node, NodeId, Service, ServiceId, Task, TaskId, TaskState};
 use crate::engine::{ConnectError, EngineMsg, FetchError, SwarmEvent, TaskScope};
-use crate::health::alerts::Alert;
+use crate::health::alerts::{Alert, AlertConfig};
 use crate::health::timeline::Timeline;
 use crate::health::{LeaderChange, Reach};
 use crate::vip::watch::VipMsg;
@@ -168,6 +168,8 @@ pub struct Store {
     pub alerts: Vec<Alert>,
     /// The other managers' endpoints known for failover (configured and discovered).
     pub failover: Vec<String>,
+    /// What the alert rules are tuned by (the config file's `below_desired_secs`).
+    pub alert_cfg: AlertConfig,
 }
 
 impl Default for Store {
@@ -198,6 +200,7 @@ impl Default for Store {
             timeline: Timeline::default(),
             alerts: Vec::new(),
             failover: Vec::new(),
+            alert_cfg: AlertConfig::default(),
         }
     }
 }
@@ -287,6 +290,9 @@ impl Store {
         if changed.nodes || changed.services || changed.tasks {
             self.rebuild();
         }
+        if changed.services {
+            self.track_below_desired(now);
+        }
         if changed.nodes {
             self.rebuild_alarms();
         }
@@ -302,7 +308,39 @@ impl Store {
             }
             changed.nodes = true;
         }
+        if self.rebuild_alerts(now) {
+            changed.conn = true;
+        }
         changed
+    }
+
+    /// Since when each service has been below its desired count: set when it falls below,
+    /// dropped when it is back (or gone).
+    fn track_below_desired(&mut self, now: Timestamp) {
+        let below: std::collections::HashSet<&ServiceId> = self
+            .services
+            .iter()
+            .filter(|s| s.is_degraded())
+            .map(|s| &s.id)
+            .collect();
+        self.below_since.retain(|id, _| below.contains(id));
+        for id in below {
+            if !self.below_since.contains_key(id) {
+                self.below_since.insert(id.clone(), now);
+            }
+        }
+    }
+
+    /// Judge the alert rules anew (after every message, and once a second for the rules
+    /// that count time); whether the alerts changed.
+    pub fn rebuild_alerts(&mut self, now: Timestamp) -> bool {
+        use crate::health::alerts::{Input, evaluate};
+        let alerts = evaluate(&Input::from_store(self, now, &self.alert_cfg));
+        if alerts == self.alerts {
+            return false;
+        }
+        self.alerts = alerts;
+        true
     }
 
     /// The data is as fresh as `now` (a list was read, changed or not).
@@ -494,8 +532,18 @@ impl Store {
             v.current = Some(obs);
         }
         self.rebuild_alarms();
+        let now = self
+            .vips
+            .iter()
+            .filter_map(|v| v.current.as_ref().map(|o| o.at))
+            .max();
+        let alerts = match now {
+            Some(now) => self.rebuild_alerts(now),
+            None => false,
+        };
         Changed {
             vips: true,
+            conn: alerts,
             ..Changed::default()
         }
     }

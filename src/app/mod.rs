@@ -83,6 +83,10 @@ pub struct App {
     pub external: Option<ExternalEdit>,
     /// Texts for the terminal's clipboard (OSC 52), written by the UI loop.
     pub clipboard: Vec<String>,
+    /// When a new critical alert rings the terminal bell (`bell`, `--no-bell`).
+    pub bell: crate::health::alerts::Bell,
+    /// Bells to ring, written (as one BEL) by the UI loop.
+    pub bells: u32,
 }
 
 /// A text for `$VISUAL` / `$EDITOR`, and the popup its result goes back to.
@@ -164,6 +168,8 @@ impl App {
             config_flight: std::collections::HashMap::new(),
             external: None,
             clipboard: Vec::new(),
+            bell: crate::health::alerts::Bell::new(true),
+            bells: 0,
         }
     }
 
@@ -311,6 +317,18 @@ impl App {
         }
         self.dirty |= redraw;
         self.run_effects(fx, None);
+        // the rules that count time: "for 45 s", "25 s ago"
+        if self.store.rebuild_alerts(now) {
+            self.dirty = true;
+        }
+        self.listen();
+    }
+
+    /// A new critical alert rings the bell (see [`crate::health::alerts::Bell`]).
+    fn listen(&mut self) {
+        if self.bell.ring(&self.store.alerts, self.now) {
+            self.bells += 1;
+        }
     }
 
     /// The dashboard is ending: the popups save what must not be lost (drafts).
@@ -465,6 +483,7 @@ impl App {
             // the lists move into the store: no copy per poll
             other => self.store.apply(other, self.now),
         };
+        self.listen();
         if changed.nodes && !self.store.vips.is_empty() {
             self.outbox
                 .push(Outgoing::Vip(VipCmd::Nodes(self.store.node_addrs())));
@@ -477,6 +496,7 @@ impl App {
     /// What the VIP watcher saw.
     pub fn apply_vip(&mut self, msg: VipMsg) {
         let changed = self.store.apply_vip(msg);
+        self.listen();
         self.changed(changed);
         self.dirty = true;
     }
