@@ -31,8 +31,9 @@ pub mod exit {
 const EXIT_CODES: &str = "\
 Exit codes:
   0    healthy (status) / quit normally
-  1    degraded (status): a node down, a service below desired, unreadable data,
-       or a multi-manager swarm that cannot lose another manager
+  1    degraded (status): an alert (a node down or unreachable from here, a service
+       below desired, a crash loop, a VIP alarm, a multi-manager swarm that cannot
+       lose another manager; docs/alerts.md) or unreadable data
   2    no quorum or no leader (status)
   1    config drift: a subscribed task is not on the current version; config apply,
        rollback, subscribe: a service's rollout failed (the message says which and why)

@@ -304,7 +304,9 @@ impl Report {
         for obs in observations {
             let alarm = crate::vip::alarm(obs.addr, &obs.ownership, nodes);
             vip_alarms.push(match &alarm {
-                Some(crate::vip::Alarm::Danger(t)) => Some((crate::store::Level::Danger, t.clone())),
+                Some(crate::vip::Alarm::Danger(t)) => {
+                    Some((crate::store::Level::Danger, t.clone()))
+                }
                 Some(crate::vip::Alarm::Warn(t)) => Some((crate::store::Level::Warn, t.clone())),
                 Some(crate::vip::Alarm::Info(t)) => Some((crate::store::Level::Info, t.clone())),
                 None => None,

@@ -84,10 +84,7 @@ fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
 
 fn set_node(app: &mut App, host: &str, state: NodeState, reach: Reachability) {
     let mut nodes = app.store.nodes.clone();
-    let n = nodes
-        .iter_mut()
-        .find(|n| n.hostname == host)
-        .expect("node");
+    let n = nodes.iter_mut().find(|n| n.hostname == host).expect("node");
     n.state = state;
     n.manager.as_mut().expect("manager").reachability = reach;
     app.apply(EngineMsg::Nodes(nodes));
@@ -135,7 +132,10 @@ fn the_bar_shows_two_alerts_worst_first() {
     later(&mut app, 300);
     reread(&mut app);
     let keys: Vec<&str> = app.store.alerts.iter().map(|a| a.key.as_str()).collect();
-    assert!(keys.iter().all(|k| !k.starts_with("crash-loop:")), "{keys:?}");
+    assert!(
+        keys.iter().all(|k| !k.starts_with("crash-loop:")),
+        "{keys:?}"
+    );
 }
 
 #[test]
@@ -143,7 +143,12 @@ fn many_alerts_end_with_how_many_more() {
     let mut app = common::populated_app();
     let web = service(&app, "fx-web").clone();
     app.apply(EngineMsg::TasksEnded(crashes(&web, 3, app.now, 1)));
-    set_node(&mut app, "node2", NodeState::Down, Reachability::Unreachable);
+    set_node(
+        &mut app,
+        "node2",
+        NodeState::Down,
+        Reachability::Unreachable,
+    );
     let node3 = node_id(&app.store.nodes, "node3");
     app.store.reach.insert(
         node3,
@@ -196,7 +201,12 @@ fn many_alerts_end_with_how_many_more() {
 fn the_bell_rings_once_for_a_new_critical_alert() {
     let mut app = common::populated_app();
     assert_eq!(app.bells, 0);
-    set_node(&mut app, "node2", NodeState::Down, Reachability::Unreachable);
+    set_node(
+        &mut app,
+        "node2",
+        NodeState::Down,
+        Reachability::Unreachable,
+    );
     assert_eq!(app.bells, 1, "{:?}", app.store.alerts);
     for _ in 0..10 {
         later(&mut app, 1);
@@ -208,11 +218,21 @@ fn the_bell_rings_once_for_a_new_critical_alert() {
     assert!(app.store.alerts.is_empty(), "{:?}", app.store.alerts);
     // down again, later: a new alert, a new bell
     later(&mut app, 10);
-    set_node(&mut app, "node2", NodeState::Down, Reachability::Unreachable);
+    set_node(
+        &mut app,
+        "node2",
+        NodeState::Down,
+        Reachability::Unreachable,
+    );
     assert_eq!(app.bells, 2);
     // another one 2 s later is heard with the first
     later(&mut app, 2);
-    set_node(&mut app, "node3", NodeState::Down, Reachability::Unreachable);
+    set_node(
+        &mut app,
+        "node3",
+        NodeState::Down,
+        Reachability::Unreachable,
+    );
     assert_eq!(app.bells, 2);
     // a warning never rings
     let mut app = common::populated_app();
@@ -225,7 +245,12 @@ fn the_bell_rings_once_for_a_new_critical_alert() {
 fn no_bell_when_turned_off() {
     let mut app = common::populated_app();
     app.bell.enabled = false;
-    set_node(&mut app, "node2", NodeState::Down, Reachability::Unreachable);
+    set_node(
+        &mut app,
+        "node2",
+        NodeState::Down,
+        Reachability::Unreachable,
+    );
     assert!(!app.store.alerts.is_empty());
     assert_eq!(app.bells, 0);
 }
@@ -266,7 +291,10 @@ fn a_change_in_alerts_marks_the_header() {
     let changed = app
         .store
         .apply(EngineMsg::TasksEnded(crashes(&web, 2, now, 1)), now);
-    assert!(!changed.conn, "two restarts: no alert, nothing for the header");
+    assert!(
+        !changed.conn,
+        "two restarts: no alert, nothing for the header"
+    );
     let mut more = crashes(&web, 3, now, 1);
     more[0].id = TaskId("another".into());
     let changed = app.store.apply(EngineMsg::TasksEnded(more), now);
@@ -297,7 +325,12 @@ fn status_reports_a_crash_loop_and_an_unreachable_node() {
     let snap = healthy_snapshot();
     let now = common::fixture_now();
     let r = Report::judge(common::ENDPOINT, &snap, &Seen::default(), now);
-    assert_eq!((r.health, r.exit_code), (Health::Healthy, 0), "{:?}", r.alerts);
+    assert_eq!(
+        (r.health, r.exit_code),
+        (Health::Healthy, 0),
+        "{:?}",
+        r.alerts
+    );
     assert!(r.alerts.is_empty());
 
     let web = snap
@@ -377,7 +410,11 @@ fn status_exit_codes_follow_the_alerts() {
     let r = Report::judge(common::ENDPOINT, &snap, &Seen::default(), now);
     assert_eq!((r.health, r.exit_code), (Health::NoQuorum, 2));
     assert_eq!(r.alerts[0].text, "no leader — election in progress");
-    assert!(r.text().contains("alert: [critical] no leader"), "{}", r.text());
+    assert!(
+        r.text().contains("alert: [critical] no leader"),
+        "{}",
+        r.text()
+    );
 
     // quorum lost: 2
     let mut snap = healthy_snapshot();

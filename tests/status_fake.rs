@@ -181,8 +181,12 @@ async fn healthy_fixture_is_healthy() {
 #[tokio::test]
 async fn a_node_that_does_not_answer_from_here_is_an_alert() {
     // node1 and node3 answer on their raft port, node2's is closed
-    let up1 = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let up3 = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let up1 = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let up3 = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -197,7 +201,12 @@ async fn a_node_that_does_not_answer_from_here_is_an_alert() {
     for (i, addr) in addrs.iter().enumerate() {
         nodes[i]["ManagerStatus"]["Addr"] = Value::from(addr.as_str());
     }
-    let host = |i: usize| nodes[i]["Description"]["Hostname"].as_str().expect("hostname").to_string();
+    let host = |i: usize| {
+        nodes[i]["Description"]["Hostname"]
+            .as_str()
+            .expect("hostname")
+            .to_string()
+    };
     let down = host(1);
     let out = status_probing(nodes.clone(), &["--json"]).await;
     let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");

@@ -74,9 +74,7 @@ impl Default for AlertConfig {
 impl AlertConfig {
     pub fn from_config(cfg: &crate::config::Config) -> Self {
         AlertConfig {
-            below_desired_secs: cfg
-                .below_desired_secs
-                .unwrap_or(DEFAULT_BELOW_DESIRED_SECS),
+            below_desired_secs: cfg.below_desired_secs.unwrap_or(DEFAULT_BELOW_DESIRED_SECS),
         }
     }
 }
@@ -204,8 +202,7 @@ pub fn evaluate(input: &Input<'_>) -> Vec<Alert> {
                 ),
             ));
         }
-        if n
-            .manager
+        if n.manager
             .as_ref()
             .is_some_and(|m| m.reachability == Reachability::Unreachable)
         {
@@ -217,7 +214,7 @@ pub fn evaluate(input: &Input<'_>) -> Vec<Alert> {
     }
 
     // the services
-    let loops = crash_loops(&input.ended, now);
+    let loops = crash_loops(&input.ended, input.services, now);
     for s in input.services {
         let name = if s.name.is_empty() {
             s.id.short().to_string()
@@ -304,16 +301,28 @@ struct CrashLoop<'a> {
     last: &'a Task,
 }
 
-/// Services with at least [`CRASH_RESTARTS`] distinct failed tasks ended within the window.
-fn crash_loops<'a>(ended: &[&'a Task], now: Timestamp) -> HashMap<ServiceId, CrashLoop<'a>> {
+/// Services with at least [`CRASH_RESTARTS`] distinct failed tasks ended within the window
+/// and since the service's last update: an update (the fix, a rollback, a force update)
+/// starts the count again, and a service scaled to 0 is no loop.
+fn crash_loops<'a>(
+    ended: &[&'a Task],
+    services: &[Service],
+    now: Timestamp,
+) -> HashMap<ServiceId, CrashLoop<'a>> {
+    let window = now - jiff::SignedDuration::from_secs(CRASH_WINDOW_SECS);
+    let from: HashMap<&ServiceId, Timestamp> = services
+        .iter()
+        .filter(|s| s.desired > 0)
+        .map(|s| (&s.id, s.update_started.map_or(window, |u| u.max(window))))
+        .collect();
     let mut seen: HashSet<&crate::domain::TaskId> = HashSet::new();
     let mut per: HashMap<&ServiceId, (usize, &'a Task, Timestamp)> = HashMap::new();
     for &t in ended {
-        let Some(at) = t.since.or(t.updated) else {
+        let (Some(at), Some(from)) = (t.since.or(t.updated), from.get(&t.service_id)) else {
             continue;
         };
-        let age = secs_since(at, now);
-        if !is_failure(t) || !(0..=CRASH_WINDOW_SECS).contains(&age) || !seen.insert(&t.id) {
+        // (a task a little in the future is the engine's clock ahead of ours)
+        if !is_failure(t) || at < *from || !seen.insert(&t.id) {
             continue;
         }
         let e = per.entry(&t.service_id).or_insert((0, t, at));
@@ -587,7 +596,10 @@ mod tests {
         w.nodes[2].state = NodeState::Unknown(String::new());
         assert_eq!(
             w.texts(),
-            ["node1 disconnected (engine)", "node3 state unknown (engine)"]
+            [
+                "node1 disconnected (engine)",
+                "node3 state unknown (engine)"
+            ]
         );
     }
 
@@ -772,6 +784,32 @@ mod tests {
     }
 
     #[test]
+    fn an_update_or_a_scale_to_zero_ends_a_crash_loop() {
+        let mut w = World::new();
+        let mut crashy = service("demo-crashy", 0, 1);
+        w.services = vec![crashy.clone()];
+        w.below_desired_secs = 3600;
+        w.ended = (0..4)
+            .map(|i| failed(&format!("t{i}"), &crashy, 580 + i * 5, Some(1)))
+            .collect();
+        // the engine's clock a little ahead of ours
+        w.ended.push(failed("t9", &crashy, 603, Some(1)));
+        assert_eq!(w.texts(), ["demo-crashy: 5 restarts in 5 min, last exit 1"]);
+        // fixed by an update at 598: only t9 ended since
+        crashy.update_started = Some(at(598));
+        w.services = vec![crashy.clone()];
+        assert_eq!(w.alerts(), vec![]);
+        // an update long ago changes nothing
+        crashy.update_started = Some(at(10));
+        w.services = vec![crashy.clone()];
+        assert_eq!(w.alerts().len(), 1);
+        // scaled to 0
+        crashy.desired = 0;
+        w.services = vec![crashy];
+        assert_eq!(w.alerts(), vec![]);
+    }
+
+    #[test]
     fn tasks_the_orchestrator_stopped_are_not_restarts() {
         let mut w = World::new();
         let web = service("web", 3, 3);
@@ -801,8 +839,14 @@ mod tests {
         let mut w = World::new();
         w.vip_alarms = vec![
             (Level::Danger, "VIP 198.51.100.100: no owner".into()),
-            (Level::Warn, "VIP 198.51.100.101: held by 02:42:c6:33:64:0b, not a swarm node".into()),
-            (Level::Info, "VIP 198.51.100.102 on node2, not on the leader".into()),
+            (
+                Level::Warn,
+                "VIP 198.51.100.101: held by 02:42:c6:33:64:0b, not a swarm node".into(),
+            ),
+            (
+                Level::Info,
+                "VIP 198.51.100.102 on node2, not on the leader".into(),
+            ),
         ];
         let a = w.alerts();
         assert_eq!(a.len(), 2);
@@ -855,14 +899,23 @@ mod tests {
         let mut bell = Bell::new(true);
         let down = alert(Severity::Critical, "node-down:a");
         let warn = alert(Severity::Warning, "quorum-at-risk");
-        assert!(!bell.ring(&[warn.clone()], at(0)), "a warning never rings");
-        assert!(bell.ring(&[down.clone(), warn.clone()], at(1)), "a new critical");
+        assert!(
+            !bell.ring(std::slice::from_ref(&warn), at(0)),
+            "a warning never rings"
+        );
+        assert!(
+            bell.ring(&[down.clone(), warn.clone()], at(1)),
+            "a new critical"
+        );
         for s in 2..30 {
-            assert!(!bell.ring(&[down.clone(), warn.clone()], at(s)), "still active");
+            assert!(
+                !bell.ring(&[down.clone(), warn.clone()], at(s)),
+                "still active"
+            );
         }
         // gone, then back: new again
-        assert!(!bell.ring(&[warn.clone()], at(30)));
-        assert!(bell.ring(&[down.clone()], at(31)));
+        assert!(!bell.ring(std::slice::from_ref(&warn), at(30)));
+        assert!(bell.ring(std::slice::from_ref(&down), at(31)));
     }
 
     #[test]
@@ -871,7 +924,7 @@ mod tests {
         let a = alert(Severity::Critical, "node-down:a");
         let b = alert(Severity::Critical, "node-unreachable:a");
         let c = alert(Severity::Critical, "crash-loop:s");
-        assert!(bell.ring(&[a.clone()], at(0)));
+        assert!(bell.ring(std::slice::from_ref(&a), at(0)));
         // a second one 2 s later is heard with the first
         assert!(!bell.ring(&[a.clone(), b.clone()], at(2)));
         assert!(!bell.ring(&[a.clone(), b.clone()], at(7)), "not rung later");
