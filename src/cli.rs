@@ -31,8 +31,9 @@ pub mod exit {
 const EXIT_CODES: &str = "\
 Exit codes:
   0    healthy (status) / quit normally
-  1    degraded (status): a node down, a service below desired, unreadable data,
-       or a multi-manager swarm that cannot lose another manager
+  1    degraded (status): an alert (a node down or unreachable from here, a service
+       below desired, a crash loop, a VIP alarm, a multi-manager swarm that cannot
+       lose another manager; docs/alerts.md) or unreadable data
   2    no quorum or no leader (status)
   1    config drift: a subscribed task is not on the current version; config apply,
        rollback, subscribe: a service's rollout failed (the message says which and why)
@@ -82,6 +83,9 @@ pub struct Cli {
     /// Change nothing: every write action is absent (also `readonly = true` in the config file).
     #[arg(long, global = true)]
     pub readonly: bool,
+    /// No terminal bell on a new critical alert (also `bell = false` in the config file).
+    #[arg(long, global = true)]
+    pub no_bell: bool,
     /// Most frames drawn per second.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub fps: u32,
@@ -98,6 +102,11 @@ pub enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Do not probe the nodes from here (their raft or gossip port): for a host that
+        /// cannot reach the nodes' addresses, where every node would be "unreachable from
+        /// here".
+        #[arg(long)]
+        no_probe: bool,
     },
     /// Bring up the built-in lab (if it is not up), deploy the demo workload (what is missing
     /// of it: a replicated, a global, a job, a pending and a crash-looping service) and open

@@ -68,14 +68,14 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut demo_warning = None;
 
     match cli.command {
-        Some(Command::Status { json }) => {
+        Some(Command::Status { json, no_probe }) => {
             let (vips, problems) = vip::resolve(
                 &vip_flags,
                 &cfg,
                 cli.vip_port,
                 cli.keepalived_conf.as_deref(),
             );
-            let mut report = runtime.block_on(status::run(&endpoints, &vips));
+            let mut report = runtime.block_on(status::run(&endpoints, &vips, !no_probe));
             report.warnings.extend(problems);
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -125,6 +125,8 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
     );
     let mut app = App::new(keymap, Timestamp::now());
     app.readonly = readonly;
+    app.store.alert_cfg = swarmdeck::health::alerts::AlertConfig::from_config(&cfg);
+    app.bell.enabled = !cli.no_bell && cfg.bell.unwrap_or(true);
     if let Some(w) = warning {
         app.notify(Level::Warn, w);
     }

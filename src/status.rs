@@ -2,12 +2,26 @@
 //!
 //! Exit codes: 0 healthy, 1 degraded (a node down, a service below desired, or a multi-manager
 //! swarm that can no longer lose a manager), 2 no quorum or no leader, 3 no manager reachable.
+//! They follow the dashboard's alert rules ([`crate::health::alerts`]): quorum lost or no
+//! leader is 2, any other alert (or a problem, e.g. an unreadable field) is 1.
 
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::domain::quorum::Quorum;
+use crate::domain::{NodeId, Task};
 use crate::engine::fetch::{FetchError, Snapshot};
 use crate::engine::{ConnectError, connect, fetch};
+use crate::health::Reach;
+use crate::health::alerts::{self, Alert, Input};
+
+/// The gap between `status`'s two probes of a node that did not answer, and the longest
+/// either may wait: the probes add at most 1.2 s.
+pub const PROBE_GAP: Duration = Duration::from_millis(500);
+pub const PROBE_TIMEOUT: Duration = Duration::from_millis(700);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -91,6 +105,9 @@ pub struct Report {
     pub api_version: Option<String>,
     pub leader: Option<String>,
     pub quorum: Option<QuorumReport>,
+    /// The alert rules' findings, critical first (the dashboard's alerts bar): they make
+    /// the exit code.
+    pub alerts: Vec<Alert>,
     /// Why the swarm is not healthy.
     pub problems: Vec<String>,
     /// Worth knowing, not a failure (e.g. a single-manager swarm).
@@ -111,6 +128,7 @@ impl Report {
             api_version: None,
             leader: None,
             quorum: None,
+            alerts: Vec::new(),
             problems: Vec::new(),
             warnings: Vec::new(),
             nodes: Vec::new(),
@@ -130,8 +148,13 @@ impl Report {
         self.exit_code = h.exit_code();
     }
 
-    /// Judge a snapshot.
+    /// Judge a snapshot alone (no probes, no task history).
     pub fn from_snapshot(endpoint: &str, snap: &Snapshot) -> Self {
+        Self::judge(endpoint, snap, &Seen::default(), Timestamp::now())
+    }
+
+    /// Judge a snapshot and what else `status` saw (its probes, the ended tasks) at `now`.
+    pub fn judge(endpoint: &str, snap: &Snapshot, seen: &Seen, now: Timestamp) -> Self {
         let mut r = Report::empty(Health::Healthy);
         r.endpoint = Some(endpoint.to_string());
         r.cluster_id = Some(snap.info.cluster_id.clone());
@@ -226,7 +249,6 @@ impl Report {
                     ),
                 );
             }
-            r.set_health(Health::NoQuorum);
         } else if q.at_risk() {
             r.problems.insert(
                 0,
@@ -235,22 +257,60 @@ impl Report {
                     q.reachable, q.total
                 ),
             );
-            r.set_health(Health::Degraded);
-        } else if !r.problems.is_empty() {
-            r.set_health(Health::Degraded);
         }
+        // the dashboard's rules, on what one look can tell: no history, so any service
+        // below desired counts, and no leader is as of now
+        let no_changes = VecDeque::new();
+        let below_since = HashMap::new();
+        r.alerts = alerts::evaluate(&Input {
+            nodes: &snap.nodes,
+            services: &snap.services,
+            quorum: &q,
+            reach: &seen.reach,
+            no_leader_since: leader.is_none().then_some(now),
+            leader_changes: &no_changes,
+            below_since: &below_since,
+            ended: seen.ended.iter().collect(),
+            vip_alarms: &[],
+            now,
+            below_desired_secs: 0,
+        });
+        r.judge_health();
         r
     }
 
+    /// The exit code from the alerts: no quorum or no leader is 2, any other alert or a
+    /// problem is 1.
+    fn judge_health(&mut self) {
+        let h = if alerts::no_quorum(&self.alerts) {
+            Health::NoQuorum
+        } else if !self.alerts.is_empty() || !self.problems.is_empty() {
+            Health::Degraded
+        } else {
+            Health::Healthy
+        };
+        self.set_health(h);
+    }
+
     /// Add what was seen of the VIPs: no owner, split brain, or an owner that is down or
-    /// drained make a healthy swarm degraded.
+    /// drained (critical alerts), or a VIP held by something that is no swarm node (a
+    /// warning) make a healthy swarm degraded.
     pub fn add_vips(
         &mut self,
         observations: &[crate::vip::VipObservation],
         nodes: &[crate::domain::Node],
     ) {
+        let mut vip_alarms = Vec::new();
         for obs in observations {
             let alarm = crate::vip::alarm(obs.addr, &obs.ownership, nodes);
+            vip_alarms.push(match &alarm {
+                Some(crate::vip::Alarm::Danger(t)) => {
+                    Some((crate::store::Level::Danger, t.clone()))
+                }
+                Some(crate::vip::Alarm::Warn(t)) => Some((crate::store::Level::Warn, t.clone())),
+                Some(crate::vip::Alarm::Info(t)) => Some((crate::store::Level::Info, t.clone())),
+                None => None,
+            });
             let alarm_text = match &alarm {
                 Some(crate::vip::Alarm::Danger(t)) => {
                     self.problems.push(t.clone());
@@ -275,8 +335,11 @@ impl Report {
                 alarm: alarm_text,
             });
         }
-        if self.health == Health::Healthy && !self.problems.is_empty() {
-            self.set_health(Health::Degraded);
+        let vip_alarms: Vec<_> = vip_alarms.into_iter().flatten().collect();
+        self.alerts.extend(alerts::vip_alerts(&vip_alarms));
+        self.alerts.sort_by_key(|a| a.severity);
+        if self.health != Health::Unreachable {
+            self.judge_health();
         }
     }
 
@@ -314,6 +377,13 @@ impl Report {
                 q.tolerates,
                 if q.even { ", even manager count" } else { "" }
             ));
+        }
+        for a in &self.alerts {
+            let sev = match a.severity {
+                alerts::Severity::Critical => "critical",
+                alerts::Severity::Warning => "warning",
+            };
+            out.push_str(&format!("alert: [{sev}] {}\n", p(&a.text)));
         }
         for pr in &self.problems {
             out.push_str(&format!("problem: {}\n", p(pr)));
@@ -438,20 +508,62 @@ fn unknown_node_fields(n: &crate::domain::Node) -> Vec<String> {
     out
 }
 
-/// Connect to the first reachable manager and judge the swarm.
-pub async fn run(endpoints: &[String], vips: &[crate::vip::VipSpec]) -> Report {
+/// What `status` saw besides the snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    /// Its own probes of the nodes (empty: not probed, `--no-probe`).
+    pub reach: HashMap<NodeId, Reach>,
+    /// Tasks that ended (the swarm's task history), for the crash-loop rule.
+    pub ended: Vec<Task>,
+}
+
+/// Connect to the first reachable manager and judge the swarm; `probe`: probe every node
+/// from here too (twice, 500 ms apart, for one that does not answer).
+pub async fn run(endpoints: &[String], vips: &[crate::vip::VipSpec], probe: bool) -> Report {
     let mut errors = Vec::new();
     for ep in endpoints {
         match connect::connect(ep).await {
             Ok(conn) => {
                 return match fetch::snapshot(&conn.docker).await {
                     Ok(snap) => {
-                        let mut r = Report::from_snapshot(&conn.endpoint, &snap);
-                        if !vips.is_empty() {
+                        // the task history, the probes and the VIPs at once
+                        let ended = fetch::ended_tasks(&conn.docker);
+                        let reach = async {
+                            if probe {
+                                crate::health::probe::probe_nodes(
+                                    &snap.nodes,
+                                    PROBE_GAP,
+                                    PROBE_TIMEOUT,
+                                )
+                                .await
+                            } else {
+                                HashMap::new()
+                            }
+                        };
+                        let vip_seen = async {
+                            if vips.is_empty() {
+                                return Vec::new();
+                            }
                             let nodes = crate::vip::node_addrs(&snap.nodes);
                             let opts = crate::vip::watch::WatchOptions::default();
-                            let seen = crate::vip::watch::observe_all(vips, &nodes, &opts).await;
-                            r.add_vips(&seen, &snap.nodes);
+                            crate::vip::watch::observe_all(vips, &nodes, &opts).await
+                        };
+                        let (ended, reach, vip_seen) = tokio::join!(ended, reach, vip_seen);
+                        let mut read_error = None;
+                        let ended = match ended {
+                            Ok(f) => f.items,
+                            Err(e) => {
+                                read_error = Some(format!(
+                                    "the ended tasks could not be read (no crash-loop check): {e}"
+                                ));
+                                Vec::new()
+                            }
+                        };
+                        let seen = Seen { reach, ended };
+                        let mut r = Report::judge(&conn.endpoint, &snap, &seen, Timestamp::now());
+                        r.warnings.extend(read_error);
+                        if !vips.is_empty() {
+                            r.add_vips(&vip_seen, &snap.nodes);
                         }
                         r
                     }
@@ -460,6 +572,19 @@ pub async fn run(endpoints: &[String], vips: &[crate::vip::VipSpec]) -> Report {
                         r.endpoint = Some(conn.endpoint.clone());
                         r.cluster_id = Some(conn.info.cluster_id.clone());
                         r.problems.push(format!("the swarm has no leader: {msg}"));
+                        r.alerts = alerts::evaluate(&Input {
+                            nodes: &[],
+                            services: &[],
+                            quorum: &Quorum::new(0, 0),
+                            reach: &HashMap::new(),
+                            no_leader_since: Some(Timestamp::now()),
+                            leader_changes: &VecDeque::new(),
+                            below_since: &HashMap::new(),
+                            ended: Vec::new(),
+                            vip_alarms: &[],
+                            now: Timestamp::now(),
+                            below_desired_secs: 0,
+                        });
                         r
                     }
                     Err(e) => {

@@ -10,8 +10,7 @@ use jiff::Timestamp;
 use crate::domain::quorum::Quorum;
 use crate::domain::{EngineInfo, Node, NodeId, Service, ServiceId, Task, TaskId, TaskState};
 use crate::engine::{ConnectError, EngineMsg, FetchError, SwarmEvent, TaskScope};
-use crate::health::alerts::Alert;
-
+use crate::health::alerts::{Alert, AlertConfig};
 use crate::health::timeline::{self, Timeline};
 use crate::health::watch::ProbeRound;
 use crate::health::{LeaderChange, Reach};
@@ -177,6 +176,8 @@ pub struct Store {
     /// The last log lines read for tasks (the task explainer), oldest first, at most
     /// [`TASK_LOGS_KEPT`] tasks.
     pub task_logs: VecDeque<(TaskId, Result<Vec<String>, String>)>,
+    /// What the alert rules are tuned by (the config file's `below_desired_secs`).
+    pub alert_cfg: AlertConfig,
 }
 
 /// How many tasks' log tails the store keeps.
@@ -213,6 +214,7 @@ impl Default for Store {
             last_endpoint: None,
             services_read: false,
             task_logs: VecDeque::new(),
+            alert_cfg: AlertConfig::default(),
         }
     }
 }
@@ -346,6 +348,9 @@ impl Store {
         if changed.nodes || changed.services || changed.tasks {
             self.rebuild();
         }
+        if changed.services {
+            self.track_below_desired(now);
+        }
         if changed.nodes {
             self.rebuild_alarms();
         }
@@ -362,6 +367,9 @@ impl Store {
                 self.leader_changes.pop_front();
             }
             changed.nodes = true;
+        }
+        if self.rebuild_alerts(now) {
+            changed.conn = true;
         }
         changed
     }
@@ -390,6 +398,35 @@ impl Store {
         };
         self.timeline
             .push(now, Kind::Connection, severity, endpoint.to_string(), text);
+    }
+
+    /// Since when each service has been below its desired count: set when it falls below,
+    /// dropped when it is back (or gone).
+    fn track_below_desired(&mut self, now: Timestamp) {
+        let below: std::collections::HashSet<&ServiceId> = self
+            .services
+            .iter()
+            .filter(|s| s.is_degraded())
+            .map(|s| &s.id)
+            .collect();
+        self.below_since.retain(|id, _| below.contains(id));
+        for id in below {
+            if !self.below_since.contains_key(id) {
+                self.below_since.insert(id.clone(), now);
+            }
+        }
+    }
+
+    /// Judge the alert rules anew (after every message, and once a second for the rules
+    /// that count time); whether the alerts changed.
+    pub fn rebuild_alerts(&mut self, now: Timestamp) -> bool {
+        use crate::health::alerts::{Input, evaluate};
+        let alerts = evaluate(&Input::from_store(self, now, &self.alert_cfg));
+        if alerts == self.alerts {
+            return false;
+        }
+        self.alerts = alerts;
+        true
     }
 
     /// The data is as fresh as `now` (a list was read, changed or not).
@@ -559,9 +596,10 @@ impl Store {
         self.reach
             .retain(|id, _| probed.contains(id) || index.contains_key(id));
         flipped |= self.reach.len() != before;
+        let alerts = flipped && self.rebuild_alerts(now);
         Changed {
             nodes: flipped,
-            conn: flipped,
+            conn: flipped || alerts,
             ..Changed::default()
         }
     }
@@ -654,8 +692,18 @@ impl Store {
             v.current = Some(obs);
         }
         self.rebuild_alarms();
+        let now = self
+            .vips
+            .iter()
+            .filter_map(|v| v.current.as_ref().map(|o| o.at))
+            .max();
+        let alerts = match now {
+            Some(now) => self.rebuild_alerts(now),
+            None => false,
+        };
         Changed {
             vips: true,
+            conn: alerts,
             ..Changed::default()
         }
     }

@@ -350,6 +350,14 @@ async fn run_loop(
             let _ = out.flush();
         }
         app.write_events();
+        if app.bells > 0 {
+            // BEL: a new critical alert (one, however many were asked since the last turn)
+            use std::io::Write as _;
+            app.bells = 0;
+            let mut out = std::io::stdout();
+            let _ = out.write_all(b"\x07");
+            let _ = out.flush();
+        }
         for out in app.outbox.drain(..) {
             match out {
                 Outgoing::Engine(cmd) => {

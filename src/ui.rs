@@ -129,6 +129,15 @@ fn draw_main(
         let [header, body] =
             Layout::vertical([Constraint::Length(3), Constraint::Min(6)]).areas(rest);
         draw_header(frame, header, app, theme);
+        // the alerts bar, right under the header, only while something is wrong
+        let body = if store.alerts.is_empty() {
+            body
+        } else {
+            let [bar, body] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(5)]).areas(body);
+            draw_alerts(frame, bar, &store.alerts, theme);
+            body
+        };
         draw_body(frame, body, app, cx);
         if !prompting {
             draw_footer(frame, bottom, app, theme);
@@ -137,6 +146,51 @@ fn draw_main(
     for p in &app.popups {
         p.view.draw(frame, screen, cx);
     }
+}
+
+/// The alerts bar: the worst alert in full, then as many more as fit, then "+N more";
+/// critical ones in the danger style (bold), warnings in the warn style.
+pub fn draw_alerts(
+    frame: &mut Frame,
+    area: Rect,
+    alerts: &[crate::health::alerts::Alert],
+    theme: &Theme,
+) {
+    use crate::health::alerts::Severity;
+    use unicode_width::UnicodeWidthStr;
+    let style = |s: Severity| match s {
+        Severity::Critical => theme.danger.add_modifier(Modifier::BOLD),
+        Severity::Warning => theme.warn,
+    };
+    const SEP: &str = " · ";
+    let width = usize::from(area.width);
+    let more = |n: usize| format!("{SEP}+{n} more");
+    let mut spans = Vec::new();
+    let mut used = 0;
+    let mut shown = 0;
+    for (i, a) in alerts.iter().enumerate() {
+        let text = if i == 0 {
+            format!(" {}", a.text)
+        } else {
+            a.text.clone()
+        };
+        let w = text.width() + if i == 0 { 0 } else { SEP.width() };
+        let left = alerts.len() - i - 1;
+        let room = if left > 0 { more(left).width() } else { 0 };
+        if i > 0 && used + w + room > width {
+            break;
+        }
+        if i > 0 {
+            spans.push(Span::styled(SEP, theme.muted));
+        }
+        spans.push(Span::styled(text, style(a.severity)));
+        used += w;
+        shown += 1;
+    }
+    if shown < alerts.len() {
+        spans.push(Span::styled(more(alerts.len() - shown), theme.muted));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 /// An endpoint short enough for the header: long socket paths keep their last two parts.

@@ -73,7 +73,15 @@ async fn serve(listener: UnixListener, nodes: Value) {
     }
 }
 
+/// `status` against the fake, without probing the nodes: the fixture's addresses are the
+/// lab's, which may or may not be up on this host.
 async fn status_against(nodes: Value, args: &[&str]) -> Output {
+    let mut with = vec!["--no-probe"];
+    with.extend_from_slice(args);
+    status_probing(nodes, &with).await
+}
+
+async fn status_probing(nodes: Value, args: &[&str]) -> Output {
     let dir = tempfile::tempdir().expect("tempdir");
     let sock = dir.path().join("docker.sock");
     let listener = UnixListener::bind(&sock).expect("bind");
@@ -168,4 +176,58 @@ async fn healthy_fixture_is_healthy() {
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("swarm: HEALTHY"), "{text}");
+}
+
+#[tokio::test]
+async fn a_node_that_does_not_answer_from_here_is_an_alert() {
+    // node1 and node3 answer on their raft port, node2's is closed
+    let up1 = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let up3 = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .to_string();
+    let mut nodes = fixture("engine-nodes.json");
+    let addrs = [
+        up1.local_addr().expect("addr").to_string(),
+        closed.clone(),
+        up3.local_addr().expect("addr").to_string(),
+    ];
+    for (i, addr) in addrs.iter().enumerate() {
+        nodes[i]["ManagerStatus"]["Addr"] = Value::from(addr.as_str());
+    }
+    let host = |i: usize| {
+        nodes[i]["Description"]["Hostname"]
+            .as_str()
+            .expect("hostname")
+            .to_string()
+    };
+    let down = host(1);
+    let out = status_probing(nodes.clone(), &["--json"]).await;
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(out.status.code(), Some(1), "{json:#}");
+    assert_eq!(json["health"], "degraded", "{json:#}");
+    let alerts = json["alerts"].as_array().expect("alerts");
+    assert_eq!(alerts.len(), 1, "{json:#}");
+    assert_eq!(alerts[0]["severity"], "critical");
+    assert_eq!(
+        alerts[0]["text"],
+        format!("{down} unreachable from here (2 probes of {closed} failed)").as_str()
+    );
+    // the text says it too
+    let out = status_probing(nodes.clone(), &[]).await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains(&format!("alert: [critical] {down} unreachable from here")),
+        "{text}"
+    );
+    // without the probes the swarm is healthy
+    let out = status_against(nodes, &[]).await;
+    assert_eq!(out.status.code(), Some(0));
+    drop((up1, up3));
 }

@@ -91,6 +91,10 @@ pub struct App {
     events_writer: Option<crate::health::eventlog::Writer>,
     /// The time zone times are shown in (the system's).
     pub tz: jiff::tz::TimeZone,
+    /// When a new critical alert rings the terminal bell (`bell`, `--no-bell`).
+    pub bell: crate::health::alerts::Bell,
+    /// Bells to ring, written (as one BEL) by the UI loop.
+    pub bells: u32,
 }
 
 /// A text for `$VISUAL` / `$EDITOR`, and the popup its result goes back to.
@@ -175,6 +179,8 @@ impl App {
             events_log: None,
             events_writer: None,
             tz: jiff::tz::TimeZone::system(),
+            bell: crate::health::alerts::Bell::new(true),
+            bells: 0,
         }
     }
 
@@ -322,6 +328,18 @@ impl App {
         }
         self.dirty |= redraw;
         self.run_effects(fx, None);
+        // the rules that count time: "for 45 s", "25 s ago"
+        if self.store.rebuild_alerts(now) {
+            self.dirty = true;
+        }
+        self.listen();
+    }
+
+    /// A new critical alert rings the bell (see [`crate::health::alerts::Bell`]).
+    fn listen(&mut self) {
+        if self.bell.ring(&self.store.alerts, self.now) {
+            self.bells += 1;
+        }
     }
 
     /// The dashboard is ending: the popups save what must not be lost (drafts).
@@ -520,6 +538,7 @@ impl App {
             // the lists move into the store: no copy per poll
             other => self.store.apply(other, self.now),
         };
+        self.listen();
         if changed.nodes && !self.store.vips.is_empty() {
             self.outbox
                 .push(Outgoing::Vip(VipCmd::Nodes(self.store.node_addrs())));
@@ -548,6 +567,7 @@ impl App {
     /// What the VIP watcher saw.
     pub fn apply_vip(&mut self, msg: VipMsg) {
         let changed = self.store.apply_vip(msg);
+        self.listen();
         self.changed(changed);
         self.dirty = true;
     }

@@ -146,6 +146,18 @@ pub async fn tasks(docker: &Docker, scope: &TaskScope) -> Result<Fetched<Task>, 
     Ok(f)
 }
 
+/// Tasks the orchestrator has shut down or that ended (desired state `shutdown`): the
+/// history Swarm keeps (its task history retention, 5 per slot by default), for the
+/// crash-loop rule of `swarmdeck status`. One request.
+pub async fn ended_tasks(docker: &Docker) -> Result<Fetched<Task>, FetchError> {
+    let mut filters: HashMap<String, Vec<String>> = HashMap::new();
+    filters.insert("desired-state".into(), vec!["shutdown".into()]);
+    let opts = ListTasksOptions {
+        filters: Some(filters),
+    };
+    list("tasks", docker.list_tasks(Some(opts))).await
+}
+
 /// Everything the header, nodes and services panes need, read once.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {

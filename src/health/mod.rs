@@ -6,6 +6,7 @@
 pub mod alerts;
 pub mod eventlog;
 pub mod explain;
+pub mod probe;
 pub mod timeline;
 pub mod watch;
 

@@ -5,16 +5,12 @@
 
 use std::time::Duration;
 
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio::time::{MissedTickBehavior, interval, timeout};
+use tokio::time::{MissedTickBehavior, interval};
 
 use crate::domain::{Node, NodeId};
 
-/// The port a worker is probed on: Swarm's gossip (memberlist) port.
-pub const GOSSIP_PORT: u16 = 7946;
-/// The port a manager is probed on when its address names none.
-pub const RAFT_PORT: u16 = 2377;
+pub use super::probe::{GOSSIP_PORT, MANAGER_PORT as RAFT_PORT, probe};
 
 /// One node to probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,47 +53,17 @@ impl Default for ProbeOptions {
 }
 
 /// What to probe for these nodes: managers on their raft address, workers on the gossip
-/// port of their address. Nodes without an address are left out.
+/// port of their address ([`super::probe::target`]). Nodes without an address are left out.
 pub fn targets(nodes: &[Node]) -> Vec<Target> {
     nodes
         .iter()
         .filter_map(|n| {
-            let addr = match &n.manager {
-                Some(m) if !m.addr.is_empty() => {
-                    if has_port(&m.addr) {
-                        m.addr.clone()
-                    } else {
-                        join(&m.addr, RAFT_PORT)
-                    }
-                }
-                _ if !n.status_addr.is_empty() && n.status_addr != "0.0.0.0" => {
-                    join(&n.status_addr, GOSSIP_PORT)
-                }
-                _ => return None,
-            };
             Some(Target {
                 node: n.id.clone(),
-                addr,
+                addr: super::probe::target(n)?,
             })
         })
         .collect()
-}
-
-fn has_port(addr: &str) -> bool {
-    match addr.rsplit_once(':') {
-        Some((host, port)) => {
-            port.parse::<u16>().is_ok() && (!host.contains(':') || host.ends_with(']'))
-        }
-        None => false,
-    }
-}
-
-fn join(host: &str, port: u16) -> String {
-    if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
 }
 
 /// The targets of one round: every manager (port 2377), then workers in turn up to `max`.
@@ -116,18 +82,6 @@ fn this_round<'a>(targets: &'a [Target], max: usize, turn: &mut usize) -> Vec<&'
         *turn = (*turn + room) % workers.len();
     }
     out
-}
-
-/// Open (and close) one TCP connection to `addr` within `limit`.
-pub async fn probe(addr: &str, limit: Duration) -> Result<(), String> {
-    match timeout(limit, TcpStream::connect(addr)).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(match e.kind() {
-            std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
-            _ => e.to_string(),
-        }),
-        Err(_) => Err(format!("no answer within {} ms", limit.as_millis())),
-    }
 }
 
 pub struct ProbeHandle {
