@@ -60,6 +60,11 @@ fn row<'a>(screen: &'a str, node: &str) -> &'a str {
         .unwrap_or("")
 }
 
+/// The alerts bar: the line right under the three header lines.
+fn alerts_bar(screen: &str) -> &str {
+    screen.lines().nth(3).unwrap_or("")
+}
+
 /// The header's first line (the endpoint in use).
 fn line1(screen: &str) -> &str {
     screen.lines().next().unwrap_or("")
@@ -250,15 +255,48 @@ fn power_loss_of_a_non_leader_is_flagged_at_once_and_the_engine_s_down_follows()
         line1(&screen).contains(&hosts[0]),
         "still on the leader:\n{screen}"
     );
+    assert!(
+        alerts_bar(&screen).contains(&format!("{victim} unreachable from here")),
+        "the alert is up:\n{screen}"
+    );
     drop(_restore);
     let restored = Instant::now();
-    t.wait_screen("the node back", |s| {
+    let screen = t.wait_screen("the node back and its alerts cleared", |s| {
         let r = row(s, &victim);
-        r.contains("ready") && !r.contains("unreachable")
+        r.contains("ready") && !r.contains("unreachable") && !alerts_bar(s).contains(&victim)
     });
     println!(
         "measured: back on screen {:?} after the restore",
         restored.elapsed()
+    );
+    assert!(!screen.contains("unreachable from here"), "{screen}");
+
+    // the timeline tells the story in order: suspicion, down, restore, ready
+    t.send(&[":"]);
+    t.send(&["events", "Enter"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.send(&["/"]);
+    t.send(&[&victim, "Enter"]);
+    let want = [
+        format!("{victim} unreachable from here"),
+        format!("{victim} down"),
+        format!("{victim} reachable from here again"),
+        format!("{victim} ready again"),
+    ];
+    let screen = t.wait_screen("the timeline of the node", |s| {
+        want.iter().all(|w| s.contains(w.as_str()))
+    });
+    // newest first: the story reads bottom to top
+    let at = |w: &str| {
+        screen
+            .lines()
+            .position(|l| l.contains(w))
+            .unwrap_or_else(|| panic!("{w} on the timeline:\n{screen}"))
+    };
+    let rows: Vec<usize> = want.iter().map(|w| at(w)).collect();
+    assert!(
+        rows.windows(2).all(|p| p[0] > p[1]),
+        "suspicion, down, restore, ready in that order ({rows:?}):\n{screen}"
     );
 }
 
@@ -372,5 +410,88 @@ fn all_managers_lost_then_two_restored_the_dashboard_keeps_running_and_shows_the
     assert!(
         common::tmux::exit_line(&screen, "SWARMDECK-EXIT=").is_none(),
         "never exited:\n{screen}"
+    );
+}
+
+#[test]
+fn a_crash_loop_is_an_alert_with_its_exit_code_and_its_tasks_say_why() {
+    let lab = lab::take();
+    let dir = tempfile::tempdir().expect("tempdir");
+    struct Rm;
+    impl Drop for Rm {
+        fn drop(&mut self) {
+            let _ = lab::lab(&[
+                "docker",
+                "node1",
+                "service",
+                "rm",
+                "sdf-crashy",
+                "sdf-pinned",
+            ]);
+        }
+    }
+    let _rm = Rm;
+    lab.docker(
+        "node1",
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "sdf-crashy",
+            "--no-resolve-image",
+            "--restart-delay",
+            "1s",
+            "swarmdeck/busybox:lab",
+            "sh",
+            "-c",
+            "echo boom >&2; sleep 1; exit 3",
+        ],
+    );
+    lab.docker(
+        "node1",
+        &[
+            "service",
+            "create",
+            "-d",
+            "--name",
+            "sdf-pinned",
+            "--no-resolve-image",
+            "--constraint",
+            "node.labels.sdf-none==true",
+            "swarmdeck/busybox:lab",
+            "sleep",
+            "3600",
+        ],
+    );
+    let t = dashboard(dir.path(), &lab.sockets(), "", "");
+    let start = Instant::now();
+    let screen = t.wait_screen("the crash-loop alert with its exit code", |s| {
+        alerts_bar(s).contains("sdf-crashy: ") && alerts_bar(s).contains("last exit 3")
+    });
+    println!(
+        "measured: crash-loop alert {:?} after start",
+        start.elapsed()
+    );
+    assert!(
+        alerts_bar(&screen).contains("restarts in 5 min"),
+        "{screen}"
+    );
+    // the pinned service's tasks say, shortened, why it is pending
+    t.send(&["Tab"]);
+    std::thread::sleep(Duration::from_millis(200));
+    t.send(&["/"]);
+    t.send(&["sdf-pinned", "Enter"]);
+    std::thread::sleep(Duration::from_millis(200));
+    t.send(&["Enter"]);
+    let screen = t.wait_screen("the pinned task's explanation", |s| {
+        s.lines()
+            .any(|l| l.contains("sdf-pinned.1") && l.contains("sdf-none"))
+    });
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("sdf-pinned.1") && l.contains("label sdf-none")),
+        "the short explanation names the label:\n{screen}"
     );
 }
