@@ -386,10 +386,13 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // The VIP first: the first question when something breaks.
     let alarms = app.store.vip_alarms();
     if let Some((Level::Danger, text)) = alarms.first() {
-        l3.push(Span::styled(
-            format!(" {text}"),
-            theme.danger.add_modifier(Modifier::BOLD),
-        ));
+        // the alerts bar right below says it too: once is enough
+        if app.store.alerts.is_empty() {
+            l3.push(Span::styled(
+                format!(" {text}"),
+                theme.danger.add_modifier(Modifier::BOLD),
+            ));
+        }
     } else {
         for v in app.store.vips.iter().take(2) {
             match v.owner() {
