@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use swarmdeck::app::{App, Outgoing};
 use swarmdeck::domain::{Task, TaskState};
-use swarmdeck::engine::{self, EngineHandle, Timings};
+use swarmdeck::engine::{self, EngineHandle};
 use swarmdeck::health::explain::{ExplainCx, Explanation, explain};
 use swarmdeck::keymap::Keymap;
 use swarmdeck::view::task_detail::TaskDetail;
@@ -23,36 +23,6 @@ use tokio::time::Instant;
 const PINNED: &str = "sdx-pinned";
 const CRASHY: &str = "sdx-crashy";
 const CONSTRAINT: &str = "node.labels.swarmdeck-test-none==true";
-
-/// Removes the test's services, also when it fails.
-struct Cleanup;
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for s in [PINNED, CRASHY] {
-            for node in ["node1", "node2", "node3"] {
-                if lab::lab(&["docker", node, "service", "rm", s])
-                    .status
-                    .success()
-                {
-                    break;
-                }
-            }
-        }
-    }
-}
-
-fn fast() -> Timings {
-    Timings {
-        task_poll: Duration::from_millis(500),
-        node_poll: Duration::from_secs(1),
-        reconcile: Duration::from_secs(600),
-        heartbeat: Duration::from_secs(1),
-        heartbeat_failures: 2,
-        debounce: Duration::from_millis(50),
-        retry: Duration::from_millis(500),
-    }
-}
 
 /// Send what the app queued for the engine.
 fn forward(engine: &EngineHandle, app: &mut App) {
@@ -171,7 +141,7 @@ fn drill_into(app: &mut App, service: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_explainer_names_the_constraint_and_the_exit_code_with_the_logs() {
     let lab: LabGuard = lab::take();
-    let _cleanup = Cleanup;
+    let _cleanup = lab::RmServices(vec![PINNED, CRASHY]);
     lab.create_service(PINNED, &["--constraint", CONSTRAINT]);
     let _ = lab::lab(&["docker", "node1", "service", "rm", CRASHY]);
     lab.docker(
@@ -193,7 +163,7 @@ async fn the_explainer_names_the_constraint_and_the_exit_code_with_the_logs() {
     );
     let created = Instant::now();
 
-    let mut engine = engine::spawn(lab.sockets(), fast());
+    let mut engine = engine::spawn(lab.sockets(), common::fast_timings());
     let mut app = App::new(Keymap::default(), Timestamp::now());
 
     // the constraint no node satisfies

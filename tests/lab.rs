@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use swarmdeck::app::{App, ConnState};
 use swarmdeck::domain::{NodeState, TaskState};
-use swarmdeck::engine::{self, EngineHandle, Timings};
+use swarmdeck::engine::{self, EngineHandle};
 use swarmdeck::keymap::Keymap;
 use tokio::time::Instant;
 
@@ -34,29 +34,8 @@ impl<'a> Services<'a> {
 
 impl Drop for Services<'_> {
     fn drop(&mut self) {
-        for n in &self.names {
-            for node in ["node1", "node2", "node3"] {
-                if lab::lab(&["docker", node, "service", "rm", n])
-                    .status
-                    .success()
-                {
-                    break;
-                }
-            }
-        }
-    }
-}
-
-fn fast() -> Timings {
-    Timings {
-        task_poll: Duration::from_millis(500),
-        node_poll: Duration::from_secs(1),
-        // no periodic reconcile during a test: counts must follow events and the task poll
-        reconcile: Duration::from_secs(600),
-        heartbeat: Duration::from_secs(1),
-        heartbeat_failures: 2,
-        debounce: Duration::from_millis(50),
-        retry: Duration::from_millis(500),
+        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        lab::rm_services(&names);
     }
 }
 
@@ -131,7 +110,7 @@ async fn dashboard_reads_nodes_leader_services_and_tasks() {
     svcs.create("it-web", &["--replicas", "3"]);
     svcs.create("it-agent", &["--mode", "global"]);
 
-    let mut engine = engine::spawn(lab.sockets(), fast());
+    let mut engine = engine::spawn(lab.sockets(), common::fast_timings());
     let mut app = App::new(Keymap::default(), Timestamp::now());
     pump_until(
         &mut engine,
@@ -229,7 +208,7 @@ async fn dashboard_reads_nodes_leader_services_and_tasks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_leader_shows_the_new_leader_and_the_down_node() {
     let lab = lab::take();
-    let mut engine = engine::spawn(lab.sockets(), fast());
+    let mut engine = engine::spawn(lab.sockets(), common::fast_timings());
     let mut app = App::new(Keymap::default(), Timestamp::now());
     pump_until(
         &mut engine,
@@ -364,7 +343,7 @@ async fn a_worker_endpoint_names_the_managers() {
     // with the worker first, the dashboard moves on to a manager
     let mut endpoints = vec![worker.socket.clone()];
     endpoints.extend(lab.sockets());
-    let mut engine = engine::spawn(endpoints, fast());
+    let mut engine = engine::spawn(endpoints, common::fast_timings());
     let mut app = App::new(Keymap::default(), Timestamp::now());
     pump_until(
         &mut engine,

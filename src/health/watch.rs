@@ -144,46 +144,6 @@ mod tests {
     use crate::domain::{ManagerInfo, Reachability, Role};
 
     #[test]
-    fn managers_are_probed_on_raft_and_workers_on_gossip() {
-        let mgr = Node {
-            id: NodeId("m".into()),
-            role: Role::Manager,
-            status_addr: "198.51.100.11".into(),
-            manager: Some(ManagerInfo {
-                leader: false,
-                reachability: Reachability::Reachable,
-                addr: "198.51.100.11:2377".into(),
-            }),
-            ..Default::default()
-        };
-        let worker = Node {
-            id: NodeId("w".into()),
-            role: Role::Worker,
-            status_addr: "198.51.100.14".into(),
-            ..Default::default()
-        };
-        let v6 = Node {
-            id: NodeId("6".into()),
-            status_addr: "2001:db8::4".into(),
-            ..Default::default()
-        };
-        let none = Node {
-            id: NodeId("n".into()),
-            ..Default::default()
-        };
-        let t = targets(&[mgr, worker, v6, none]);
-        let addrs: Vec<&str> = t.iter().map(|t| t.addr.as_str()).collect();
-        assert_eq!(
-            addrs,
-            [
-                "198.51.100.11:2377",
-                "198.51.100.14:7946",
-                "[2001:db8::4]:7946"
-            ]
-        );
-    }
-
-    #[test]
     fn managers_every_round_workers_in_turn() {
         let t = |n: usize, port: u16| Target {
             node: NodeId(format!("n{n}")),

@@ -4,8 +4,8 @@
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
 
 use super::list::{Column, Data, ListPane, Rows};
 use super::{Ctx, DrawCtx, Outcome, View};
@@ -130,31 +130,14 @@ impl View for AuditView {
 
     fn draw(&self, frame: &mut Frame, area: Rect, cx: &DrawCtx<'_>) {
         let theme = cx.theme;
-        let rect = crate::widget::centered(
-            area,
-            area.width.saturating_sub(4),
-            area.height.saturating_sub(2),
-        );
-        frame.render_widget(Clear, rect);
         let a = &cx.ops.audit;
-        let title = self.list.rows.title(Data::of_draw(cx), self.list.shown());
-        let mut block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .border_style(theme.border_style(true))
-            .title(Span::styled(format!(" {title} "), theme.title))
-            .title_bottom(Span::styled(
-                " j/k move · / filter · Esc close ",
-                theme.muted,
-            ))
-            .style(theme.text);
-        if !self.list.filter().is_empty() {
-            block = block.title(Span::styled(
-                format!(" /{} ", self.list.filter()),
-                theme.accent,
-            ));
-        }
-        let inner = block.inner(rect);
-        frame.render_widget(block, rect);
+        let inner = self.list.draw_popup_frame(
+            frame,
+            area,
+            Data::of_draw(cx),
+            theme,
+            " j/k move · / filter · Esc close ".to_string(),
+        );
         let mut notes = Vec::new();
         if let Some(e) = &a.error {
             notes.push(Line::styled(

@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::list::{Column, Data, ListPane, Rows};
 use super::{Ctx, DrawCtx, Outcome, View};
@@ -205,14 +205,7 @@ impl View for EventsView {
 
     fn draw(&self, frame: &mut Frame, area: Rect, cx: &DrawCtx<'_>) {
         let theme = cx.theme;
-        let rect = crate::widget::centered(
-            area,
-            area.width.saturating_sub(4),
-            area.height.saturating_sub(2),
-        );
-        frame.render_widget(Clear, rect);
         let data = Data::of_draw(cx);
-        let title = self.list.rows.title(data, self.list.shown());
         let key = |a: Action| {
             cx.keymap
                 .keys_in("events", a)
@@ -228,20 +221,7 @@ impl View for EventsView {
         if cx.store.timeline.earlier > 0 {
             bottom.push_str("· dim: before this start ");
         }
-        let mut block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .border_style(theme.border_style(true))
-            .title(Span::styled(format!(" {title} "), theme.title))
-            .title_bottom(Span::styled(bottom, theme.muted))
-            .style(theme.text);
-        if !self.list.filter().is_empty() {
-            block = block.title(Span::styled(
-                format!(" /{} ", self.list.filter()),
-                theme.accent,
-            ));
-        }
-        let inner = block.inner(rect);
-        frame.render_widget(block, rect);
+        let inner = self.list.draw_popup_frame(frame, area, data, theme, bottom);
         self.list.draw_table(frame, inner, data, theme, true);
         if self.list.shown() == 0 && inner.height > 1 {
             // the table puts it in its first column, too narrow here

@@ -221,6 +221,38 @@ impl<R: Rows> ListPane<R> {
         self.selected_id = self.view.get(self.selected).map(|i| self.rows.id(data, *i));
     }
 
+    /// A list shown as a popup over most of the screen: clears it, draws the rounded frame
+    /// with the list's title, the filter being typed and `bottom` (its keys), and returns
+    /// the inside for the table (and whatever the popup adds under it).
+    pub fn draw_popup_frame(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        data: Data<'_>,
+        theme: &Theme,
+        bottom: String,
+    ) -> Rect {
+        let rect = crate::widget::centered(
+            area,
+            area.width.saturating_sub(4),
+            area.height.saturating_sub(2),
+        );
+        frame.render_widget(ratatui::widgets::Clear, rect);
+        let title = self.rows.title(data, self.shown());
+        let mut block = Block::bordered()
+            .border_type(BorderType::Rounded)
+            .border_style(theme.border_style(true))
+            .title(Span::styled(format!(" {title} "), theme.title))
+            .title_bottom(Span::styled(bottom, theme.muted))
+            .style(theme.text);
+        if !self.filter().is_empty() {
+            block = block.title(Span::styled(format!(" /{} ", self.filter()), theme.accent));
+        }
+        let inner = block.inner(rect);
+        frame.render_widget(block, rect);
+        inner
+    }
+
     pub fn filter(&self) -> &str {
         &self.filter
     }

@@ -343,3 +343,24 @@ pub fn lab_ssh_clients() -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// Remove these services through the first manager that answers (a test's cleanup: errors
+/// are ignored, a service may already be gone).
+pub fn rm_services(names: &[&str]) {
+    for n in names {
+        for node in ["node1", "node2", "node3"] {
+            if lab(&["docker", node, "service", "rm", n]).status.success() {
+                break;
+            }
+        }
+    }
+}
+
+/// Removes these services when dropped, also when the test fails.
+pub struct RmServices(pub Vec<&'static str>);
+
+impl Drop for RmServices {
+    fn drop(&mut self) {
+        rm_services(&self.0);
+    }
+}

@@ -133,3 +133,18 @@ pub fn type_str(app: &mut App, s: &str) {
         }
     }
 }
+
+/// Engine timings for lab tests: fast polls, no periodic reconcile (counts must follow the
+/// events and the task poll), a 1 s heartbeat.
+pub fn fast_timings() -> swarmdeck::engine::Timings {
+    use std::time::Duration;
+    swarmdeck::engine::Timings {
+        task_poll: Duration::from_millis(500),
+        node_poll: Duration::from_secs(1),
+        reconcile: Duration::from_secs(600),
+        heartbeat: Duration::from_secs(1),
+        heartbeat_failures: 2,
+        debounce: Duration::from_millis(50),
+        retry: Duration::from_millis(500),
+    }
+}
