@@ -149,7 +149,9 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         keep: cfg.config_keep(),
     };
     app.offer_drafts();
-    app.events_log = swarmdeck::health::eventlog::default_path();
+    app.events_log = swarmdeck::health::eventlog::default_path(
+        endpoints.first().map(String::as_str).unwrap_or_default(),
+    );
     app.load_events();
     let opts = tui::Options {
         endpoints,

@@ -20,9 +20,21 @@ pub const LOAD: usize = 200;
 /// How much of the file's end is read for them (an event line is ~150 bytes).
 const TAIL_BYTES: u64 = 512 * 1024;
 
-/// `<XDG state dir>/swarmdeck/events.jsonl` (None when there is no home directory).
-pub fn default_path() -> Option<PathBuf> {
-    crate::config::state_dir().map(|d| d.join("events.jsonl"))
+/// `<XDG state dir>/swarmdeck/events.jsonl` for the local socket, `events-<hash>.jsonl`
+/// for any other first endpoint (one file per cluster watched, so a dashboard restarted on
+/// one cluster does not tell another's story); None when there is no home directory.
+pub fn default_path(endpoint: &str) -> Option<PathBuf> {
+    crate::config::state_dir().map(|d| d.join(file_name(endpoint)))
+}
+
+/// The file's name for a dashboard whose first endpoint is `endpoint`.
+pub fn file_name(endpoint: &str) -> String {
+    if endpoint.is_empty() || endpoint == crate::engine::connect::DEFAULT_SOCKET {
+        "events.jsonl".to_string()
+    } else {
+        let hash = crate::gconfig::sha256_hex(endpoint.as_bytes());
+        format!("events-{}.jsonl", &hash[..12])
+    }
 }
 
 /// Where a full file goes: `events.jsonl.1`.
@@ -174,6 +186,17 @@ mod tests {
             "node2",
             format!("node2 down (the engine: heartbeat failure) #{i}"),
         )
+    }
+
+    #[test]
+    fn one_file_per_cluster() {
+        assert_eq!(file_name("unix:///var/run/docker.sock"), "events.jsonl");
+        let a = file_name("ssh://admin@manager-1");
+        assert!(
+            a.starts_with("events-") && a.ends_with(".jsonl") && a.len() == 25,
+            "{a}"
+        );
+        assert_ne!(a, file_name("ssh://admin@manager-2"));
     }
 
     #[test]
