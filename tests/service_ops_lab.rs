@@ -152,7 +152,11 @@ fn scale_force_update_image_rollback_concurrent_change_and_remove() {
     assert!(reg.up, "the lab's registry is up: {reg:?}");
     let password = lab::registry_password();
     let _clean = Cleanup { lab: &lab };
-    lab.create_service(SVC, &["--replicas", "1"]);
+    // on the managers, as the registry's own tests pull there
+    lab.create_service(
+        SVC,
+        &["--replicas", "1", "--constraint", "node.role==manager"],
+    );
     lab::wait_for("1 task running", Duration::from_secs(60), || {
         running(&lab).len() == 1
     });
