@@ -58,6 +58,18 @@ pub enum Action {
     NextStep,
     /// In the wizard: the previous step.
     PrevStep,
+    /// Scale the selected replicated service.
+    Scale,
+    /// Force-update (restart) the selected service: every task redeployed, same spec.
+    ForceUpdate,
+    /// Roll the selected service back to its previous spec.
+    Rollback,
+    /// Set the selected service's image.
+    UpdateImage,
+    /// Remove the selected service (its name typed to confirm).
+    RemoveService,
+    /// Collapse or expand the stack under the cursor in the services pane.
+    ToggleStack,
 }
 
 /// The views that have their own key table (`[keys.<view>]` in the config file). Keys not
@@ -85,10 +97,13 @@ pub const CONTEXTS: &[&str] = &[
     "history",
     "draft",
     "deploy",
+    "registries",
 ];
 
 /// Built-in keys that differ in one view: (view, action, keys). The config editor takes
-/// Ctrl-f for pretty-printing, so there PageDown is PgDn only.
+/// Ctrl-f for pretty-printing, so there PageDown is PgDn only. The services pane's own
+/// actions (scale, force update, rollback, image, remove, stacks) have keys there only, so
+/// the other panes keep those letters.
 const VIEW_DEFAULTS: &[(&str, Action, &[&str])] = &[
     ("config", Action::PageDown, &["pgdn"]),
     ("config", Action::Save, &["ctrl-s"]),
@@ -97,6 +112,12 @@ const VIEW_DEFAULTS: &[(&str, Action, &[&str])] = &[
     ("deploy", Action::NextStep, &["ctrl-n"]),
     ("deploy", Action::PrevStep, &["ctrl-p"]),
     ("deploy", Action::Save, &["ctrl-s"]),
+    ("services", Action::Scale, &["s"]),
+    ("services", Action::ForceUpdate, &["u"]),
+    ("services", Action::Rollback, &["b"]),
+    ("services", Action::UpdateImage, &["i"]),
+    ("services", Action::RemoveService, &["ctrl-d"]),
+    ("services", Action::ToggleStack, &["z", "space"]),
 ];
 
 impl Action {
@@ -105,7 +126,14 @@ impl Action {
         match self {
             Action::Save | Action::Format | Action::ExternalEdit => "config",
             Action::NextStep | Action::PrevStep => "deploy",
-            Action::NewService | Action::EditService => "services",
+            Action::NewService
+            | Action::EditService
+            | Action::Scale
+            | Action::ForceUpdate
+            | Action::Rollback
+            | Action::UpdateImage
+            | Action::RemoveService
+            | Action::ToggleStack => "services",
             a if a.is_write() => "nodes",
             _ => "global",
         }
@@ -148,6 +176,12 @@ impl Action {
         Action::EditService,
         Action::NextStep,
         Action::PrevStep,
+        Action::Scale,
+        Action::ForceUpdate,
+        Action::Rollback,
+        Action::UpdateImage,
+        Action::RemoveService,
+        Action::ToggleStack,
     ];
 
     /// The name used in the config file's `[keys]` table.
@@ -183,6 +217,12 @@ impl Action {
             Action::EditService => "edit_service",
             Action::NextStep => "next_step",
             Action::PrevStep => "prev_step",
+            Action::Scale => "scale",
+            Action::ForceUpdate => "force_update",
+            Action::Rollback => "rollback",
+            Action::UpdateImage => "update_image",
+            Action::RemoveService => "remove_service",
+            Action::ToggleStack => "toggle_stack",
         }
     }
 
@@ -221,6 +261,16 @@ impl Action {
             }
             Action::NextStep => "check this step, then the next",
             Action::PrevStep => "the previous step",
+            Action::Scale => "scale the service (replicated only)",
+            Action::ForceUpdate => {
+                "force update: redeploy every task, same spec (a job runs again)"
+            }
+            Action::Rollback => "roll the service back to its previous spec (diff first)",
+            Action::UpdateImage => {
+                "set the service's image (pulled with config.json's credentials)"
+            }
+            Action::RemoveService => "remove the service (its name typed to confirm)",
+            Action::ToggleStack => "collapse or expand the stack",
         }
     }
 
@@ -238,6 +288,11 @@ impl Action {
                 | Action::Rebalance
                 | Action::NewService
                 | Action::EditService
+                | Action::Scale
+                | Action::ForceUpdate
+                | Action::Rollback
+                | Action::UpdateImage
+                | Action::RemoveService
         )
     }
 
@@ -269,6 +324,13 @@ impl Action {
             // the config editor's own keys (VIEW_DEFAULTS)
             Action::Save | Action::Format | Action::ExternalEdit => &[],
             Action::NextStep | Action::PrevStep => &[],
+            // the services pane's own keys (VIEW_DEFAULTS)
+            Action::Scale
+            | Action::ForceUpdate
+            | Action::Rollback
+            | Action::UpdateImage
+            | Action::RemoveService
+            | Action::ToggleStack => &[],
             Action::NewService => &["N"],
             Action::EditService => &["e"],
         }
@@ -809,16 +871,27 @@ mod tests {
     fn every_action_has_a_default_key_and_help() {
         let km = Keymap::default();
         for a in Action::ALL {
-            // the config editor's own actions have their keys in its view only
+            // the config editor's, the wizard's and the services pane's own actions have
+            // their keys in their view only
             let ctx = match a.home() {
-                h @ ("config" | "deploy") => h,
+                h @ ("config" | "deploy" | "services") => h,
                 _ => "global",
             };
             assert!(!km.keys_in(ctx, *a).is_empty(), "{a} has no key in {ctx}");
         }
         let own = [Action::Save, Action::Format, Action::ExternalEdit];
-        // and the wizard's next_step, prev_step
-        assert_eq!(km.help_rows().len(), Action::ALL.len() - own.len() - 2);
+        // and the wizard's next_step, prev_step, and the services pane's six
+        assert_eq!(km.help_rows().len(), Action::ALL.len() - own.len() - 2 - 6);
+        let services = km.help_rows_in("services", &[Action::Scale, Action::RemoveService]);
+        assert!(
+            services
+                .iter()
+                .any(|(k, d)| k == "Ctrl-d" && *d == Action::RemoveService.description())
+        );
+        assert!(
+            km.keys_in("nodes", Action::Scale).is_empty(),
+            "services only"
+        );
         let rows = km.help_rows_in("config", &own);
         assert!(
             rows.iter()

@@ -538,6 +538,10 @@ fn no_view_can_be_cloned() {
     assert!(!clone_able!(view::rebalance::RebalanceView));
     assert!(!clone_able!(view::audit::AuditView));
     assert!(!clone_able!(view::task_detail::TaskDetail));
+    assert!(!clone_able!(view::service_ops::ServicePrompt));
+    assert!(!clone_able!(view::service_ops::ServiceRead));
+    assert!(!clone_able!(view::service_ops::RollbackConfirm));
+    assert!(!clone_able!(view::registries::RegistriesView));
     assert!(!clone_able!(swarmdeck::app::Popup));
     assert!(!clone_able!(swarmdeck::app::App));
 }

@@ -806,6 +806,10 @@ impl App {
                 Level::Warn,
                 "readonly mode: swarmdeck changes nothing".into(),
             ),
+            a if a.is_write() && a.home() == "services" => self.notify(
+                Level::Warn,
+                format!("{a}: select a service in the services pane first"),
+            ),
             a if a.is_write() => self.notify(
                 Level::Warn,
                 format!("{a}: select a node in the nodes pane first"),
@@ -901,6 +905,9 @@ impl App {
             ),
             "help" => self.open_help(),
             "audit" => self.open_audit(),
+            "registries" | "registry" => self.push(Box::new(
+                crate::view::registries::RegistriesView::default(),
+            )),
             c if c == "events" || c.starts_with("events ") => {
                 self.open_events(c["events".len()..].trim());
             }
@@ -1316,13 +1323,14 @@ mod tests {
         assert_eq!(complete(&cmds, "s").as_deref(), Some("services"));
         assert_eq!(complete(&cmds, "nodes"), None);
         assert_eq!(complete(&cmds, "x"), None);
-        assert_eq!(complete(&cmds, "r").as_deref(), Some("rebalance"));
+        assert_eq!(complete(&cmds, "r").as_deref(), Some("re"));
+        assert_eq!(complete(&cmds, "reb").as_deref(), Some("rebalance"));
         assert_eq!(app.candidates("q"), vec!["quit", "q"]);
         app.readonly = true;
         assert_eq!(
-            complete(&app.commands(), "r"),
-            None,
-            "no write command in readonly mode"
+            complete(&app.commands(), "r").as_deref(),
+            Some("registries"),
+            "no write command in readonly mode: :rebalance is gone"
         );
     }
 }

@@ -30,7 +30,8 @@ pub use describe::{spec_diff, summary};
 pub use explain::{error_exit_code, exit_code_meaning, explain_task_error, is_image_missing};
 pub use export::{cli_command, compose_yaml, mount_arg, sh_quote, shell_words};
 pub use registry::{
-    Secret, StoredAuth, helper_output, registry_auth_header, registry_token_header, stored_auth,
+    CredSource, KnownRegistry, Registries, Secret, StoredAuth, helper_output, known_registries,
+    registry_auth_header, registry_host, registry_token_header, stored_auth,
 };
 pub use spec::{
     from_service_spec, merge_onto, name_networks, networks_to_create, resolve_refs,

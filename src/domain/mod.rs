@@ -305,6 +305,13 @@ impl Service {
     pub fn is_degraded(&self) -> bool {
         !self.mode.is_job() && self.running < self.desired
     }
+    /// The stack it belongs to (`com.docker.stack.namespace`, set by `docker stack deploy`).
+    pub fn stack(&self) -> Option<&str> {
+        self.labels
+            .get(crate::deploy::STACK_LABEL)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -25,6 +25,12 @@ pub enum DeployCmd {
     },
     /// Read a service's raw spec (to edit it).
     ReadSpec { id: String },
+    /// Read a whole service object as raw JSON (its spec and previous spec: a rollback's
+    /// diff; its spec: the command that recreates a removed service).
+    ReadService { id: String },
+    /// What `~/.docker/config.json` says about registries (no secret; no credential helper
+    /// is run). Needs no connection.
+    Registries,
     /// Write the form's changes (`original` → `edited`) onto the raw spec read right
     /// before, through the versioned core.
     Update {
@@ -73,6 +79,9 @@ pub enum DeployAnswer {
     Created(Result<(String, Vec<String>), String>),
     Spec(Result<Value, String>),
     Updated(Result<write::WriteOutcome, String>),
+    /// A whole service object ([`DeployCmd::ReadService`]).
+    Service(Result<Value, String>),
+    Registries(Result<crate::deploy::Registries, String>),
 }
 
 /// Run one deploy command as its own task.
@@ -89,6 +98,9 @@ pub(super) fn start(
     let conn = conn.map(|c| (c.docker.clone(), c.endpoint.clone()));
     tokio::spawn(async move {
         let answer = match conn {
+            _ if matches!(cmd, DeployCmd::Registries) => {
+                DeployAnswer::Registries(read_registries())
+            }
             _ if readonly && cmd.writes() => refused(&cmd, "swarmdeck runs in readonly mode"),
             None => refused(&cmd, "not connected to a manager"),
             Some((docker, endpoint)) => run(&docker, &endpoint, audit.as_deref(), cmd).await,
@@ -109,6 +121,8 @@ fn refused(cmd: &DeployCmd, why: &str) -> DeployAnswer {
         DeployCmd::Create { .. } => DeployAnswer::Created(Err(e)),
         DeployCmd::ReadSpec { .. } => DeployAnswer::Spec(Err(e)),
         DeployCmd::Update { .. } => DeployAnswer::Updated(Err(e)),
+        DeployCmd::ReadService { .. } => DeployAnswer::Service(Err(e)),
+        DeployCmd::Registries => DeployAnswer::Registries(Err(e)),
     }
 }
 
@@ -240,6 +254,12 @@ async fn run(
                 .map_err(|e| e.to_string())
                 .map(|v| v.get("Spec").cloned().unwrap_or(Value::Null)),
         ),
+        DeployCmd::ReadService { id } => DeployAnswer::Service(
+            write::read_raw(docker, &format!("/services/{id}"))
+                .await
+                .map_err(|e| e.to_string()),
+        ),
+        DeployCmd::Registries => DeployAnswer::Registries(read_registries()),
         DeployCmd::Create {
             spec,
             networks,
@@ -410,9 +430,8 @@ async fn run(
     }
 }
 
-/// The `X-Registry-Auth` value for a deploy (None: no credentials). From the docker
-/// config: its credential helper for the server (`credHelpers`, else `credsStore`), else
-/// the `auths` entry. Nothing of it is logged.
+/// The `X-Registry-Auth` value for a deploy (None: no credentials): typed into the form, or
+/// from the docker config through [`config_auth`]. Nothing of it is logged.
 async fn credentials(registry: &RegistryAuth) -> Result<Option<String>, String> {
     match registry {
         RegistryAuth::None => Ok(None),
@@ -423,42 +442,91 @@ async fn credentials(registry: &RegistryAuth) -> Result<Option<String>, String> 
         } => Ok(Some(crate::deploy::registry_auth_header(
             username, password, server,
         ))),
-        RegistryAuth::FromConfig { server } => {
-            use crate::deploy::StoredAuth;
-            let dir = docker_config_dir().ok_or("no home directory for ~/.docker/config.json")?;
-            let path = dir.join("config.json");
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            let cfg: Value = serde_json::from_str(&text)
-                .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
-            let mut stored = crate::deploy::stored_auth(&cfg, server);
-            if let StoredAuth::Helper(h) = &stored {
-                let out = credential_helper(h, server).await?;
-                stored = crate::deploy::helper_output(&out)?;
-            }
-            match stored {
-                StoredAuth::Basic { username, password } => Ok(Some(
-                    crate::deploy::registry_auth_header(&username, &password, server),
-                )),
-                StoredAuth::Token(t) => Ok(Some(crate::deploy::registry_token_header(&t, server))),
-                StoredAuth::Helper(_) | StoredAuth::Missing => Err(format!(
-                    "{} has no credentials for {server}; nothing was deployed",
-                    path.display()
-                )),
-            }
-        }
+        RegistryAuth::FromConfig { server } => match config_auth(server).await? {
+            Some(a) => Ok(Some(a)),
+            None => Err(format!(
+                "{} has no credentials for {server}; nothing was deployed",
+                docker_config_path().map_or_else(
+                    || "~/.docker/config.json".to_string(),
+                    |p| p.display().to_string()
+                )
+            )),
+        },
     }
 }
 
-fn docker_config_dir() -> Option<std::path::PathBuf> {
+/// The `X-Registry-Auth` value for `server` from the docker config (`~/.docker/config.json`
+/// or `$DOCKER_CONFIG/config.json`): its credential helper for the server (`credHelpers`,
+/// else `credsStore`), else the `auths` entry ([`crate::deploy::stored_auth`]). None when
+/// the file or the helper has nothing for it. The one way the deploy wizard and an image
+/// update read stored credentials; nothing of it is logged.
+pub async fn config_auth(server: &str) -> Result<Option<String>, String> {
+    use crate::deploy::StoredAuth;
+    let Some((_, cfg)) = read_docker_config()? else {
+        return Ok(None);
+    };
+    let mut stored = crate::deploy::stored_auth(&cfg, server);
+    if let StoredAuth::Helper(h) = &stored {
+        stored = match credential_helper(h, server).await? {
+            Some(out) => crate::deploy::helper_output(&out)?,
+            None => StoredAuth::Missing,
+        };
+    }
+    Ok(match stored {
+        StoredAuth::Basic { username, password } => Some(crate::deploy::registry_auth_header(
+            &username, &password, server,
+        )),
+        StoredAuth::Token(t) => Some(crate::deploy::registry_token_header(&t, server)),
+        StoredAuth::Helper(_) | StoredAuth::Missing => None,
+    })
+}
+
+/// The docker config file: `$DOCKER_CONFIG/config.json` (when set and not empty), else
+/// `~/.docker/config.json`.
+pub fn docker_config_path() -> Option<std::path::PathBuf> {
     std::env::var_os("DOCKER_CONFIG")
+        .filter(|d| !d.is_empty())
         .map(std::path::PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))
+        .map(|d| d.join("config.json"))
+}
+
+/// The docker config file parsed, with its path; None when there is no such file.
+pub fn read_docker_config() -> Result<Option<(std::path::PathBuf, Value)>, String> {
+    let path = docker_config_path().ok_or("no home directory for ~/.docker/config.json")?;
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let cfg: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
+    Ok(Some((path, cfg)))
+}
+
+/// What the docker config says about registries, for `:registries`: no secret leaves here
+/// (a stored password is decoded only to read the user), and no helper is run.
+pub fn read_registries() -> Result<crate::deploy::Registries, String> {
+    let path = docker_config_path().ok_or("no home directory for ~/.docker/config.json")?;
+    let Some((path, cfg)) = read_docker_config()? else {
+        return Ok(crate::deploy::Registries {
+            path: path.display().to_string(),
+            ..Default::default()
+        });
+    };
+    let (known, store) = crate::deploy::known_registries(&cfg);
+    Ok(crate::deploy::Registries {
+        path: path.display().to_string(),
+        found: true,
+        known,
+        store,
+    })
 }
 
 /// `docker-credential-HELPER get`, the server on its stdin, as the docker CLI does (10 s);
-/// its answer (which holds the secret) goes to [`crate::deploy::helper_output`] only.
-async fn credential_helper(helper: &str, server: &str) -> Result<String, String> {
+/// its answer (which holds the secret) goes to [`crate::deploy::helper_output`] only. None:
+/// the helper answered that it has nothing for the server (a non-zero exit).
+async fn credential_helper(helper: &str, server: &str) -> Result<Option<String>, String> {
     use tokio::io::AsyncWriteExt;
     let prog = format!("docker-credential-{helper}");
     let mut child = tokio::process::Command::new(&prog)
@@ -477,12 +545,11 @@ async fn credential_helper(helper: &str, server: &str) -> Result<String, String>
         .map_err(|_| format!("{prog} did not answer within 10 s"))?
         .map_err(|e| format!("{prog}: {e}"))?;
     if !out.status.success() {
-        return Err(format!(
-            "{prog} has no credentials for {server} ({})",
-            out.status
-        ));
+        return Ok(None);
     }
-    String::from_utf8(out.stdout).map_err(|_| format!("{prog} did not answer text"))
+    String::from_utf8(out.stdout)
+        .map(Some)
+        .map_err(|_| format!("{prog} did not answer text"))
 }
 
 #[cfg(test)]

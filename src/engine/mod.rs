@@ -107,6 +107,19 @@ pub enum WriteChange {
         remove: Vec<String>,
         seen: BTreeMap<String, String>,
     },
+    /// Roll a service back to its previous spec; `seen` = [`write::rollback_fingerprint`] of
+    /// the service as the user was shown it.
+    Rollback {
+        seen: String,
+    },
+    /// Set a service's image from `seen` (what the user saw) to `to`, pulling with the
+    /// credentials `~/.docker/config.json` has for its registry (none: the stored ones).
+    Image {
+        seen: String,
+        to: String,
+    },
+    /// Remove a service.
+    Remove,
 }
 
 /// Run one write through the versioned-update core ([`write::update_versioned`]).
@@ -124,6 +137,19 @@ pub async fn run_write(
         }
         (WriteTarget::Service { id, .. }, WriteChange::Scale { seen, to }) => {
             write::scale_service(docker, id, *seen, *to).await
+        }
+        (WriteTarget::Service { id, .. }, WriteChange::Rollback { seen }) => {
+            write::rollback_service(docker, id, seen).await
+        }
+        (WriteTarget::Service { id, .. }, WriteChange::Image { seen, to }) => {
+            let server = crate::deploy::image_registry(to);
+            let auth = deploy::config_auth(&server)
+                .await
+                .map_err(|e| write::WriteError::Refused(format!("{e}; nothing was written")))?;
+            write::update_image(docker, id, seen, to, auth.as_deref()).await
+        }
+        (WriteTarget::Service { id, .. }, WriteChange::Remove) => {
+            write::remove_service(docker, id).await
         }
         (target, WriteChange::Labels { set, remove, seen }) => {
             write::update_labels(docker, &target.object(), set, remove, seen).await

@@ -90,6 +90,24 @@ pub fn scale_action(seen: u64, to: u64) -> String {
     format!("scale {seen} → {to}")
 }
 
+/// The action text of a rollback (for the audit log).
+pub const ROLLBACK_ACTION: &str = "rollback to the previous spec";
+
+/// The action text of a service removal.
+pub const REMOVE_ACTION: &str = "remove";
+
+/// The action text of an image update: `image nginx:1.27 → nginx:1.28` (without the digest
+/// the engine pinned), and whether registry credentials are sent with it.
+pub fn image_action(seen: &str, to: &str, with_auth: bool) -> String {
+    let seen = seen.split('@').next().unwrap_or(seen);
+    let with = if with_auth {
+        " (with registry credentials)"
+    } else {
+        ""
+    };
+    format!("image {seen} → {to}{with}")
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteOutcome {
     /// The object's `Spec`, exactly as the engine sent it right before the write.
@@ -294,10 +312,39 @@ pub async fn update_versioned(
 pub async fn update_versioned_auth(
     docker: &Docker,
     target: &ObjectRef,
-    mut change: impl FnMut(&ObjectSeen, &mut Value) -> Result<Applied, WriteError>,
-    mut between: impl FnMut(u32),
+    change: impl FnMut(&ObjectSeen, &mut Value) -> Result<Applied, WriteError>,
+    between: impl FnMut(u32),
     auth: Option<&str>,
 ) -> Result<WriteOutcome, WriteError> {
+    let opts = UpdateOpts {
+        auth,
+        rollback: false,
+    };
+    update_versioned_opts(docker, target, change, between, opts).await
+}
+
+/// How a versioned update is sent, besides its spec and version.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UpdateOpts<'a> {
+    /// `X-Registry-Auth` (the encoded value; never logged), for an update that must pull
+    /// with credentials. None: the engine keeps the credentials stored with the service.
+    pub auth: Option<&'a str>,
+    /// A server-side rollback (`rollback=previous`, what `docker service rollback` sends):
+    /// the engine puts the previous spec back and ignores the body, which is the spec as read.
+    /// The change still sets what the spec becomes (the previous spec), for the outcome and
+    /// the audit log, and still compares it with what the user saw.
+    pub rollback: bool,
+}
+
+/// The core ([`update_versioned`]) with every option.
+pub async fn update_versioned_opts(
+    docker: &Docker,
+    target: &ObjectRef,
+    mut change: impl FnMut(&ObjectSeen, &mut Value) -> Result<Applied, WriteError>,
+    mut between: impl FnMut(u32),
+    opts: UpdateOpts<'_>,
+) -> Result<WriteOutcome, WriteError> {
+    let auth = opts.auth;
     for attempt in 1..=MAX_ATTEMPTS {
         let object = read_raw(docker, &target.path()).await?;
         let seen = ObjectSeen::new(target, object)?;
@@ -320,10 +367,17 @@ pub async fn update_versioned_auth(
             )));
         }
         between(attempt);
-        let query = target.update_query(seen.version);
+        let mut query = target.update_query(seen.version);
+        // a rollback sends the spec as read: the engine takes the previous one itself
+        let body = if opts.rollback {
+            query.push_str("&rollback=previous");
+            &before
+        } else {
+            &after
+        };
         let sent = match auth {
-            None => post_raw(docker, &target.update_path(), &query, &after).await,
-            Some(a) => post_raw_auth(docker, &target.update_path(), &query, &after, a).await,
+            None => post_raw(docker, &target.update_path(), &query, body).await,
+            Some(a) => post_raw_auth(docker, &target.update_path(), &query, body, a).await,
         };
         match sent {
             Ok(_) => {
@@ -387,6 +441,74 @@ pub async fn scale_service(
         |_| {},
     )
     .await
+}
+
+/// Roll a service back to its previous spec (`rollback=previous`: the engine swaps the spec
+/// and the previous spec). `seen` = [`rollback_fingerprint`] of the service the user was shown
+/// the diff of: if anyone updated it since, the previous spec is another one (rolling back
+/// would undo their change), and nothing is written.
+pub async fn rollback_service(
+    docker: &Docker,
+    id: &ServiceId,
+    seen: &str,
+) -> Result<WriteOutcome, WriteError> {
+    update_versioned_opts(
+        docker,
+        &ObjectRef::Service(id.clone()),
+        |object: &ObjectSeen, spec: &mut Value| {
+            apply_rollback(&object.name, &object.object, spec, seen)
+        },
+        |_| {},
+        UpdateOpts {
+            auth: None,
+            rollback: true,
+        },
+    )
+    .await
+}
+
+/// Set a service's image (`TaskTemplate.ContainerSpec.Image`) from `seen` to `to`, nothing
+/// else; `auth` is the `X-Registry-Auth` to pull with (None: the engine keeps the
+/// credentials stored with the service).
+pub async fn update_image(
+    docker: &Docker,
+    id: &ServiceId,
+    seen: &str,
+    to: &str,
+    auth: Option<&str>,
+) -> Result<WriteOutcome, WriteError> {
+    update_versioned_auth(
+        docker,
+        &ObjectRef::Service(id.clone()),
+        |object: &ObjectSeen, spec: &mut Value| apply_image(&object.name, spec, seen, to),
+        |_| {},
+        auth,
+    )
+    .await
+}
+
+/// Remove a service (`DELETE /services/ID`). Not a versioned update: the service is read
+/// right before (it must still exist; its spec is the outcome's `before`, kept in the audit
+/// log so that it can be recreated), then deleted. `after` is null.
+pub async fn remove_service(docker: &Docker, id: &ServiceId) -> Result<WriteOutcome, WriteError> {
+    let target = ObjectRef::Service(id.clone());
+    let object = read_raw(docker, &target.path()).await?;
+    let seen = ObjectSeen::new(&target, object)?;
+    call(docker, Method::DELETE, &target.path(), "", None)
+        .await
+        .map_err(|e| match e {
+            CallError::Transport(t) => WriteError::Transport(format!(
+                "{t} (the service may or may not have been removed; check before retrying)"
+            )),
+            other => other.into(),
+        })?;
+    Ok(WriteOutcome {
+        before: seen.spec().clone(),
+        after: Value::Null,
+        version: seen.version,
+        attempts: 1,
+        noop: false,
+    })
 }
 
 /// Set and remove labels (`Spec.Labels`) of any object; `seen` = its labels when the user
@@ -1056,6 +1178,84 @@ pub fn apply_scale(
     Ok(Applied::Changed)
 }
 
+/// A fingerprint of a service object's `Spec` and `PreviousSpec` as read, so that a rollback
+/// goes back to the spec the user was shown: an update by anyone in between changes both.
+pub fn rollback_fingerprint(object: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for key in ["Spec", "PreviousSpec"] {
+        h.update(object.get(key).map(Value::to_string).unwrap_or_default());
+        h.update([0]);
+    }
+    h.finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A rollback of a service's raw spec: `spec` becomes the `PreviousSpec` of `object` (the
+/// service as read right before; the engine does the swap itself, this says what it will be).
+/// Refused without a previous spec; a conflict when the service is no longer the one the
+/// user saw (`seen`: its [`rollback_fingerprint`]); already so when both specs are the same.
+pub fn apply_rollback(
+    service_name: &str,
+    object: &Value,
+    spec: &mut Value,
+    seen: &str,
+) -> Result<Applied, WriteError> {
+    let Some(previous) = object.get("PreviousSpec").filter(|p| p.is_object()) else {
+        return Err(WriteError::Refused(format!(
+            "service {service_name} has no previous spec to roll back to (Swarm keeps one, \
+             from the last update); nothing was written"
+        )));
+    };
+    if rollback_fingerprint(object) != seen {
+        return Err(WriteError::Conflict(format!(
+            "service {service_name} was updated since you looked: its previous spec is now \
+             another one, and rolling back would undo that update; nothing was written (look \
+             at the diff again)"
+        )));
+    }
+    if previous == spec {
+        return Ok(Applied::Already);
+    }
+    *spec = previous.clone();
+    Ok(Applied::Changed)
+}
+
+/// A new image for a service's raw spec: `TaskTemplate.ContainerSpec.Image` from `seen` (what
+/// the user saw, digest included) to `to`; nothing else. Someone else's image change since
+/// is a conflict; already `to` is a no-op.
+pub fn apply_image(
+    service_name: &str,
+    spec: &mut Value,
+    seen: &str,
+    to: &str,
+) -> Result<Applied, WriteError> {
+    let Some(container) = spec
+        .pointer_mut("/TaskTemplate/ContainerSpec")
+        .and_then(Value::as_object_mut)
+    else {
+        return Err(WriteError::Refused(format!(
+            "service {service_name} has no container spec; not writing"
+        )));
+    };
+    let now = container
+        .get("Image")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if now == to {
+        return Ok(Applied::Already);
+    }
+    if now != seen {
+        return Err(conflict("image", service_name, &now, &seen));
+    }
+    container.insert("Image".into(), to.into());
+    Ok(Applied::Changed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1472,6 +1672,88 @@ mod tests {
     }
 
     #[test]
+    fn image_normal_noop_conflict_and_nothing_else() {
+        let s = service_spec();
+        let seen = "busybox:lab@sha256:0123";
+        let mut out = s.clone();
+        let to = "198.51.100.5:5000/swarmdeck/busybox:lab";
+        assert_eq!(apply_image("web", &mut out, seen, to), Ok(Applied::Changed));
+        only_changed(&s, &out, &["/TaskTemplate/ContainerSpec/Image"]);
+        assert_eq!(out["TaskTemplate"]["ContainerSpec"]["Image"], to);
+        // already so (by anyone)
+        let mut again = out.clone();
+        assert_eq!(
+            apply_image("web", &mut again, seen, to),
+            Ok(Applied::Already)
+        );
+        // someone else set another image since the user looked
+        let mut other = s.clone();
+        other["TaskTemplate"]["ContainerSpec"]["Image"] = "nginx:1.27".into();
+        let err = apply_image("web", &mut other, seen, to).unwrap_err();
+        assert_eq!(
+            err,
+            WriteError::Conflict(
+                "image of web is now nginx:1.27 (you saw busybox:lab@sha256:0123): someone \
+                 else changed it; nothing was written"
+                    .into()
+            )
+        );
+        let mut none = json!({"TaskTemplate": {"PluginSpec": {}}});
+        assert!(matches!(
+            apply_image("web", &mut none, seen, to),
+            Err(WriteError::Refused(_))
+        ));
+        assert_eq!(
+            image_action(seen, to, true),
+            "image busybox:lab → 198.51.100.5:5000/swarmdeck/busybox:lab (with registry \
+             credentials)"
+        );
+    }
+
+    #[test]
+    fn rollback_goes_to_the_previous_spec_the_user_saw_or_nowhere() {
+        let mut previous = service_spec();
+        previous["TaskTemplate"]["ContainerSpec"]["Image"] = "busybox:old".into();
+        let object = json!({"ID": "s1", "Version": {"Index": 4}, "Spec": service_spec(), "PreviousSpec": previous});
+        let seen = rollback_fingerprint(&object);
+        assert_eq!(seen.len(), 24);
+        let mut spec = object["Spec"].clone();
+        assert_eq!(
+            apply_rollback("web", &object, &mut spec, &seen),
+            Ok(Applied::Changed)
+        );
+        assert_eq!(spec, object["PreviousSpec"], "what the spec becomes");
+        // someone updated it since: the previous spec is another one
+        let mut updated = object.clone();
+        updated["PreviousSpec"] = updated["Spec"].clone();
+        updated["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"] = json!(["CONCURRENT=1"]);
+        assert_ne!(rollback_fingerprint(&updated), seen);
+        let mut spec = updated["Spec"].clone();
+        let err = apply_rollback("web", &updated, &mut spec, &seen).unwrap_err();
+        assert!(
+            matches!(&err, WriteError::Conflict(t) if t.contains("updated since you looked")),
+            "{err}"
+        );
+        assert_eq!(spec, updated["Spec"], "untouched");
+        // no previous spec: refused, saying so
+        let fresh = json!({"ID": "s2", "Version": {"Index": 1}, "Spec": service_spec()});
+        let mut spec = fresh["Spec"].clone();
+        let err =
+            apply_rollback("web", &fresh, &mut spec, &rollback_fingerprint(&fresh)).unwrap_err();
+        assert!(
+            matches!(&err, WriteError::Refused(t) if t.contains("no previous spec")),
+            "{err}"
+        );
+        // the same spec twice: nothing to do
+        let same = json!({"Spec": service_spec(), "PreviousSpec": service_spec()});
+        let mut spec = same["Spec"].clone();
+        assert_eq!(
+            apply_rollback("web", &same, &mut spec, &rollback_fingerprint(&same)),
+            Ok(Applied::Already)
+        );
+    }
+
+    #[test]
     fn scale_refuses_modes_without_a_replica_count() {
         for (mode, says) in [
             (json!({"Global": {}}), "global service"),
@@ -1845,7 +2127,17 @@ mod tests {
                     let Ok(spec) = serde_json::from_str::<Value>(&got.body) else {
                         return (400, json!({"message": "bad json"}).to_string());
                     };
-                    o["Spec"] = spec;
+                    if query.split('&').any(|p| p == "rollback=previous") {
+                        // swarmkit: the previous spec comes back, the body is ignored
+                        let Some(previous) = o.get("PreviousSpec").cloned() else {
+                            let m = "service does not have a previous spec";
+                            return (400, json!({"message": m}).to_string());
+                        };
+                        o["PreviousSpec"] = o["Spec"].clone();
+                        o["Spec"] = previous;
+                    } else {
+                        o["Spec"] = spec;
+                    }
                     o["Version"]["Index"] = (current + 1).into();
                     if base.starts_with("/services/") {
                         (200, r#"{"Warnings":null}"#.into())
@@ -1853,6 +2145,13 @@ mod tests {
                         (200, String::new())
                     }
                 }
+                "DELETE" => match s.objects.remove(path) {
+                    Some(_) => (200, String::new()),
+                    None => (
+                        404,
+                        json!({"message": format!("no such object: {path}")}).to_string(),
+                    ),
+                },
                 _ => (405, "{}".into()),
             }
         }
@@ -2160,5 +2459,136 @@ mod tests {
             5
         );
         assert_eq!(s.objects["/configs/c1"]["Spec"]["Data"], "aGVsbG8K");
+    }
+    fn service_object(version: u64) -> Value {
+        let mut previous = service_spec();
+        previous["TaskTemplate"]["ContainerSpec"]["Image"] = "busybox:old".into();
+        json!({"ID": "s1", "Version": {"Index": version}, "Spec": service_spec(), "PreviousSpec": previous})
+    }
+
+    #[tokio::test]
+    async fn rollback_sends_the_spec_as_read_with_rollback_previous() {
+        let state = fake::with(&[("/services/s1", service_object(10))]);
+        let (_dir, socket) = fake::unix(state.clone()).await;
+        let docker = Docker::connect_with_unix(&socket, 5, bollard::API_DEFAULT_VERSION).unwrap();
+        let sid = ServiceId("s1".into());
+        let seen = rollback_fingerprint(&service_object(10));
+        let out = rollback_service(&docker, &sid, &seen)
+            .await
+            .expect("rollback");
+        assert_eq!((out.version, out.attempts, out.noop), (10, 1, false));
+        assert_eq!(out.before, service_spec());
+        assert_eq!(
+            out.after["TaskTemplate"]["ContainerSpec"]["Image"],
+            "busybox:old"
+        );
+        {
+            let s = state.lock().unwrap();
+            let post = s.got.iter().find(|g| g.method == "POST").unwrap();
+            assert_eq!(
+                post.target,
+                "/services/s1/update?version=10&rollback=previous"
+            );
+            let body: Value = serde_json::from_str(&post.body).unwrap();
+            assert_eq!(
+                body,
+                service_spec(),
+                "the current spec, as the docker CLI sends"
+            );
+            assert_eq!(post.header("x-registry-auth"), None);
+            let stored = &s.objects["/services/s1"];
+            assert_eq!(
+                stored["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"],
+                "busybox:old"
+            );
+        }
+        // the same confirmation again: the service changed since (the rollback itself), so
+        // it is a conflict and nothing is posted
+        let posts = |s: &fake::State| s.got.iter().filter(|g| g.method == "POST").count();
+        let before = posts(&state.lock().unwrap());
+        let err = rollback_service(&docker, &sid, &seen).await.unwrap_err();
+        assert!(matches!(err, WriteError::Conflict(_)), "{err}");
+        assert_eq!(posts(&state.lock().unwrap()), before);
+    }
+
+    #[tokio::test]
+    async fn an_image_update_keeps_a_concurrent_change_and_sends_the_credentials() {
+        let state = fake::with(&[("/services/s1", service_object(10))]);
+        // someone else writes (a label) between our read and our write
+        state.lock().unwrap().race = 1;
+        let (_dir, socket) = fake::unix(state.clone()).await;
+        let docker = Docker::connect_with_unix(&socket, 5, bollard::API_DEFAULT_VERSION).unwrap();
+        let sid = ServiceId("s1".into());
+        let to = "198.51.100.5:5000/swarmdeck/busybox:lab";
+        let out = update_image(
+            &docker,
+            &sid,
+            "busybox:lab@sha256:0123",
+            to,
+            Some("ZW5jb2RlZA=="),
+        )
+        .await
+        .expect("image");
+        assert_eq!(out.attempts, 2, "retried after out of sequence");
+        let s = state.lock().unwrap();
+        let stored = &s.objects["/services/s1"]["Spec"];
+        assert_eq!(stored["TaskTemplate"]["ContainerSpec"]["Image"], to);
+        assert_eq!(stored["Labels"]["raced"], "yes", "their change is kept");
+        assert_eq!(stored["Mode"], service_spec()["Mode"]);
+        for post in s.got.iter().filter(|g| g.method == "POST") {
+            assert_eq!(post.header("x-registry-auth"), Some("ZW5jb2RlZA=="));
+            assert!(!post.target.contains("rollback"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_scale_keeps_an_env_added_during_the_confirm() {
+        let state = fake::with(&[("/services/s1", service_object(10))]);
+        let (_dir, socket) = fake::unix(state.clone()).await;
+        let docker = Docker::connect_with_unix(&socket, 5, bollard::API_DEFAULT_VERSION).unwrap();
+        // the user saw 2 replicas; meanwhile the CLI adds an env variable
+        {
+            let mut s = state.lock().unwrap();
+            let o = s.objects.get_mut("/services/s1").unwrap();
+            o["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"] = json!(["CONCURRENT=1"]);
+            o["Version"]["Index"] = 11.into();
+        }
+        let out = scale_service(&docker, &ServiceId("s1".into()), 2, 3)
+            .await
+            .expect("scale");
+        assert_eq!(out.version, 11);
+        let s = state.lock().unwrap();
+        let stored = &s.objects["/services/s1"]["Spec"];
+        assert_eq!(stored["Mode"]["Replicated"]["Replicas"], 3);
+        assert_eq!(
+            stored["TaskTemplate"]["ContainerSpec"]["Env"],
+            json!(["CONCURRENT=1"])
+        );
+    }
+
+    #[tokio::test]
+    async fn remove_reads_then_deletes_and_keeps_the_spec_for_the_audit() {
+        let state = fake::with(&[("/services/s1", service_object(10))]);
+        let (_dir, socket) = fake::unix(state.clone()).await;
+        let docker = Docker::connect_with_unix(&socket, 5, bollard::API_DEFAULT_VERSION).unwrap();
+        let sid = ServiceId("s1".into());
+        let out = remove_service(&docker, &sid).await.expect("remove");
+        assert_eq!(out.before, service_spec());
+        assert_eq!(out.after, Value::Null);
+        {
+            let s = state.lock().unwrap();
+            let requests: Vec<String> = s
+                .got
+                .iter()
+                .map(|g| format!("{} {}", g.method, g.target))
+                .collect();
+            assert_eq!(requests, ["GET /services/s1", "DELETE /services/s1"]);
+            assert!(!s.objects.contains_key("/services/s1"));
+        }
+        let err = remove_service(&docker, &sid).await.unwrap_err();
+        assert_eq!(
+            err,
+            WriteError::Refused("404: no such object: /services/s1".into())
+        );
     }
 }

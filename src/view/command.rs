@@ -35,6 +35,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "deploy",
         "deploy a service: the six-step wizard (a write: absent in readonly mode)",
     ),
+    (
+        "registries",
+        "the registries of ~/.docker/config.json and the services pulling from them",
+    ),
     ("quit", "quit swarmdeck"),
     ("q", "quit swarmdeck"),
 ];

@@ -161,6 +161,14 @@ pub trait Rows {
     fn visible(&self, _data: Data<'_>) -> bool {
         true
     }
+    /// The data changed: rebuild what the rows derive from it (the services pane's stack
+    /// groups) before the pane reads lengths, ids and texts. Once per change, never per frame.
+    fn prepare(&mut self, _data: Data<'_>) {}
+    /// Asked after every [`Rows::key`]: `Some` when the rows kept changed (a group collapsed
+    /// or expanded), with the id to select then (None: keep the selection).
+    fn relist(&mut self) -> Option<Option<String>> {
+        None
+    }
 }
 
 /// A list pane: any [`Rows`] with filter, selection, scrolling and drawing.
@@ -196,6 +204,7 @@ impl<R: Rows> ListPane<R> {
 
     /// Rebuild the filter texts (the data changed) and the view.
     pub fn refresh(&mut self, data: Data<'_>) {
+        self.rows.prepare(data);
         let n = self.rows.len(data);
         self.texts = (0..n)
             .map(|i| self.rows.text(data, i).to_lowercase())
@@ -587,7 +596,14 @@ impl<R: Rows + 'static> View for ListPane<R> {
             }
         }
         let selected = self.selected();
-        self.rows.key(action, key, selected, cx)
+        let out = self.rows.key(action, key, selected, cx);
+        if let Some(select) = self.rows.relist() {
+            if select.is_some() {
+                self.selected_id = select;
+            }
+            self.rebuild_view(Data::of_ctx(cx));
+        }
+        out
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, cx: &DrawCtx<'_>) {

@@ -27,6 +27,8 @@ pub mod labels;
 pub mod list;
 pub mod pane;
 pub mod rebalance;
+pub mod registries;
+pub mod service_ops;
 pub mod task_detail;
 
 use jiff::Timestamp;

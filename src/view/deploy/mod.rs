@@ -79,31 +79,18 @@ fn step_index(s: Step) -> usize {
     Step::ALL.iter().position(|x| *x == s).unwrap_or(0)
 }
 
-/// The registries `~/.docker/config.json` knows (its `auths`, its `credHelpers`); no secret
-/// is read here.
+/// The registries `~/.docker/config.json` knows (its `auths`, its `credHelpers`), as the
+/// file names them; no secret is kept. The same reading as `:registries` and the image
+/// update ([`crate::engine::deploy::read_docker_config`], [`crate::deploy::known_registries`]).
 pub fn known_registries() -> Vec<String> {
-    let Some(home) = std::env::var_os("DOCKER_CONFIG")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))
-    else {
+    let Ok(Some((_, cfg))) = crate::engine::deploy::read_docker_config() else {
         return Vec::new();
     };
-    let Ok(text) = std::fs::read_to_string(home.join("config.json")) else {
-        return Vec::new();
-    };
-    let Ok(v) = serde_json::from_str::<Value>(&text) else {
-        return Vec::new();
-    };
-    let mut out: Vec<String> = Vec::new();
-    for key in ["auths", "credHelpers"] {
-        if let Some(m) = v.get(key).and_then(Value::as_object) {
-            for k in m.keys() {
-                if !out.contains(k) {
-                    out.push(k.clone());
-                }
-            }
-        }
-    }
+    let mut out: Vec<String> = crate::deploy::known_registries(&cfg)
+        .0
+        .into_iter()
+        .map(|k| k.key)
+        .collect();
     out.sort();
     out
 }
@@ -510,6 +497,8 @@ impl View for DeployWizard {
                     }
                 }
             }
+            // not asked by the wizard
+            DeployAnswer::Service(_) | DeployAnswer::Registries(_) => {}
             DeployAnswer::Updated(r) => {
                 self.sending = false;
                 match r {

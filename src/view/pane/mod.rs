@@ -17,7 +17,7 @@ macro_rules! panes {
 
         /// Every pane, in screen order.
         pub fn registry() -> Vec<Box<dyn Pane>> {
-            vec![$(Box::new(ListPane::new($module::$rows)),)*]
+            vec![$(Box::new(ListPane::new(<$module::$rows>::default())),)*]
         }
     };
 }

@@ -18,6 +18,7 @@ use crate::view::{AppCmd, Ctx, Outcome, confirm};
 pub const LEADER_MARK: &str = "★";
 pub const VIP_MARK: &str = "◆";
 
+#[derive(Default)]
 pub struct NodeRows;
 
 const ACTIONS: &[Action] = &[

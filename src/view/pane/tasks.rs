@@ -19,6 +19,7 @@ use crate::theme::Theme;
 use crate::view::list::{Column, Data, Rows};
 use crate::view::{Ctx, Outcome, task_detail::TaskDetail};
 
+#[derive(Default)]
 pub struct TaskRows;
 
 /// The tasks the pane lists (before filtering): the drill-down's history, else the live ones.

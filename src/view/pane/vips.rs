@@ -13,6 +13,7 @@ use crate::theme::Theme;
 use crate::view::list::{Column, Data, Rows};
 use crate::vip::Ownership;
 
+#[derive(Default)]
 pub struct VipRows;
 
 impl Rows for VipRows {
