@@ -538,6 +538,9 @@ fn no_view_can_be_cloned() {
     assert!(!clone_able!(view::rebalance::RebalanceView));
     assert!(!clone_able!(view::audit::AuditView));
     assert!(!clone_able!(view::task_detail::TaskDetail));
+    assert!(!clone_able!(view::cluster::ClusterView));
+    assert!(!clone_able!(view::networks::NetworksView));
+    assert!(!clone_able!(view::volumes::VolumesView));
     assert!(!clone_able!(swarmdeck::app::Popup));
     assert!(!clone_able!(swarmdeck::app::App));
 }

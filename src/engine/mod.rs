@@ -9,6 +9,7 @@
 //! - a ping heartbeat detects a dead manager (the events stream has no read timeout) and
 //!   fails over to the next endpoint.
 
+pub mod cluster;
 pub mod connect;
 pub mod deploy;
 pub mod events;
@@ -107,6 +108,9 @@ pub enum WriteChange {
         remove: Vec<String>,
         seen: BTreeMap<String, String>,
     },
+    /// Rotate the swarm's worker or manager join token (the swarm's spec is sent back as
+    /// read right before, with the rotate flag).
+    RotateJoinToken(crate::domain::cluster::JoinRole),
 }
 
 /// Run one write through the versioned-update core ([`write::update_versioned`]).
@@ -124,6 +128,9 @@ pub async fn run_write(
         }
         (WriteTarget::Service { id, .. }, WriteChange::Scale { seen, to }) => {
             write::scale_service(docker, id, *seen, *to).await
+        }
+        (WriteTarget::Swarm, WriteChange::RotateJoinToken(role)) => {
+            write::rotate_join_token(docker, *role).await
         }
         (target, WriteChange::Labels { set, remove, seen }) => {
             write::update_labels(docker, &target.object(), set, remove, seen).await
@@ -213,6 +220,11 @@ pub enum EngineMsg {
         task: TaskId,
         result: Result<Vec<String>, String>,
     },
+    /// A [`EngineCmd::Cluster`] finished.
+    ClusterDone {
+        seq: u64,
+        answer: Box<cluster::ClusterAnswer>,
+    },
 }
 
 /// What the UI asks of the engine.
@@ -243,6 +255,10 @@ pub enum EngineCmd {
     /// Read a task's last `tail` log lines (stdout and stderr, no follow); answered with
     /// [`EngineMsg::TaskLogs`].
     TaskLogs { task: TaskId, tail: usize },
+    /// A resource popup's command (the swarm, networks, volumes; create or remove a
+    /// network); answered with [`EngineMsg::ClusterDone`] carrying `seq` (the writes refused
+    /// in readonly mode).
+    Cluster { seq: u64, cmd: cluster::ClusterCmd },
 }
 
 /// How the engine runs.
@@ -466,6 +482,7 @@ async fn run(
                             Some(EngineCmd::Config { seq, cmd }) => gconf::start(None, &opts, seq, cmd, &tx),
                             Some(EngineCmd::Deploy { seq, cmd }) => deploy::start(None, &opts, seq, *cmd, &tx),
                             Some(EngineCmd::TaskLogs { task, tail }) => logs::start(None, task, tail, &tx),
+                            Some(EngineCmd::Cluster { seq, cmd }) => cluster::start(None, &opts, seq, cmd, &tx),
                             None => return,
                         },
                     }
@@ -1005,6 +1022,14 @@ async fn session(
                 Some(EngineCmd::Deploy { seq, cmd }) => {
                     let writes = cmd.writes();
                     deploy::start(Some(conn), opts, seq, *cmd, tx);
+                    if writes {
+                        dirty = Dirty::all();
+                        due = Some(Instant::now() + Duration::from_millis(300));
+                    }
+                }
+                Some(EngineCmd::Cluster { seq, cmd }) => {
+                    let writes = cmd.writes();
+                    cluster::start(Some(conn), opts, seq, cmd, tx);
                     if writes {
                         dirty = Dirty::all();
                         due = Some(Instant::now() + Duration::from_millis(300));
