@@ -199,3 +199,240 @@ async fn a_rotated_worker_token_no_longer_joins_and_the_new_one_does() {
     assert!(!notices.contains(&old) && !notices.contains(&new));
     drop(spare);
 }
+
+fn networks(app: &App) -> Option<&swarmdeck::view::networks::NetworksView> {
+    app.top_as::<swarmdeck::view::networks::NetworksView>()
+}
+
+/// `:networks` against the lab: an attachable overlay created from the form is what
+/// `docker network inspect` shows; while a service attaches, removing it is refused naming
+/// the service; once the service is gone, it is removed. `:volumes` lists what node1's
+/// `docker volume ls` does, and a local volume of a replicated service spread over two
+/// nodes is flagged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn networks_created_refused_while_used_removed_and_volumes_flagged() {
+    let lab = lab::take();
+    struct Cleanup;
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = lab::lab(&["docker", "node1", "service", "rm", "cl-web"]);
+            let _ = lab::lab(&["docker", "node1", "network", "rm", "cl-net"]);
+            for n in lab::status() {
+                let _ = lab::lab(&["docker", &n.name, "volume", "rm", "-f", "cl-data"]);
+            }
+        }
+    }
+    let _cleanup = Cleanup;
+    let _ = lab::lab(&["docker", "node1", "service", "rm", "cl-web"]);
+    let _ = lab::lab(&["docker", "node1", "network", "rm", "cl-net"]);
+    let mut engine = engine::spawn_with(
+        lab.sockets(),
+        EngineOptions {
+            timings: fast(),
+            ..Default::default()
+        },
+    );
+    let mut app = App::new(Keymap::default(), Timestamp::now());
+    pump_until(
+        &mut engine,
+        &mut app,
+        "connected",
+        Duration::from_secs(60),
+        |a| a.store.info.is_some() && !a.store.nodes.is_empty(),
+    )
+    .await;
+    app.run_command("networks");
+    pump_until(
+        &mut engine,
+        &mut app,
+        "the networks read",
+        Duration::from_secs(30),
+        |a| networks(a).is_some_and(|v| v.list().shown() > 0),
+    )
+    .await;
+    // n, the form, y
+    key(&mut app, 'n');
+    common::type_str(&mut app, "cl-net");
+    app.on_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    common::type_str(&mut app, "10.231.0.0/24");
+    app.on_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    common::type_str(&mut app, "10.231.0.1\n");
+    assert!(networks(&app).is_some_and(|v| v.dialog().is_some()));
+    key(&mut app, 'y');
+    pump_until(
+        &mut engine,
+        &mut app,
+        "cl-net created and listed",
+        Duration::from_secs(30),
+        |a| networks(a).is_some_and(|v| v.list().rows.networks.iter().any(|n| n.name == "cl-net")),
+    )
+    .await;
+    let inspect = lab.docker(
+        "node1",
+        &[
+            "network",
+            "inspect",
+            "--format",
+            "{{.Driver}} {{.Attachable}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}",
+            "cl-net",
+        ],
+    );
+    assert_eq!(inspect.trim(), "overlay true 10.231.0.0/24 10.231.0.1");
+
+    // a service on it: removal refused, naming it
+    lab.create_service(
+        "cl-web",
+        &[
+            "--replicas",
+            "2",
+            "--network",
+            "cl-net",
+            "--replicas-max-per-node",
+            "1",
+            "--mount",
+            "type=volume,source=cl-data,target=/data",
+        ],
+    );
+    app.on_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
+    pump_until(
+        &mut engine,
+        &mut app,
+        "cl-web seen attached",
+        Duration::from_secs(30),
+        |a| networks(a).is_some_and(|v| v.list().rows.services.iter().any(|s| s.name == "cl-web")),
+    )
+    .await;
+    key(&mut app, 'g');
+    for _ in 0..30 {
+        if networks(&app).and_then(|v| v.selected_name()) == Some("cl-net") {
+            break;
+        }
+        key(&mut app, 'j');
+    }
+    app.on_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
+    let (dialog, sends) = networks(&app).and_then(|v| v.dialog()).expect("a dialog");
+    assert!(!sends);
+    let why: String = dialog.lines().iter().map(|(_, l)| l.clone()).collect();
+    assert!(why.contains("cl-web"), "{why}");
+    app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+
+    // :volumes: node1's own list, and the flag once cl-web runs on two nodes
+    app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    wait_for("cl-web on two nodes", Duration::from_secs(60), || {
+        let out = lab::lab(&[
+            "docker",
+            "node1",
+            "service",
+            "ps",
+            "--filter",
+            "desired-state=running",
+            "--format",
+            "{{.Node}} {{.CurrentState}}",
+            "cl-web",
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let running: std::collections::BTreeSet<&str> = text
+            .lines()
+            .filter(|l| l.contains("Running"))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        running.len() == 2
+    });
+    app.run_command("volumes");
+    pump_until(
+        &mut engine,
+        &mut app,
+        "cl-data flagged",
+        Duration::from_secs(30),
+        |a| {
+            a.top_as::<swarmdeck::view::volumes::VolumesView>()
+                .is_some_and(|v| {
+                    v.declared()
+                        .rows
+                        .declared
+                        .iter()
+                        .any(|d| d.name == "cl-data" && d.flag.is_some())
+                })
+        },
+    )
+    .await;
+    let v = app
+        .top_as::<swarmdeck::view::volumes::VolumesView>()
+        .expect("volumes");
+    let mut ours: Vec<String> = v
+        .local()
+        .rows
+        .volumes
+        .iter()
+        .map(|x| x.name.clone())
+        .collect();
+    ours.sort();
+    let mut cli: Vec<String> = lab
+        .docker("node1", &["volume", "ls", "-q"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    cli.sort();
+    assert_eq!(
+        ours, cli,
+        "node1's engine's volumes, as its docker volume ls"
+    );
+    app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+
+    // the service gone: removed through the popup
+    lab.docker("node1", &["service", "rm", "cl-web"]);
+    app.run_command("networks");
+    pump_until(
+        &mut engine,
+        &mut app,
+        "cl-web no longer attached",
+        Duration::from_secs(30),
+        |a| {
+            networks(a).is_some_and(|v| {
+                v.list().shown() > 0 && !v.list().rows.services.iter().any(|s| s.name == "cl-web")
+            })
+        },
+    )
+    .await;
+    key(&mut app, 'g');
+    for _ in 0..30 {
+        if networks(&app).and_then(|v| v.selected_name()) == Some("cl-net") {
+            break;
+        }
+        key(&mut app, 'j');
+    }
+    app.on_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
+    assert!(
+        networks(&app)
+            .and_then(|v| v.dialog())
+            .is_some_and(|(_, sends)| sends)
+    );
+    common::type_str(&mut app, "cl-net\n");
+    // the tasks' network attachments go a moment after the service: the engine may refuse
+    // at first ("has active endpoints"); ask again (each answer awaited) until it is removed
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        pump_until(
+            &mut engine,
+            &mut app,
+            "the removal answered",
+            Duration::from_secs(30),
+            |a| networks(a).is_some_and(|v| v.busy().is_none()),
+        )
+        .await;
+        let gone = !lab::lab(&["docker", "node1", "network", "inspect", "cl-net"])
+            .status
+            .success();
+        if gone {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "cl-net not removed: {:?}",
+            networks(&app).and_then(|v| v.message())
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        app.on_key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
+        common::type_str(&mut app, "cl-net\n");
+    }
+}

@@ -204,6 +204,11 @@ impl NetworksView {
         self.selected().map(|n| n.name.as_str())
     }
 
+    /// A create or remove sent and not answered yet.
+    pub fn busy(&self) -> Option<&str> {
+        self.busy.as_deref()
+    }
+
     pub fn message(&self) -> Option<&str> {
         self.message.as_ref().map(|(_, m)| m.as_str())
     }
