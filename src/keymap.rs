@@ -70,6 +70,17 @@ pub enum Action {
     RemoveService,
     /// Collapse or expand the stack under the cursor in the services pane.
     ToggleStack,
+    /// Show the selected item's hidden value for a while (a join token in `:cluster`).
+    Reveal,
+    /// Rotate the selected item (a join token in `:cluster`), after a confirm.
+    Rotate,
+    /// Copy the selected item's ready-to-paste command (OSC 52; `:cluster`: the join command).
+    Copy,
+    /// Create a new one in this list (`:networks`: an attachable overlay), after a form and
+    /// a confirm.
+    Create,
+    /// Remove the selected item (`:networks`), after a confirm; refused while it is in use.
+    Delete,
 }
 
 /// The views that have their own key table (`[keys.<view>]` in the config file). Keys not
@@ -98,6 +109,9 @@ pub const CONTEXTS: &[&str] = &[
     "draft",
     "deploy",
     "registries",
+    "cluster",
+    "networks",
+    "volumes",
 ];
 
 /// Built-in keys that differ in one view: (view, action, keys). The config editor takes
@@ -118,6 +132,11 @@ const VIEW_DEFAULTS: &[(&str, Action, &[&str])] = &[
     ("services", Action::UpdateImage, &["i"]),
     ("services", Action::RemoveService, &["ctrl-d"]),
     ("services", Action::ToggleStack, &["z", "space"]),
+    ("cluster", Action::Reveal, &["r"]),
+    ("cluster", Action::Rotate, &["R"]),
+    ("cluster", Action::Copy, &["c"]),
+    ("networks", Action::Create, &["n"]),
+    ("networks", Action::Delete, &["ctrl-d"]),
 ];
 
 impl Action {
@@ -134,6 +153,8 @@ impl Action {
             | Action::UpdateImage
             | Action::RemoveService
             | Action::ToggleStack => "services",
+            Action::Reveal | Action::Rotate | Action::Copy => "cluster",
+            Action::Create | Action::Delete => "networks",
             a if a.is_write() => "nodes",
             _ => "global",
         }
@@ -182,6 +203,11 @@ impl Action {
         Action::UpdateImage,
         Action::RemoveService,
         Action::ToggleStack,
+        Action::Reveal,
+        Action::Rotate,
+        Action::Copy,
+        Action::Create,
+        Action::Delete,
     ];
 
     /// The name used in the config file's `[keys]` table.
@@ -223,6 +249,11 @@ impl Action {
             Action::UpdateImage => "update_image",
             Action::RemoveService => "remove_service",
             Action::ToggleStack => "toggle_stack",
+            Action::Reveal => "reveal",
+            Action::Rotate => "rotate",
+            Action::Copy => "copy",
+            Action::Create => "create",
+            Action::Delete => "delete",
         }
     }
 
@@ -271,6 +302,11 @@ impl Action {
             }
             Action::RemoveService => "remove the service (its name typed to confirm)",
             Action::ToggleStack => "collapse or expand the stack",
+            Action::Reveal => "reveal the selected join token for 30 s",
+            Action::Rotate => "rotate the selected join token (confirmed first)",
+            Action::Copy => "copy the ready-to-paste join command (OSC 52)",
+            Action::Create => "create one: an attachable overlay network (form, then confirm)",
+            Action::Delete => "remove the selected network (refused while in use)",
         }
     }
 
@@ -293,6 +329,9 @@ impl Action {
                 | Action::Rollback
                 | Action::UpdateImage
                 | Action::RemoveService
+                | Action::Rotate
+                | Action::Create
+                | Action::Delete
         )
     }
 
@@ -331,6 +370,9 @@ impl Action {
             | Action::UpdateImage
             | Action::RemoveService
             | Action::ToggleStack => &[],
+            // keys of their own views only (VIEW_DEFAULTS)
+            Action::Reveal | Action::Rotate | Action::Copy => &[],
+            Action::Create | Action::Delete => &[],
             Action::NewService => &["N"],
             Action::EditService => &["e"],
         }
@@ -662,9 +704,17 @@ impl Keymap {
             for (action, keys) in actions {
                 t.insert(*action, list(*action, keys)?);
             }
-            // over the built-in view keys, action by action
-            for a in t.keys() {
-                map.builtin.remove(&(view.clone(), *a));
+            // over the built-in view keys, action by action (restating a built-in key
+            // keeps it built in: it still wins over a global key in its view)
+            for (a, keys) in &t {
+                let same = map
+                    .views
+                    .get(view)
+                    .and_then(|v| v.get(a))
+                    .is_some_and(|b| b == keys);
+                if !same {
+                    map.builtin.remove(&(view.clone(), *a));
+                }
             }
             map.views.entry(view.clone()).or_default().extend(t);
         }
@@ -868,20 +918,51 @@ mod tests {
     }
 
     #[test]
+    fn the_resource_popups_keys_are_theirs_and_writes_go_in_readonly() {
+        let km = Keymap::default();
+        let ch = |c| key(KeyCode::Char(c), KeyModifiers::NONE);
+        let big_r = key(KeyCode::Char('R'), KeyModifiers::SHIFT);
+        assert_eq!(km.action_in("cluster", &big_r), Some(Action::Rotate));
+        assert_eq!(km.action_in("nodes", &big_r), Some(Action::Rebalance));
+        assert_eq!(km.action_in("cluster", &ch('r')), Some(Action::Reveal));
+        assert_eq!(km.action_in("cluster", &ch('c')), Some(Action::Copy));
+        assert_eq!(km.action_in("nodes", &ch('r')), None);
+        let ctrl_d = key(KeyCode::Char('d'), KeyModifiers::CONTROL);
+        assert_eq!(km.action_in("networks", &ctrl_d), Some(Action::Delete));
+        assert_eq!(km.action_in("networks", &ch('n')), Some(Action::Create));
+        // restating a built-in view key loads, and still wins in its view
+        let mut t = KeyTable::default();
+        let mut cluster = BTreeMap::new();
+        cluster.insert(Action::Rotate, KeyList::One("R".parse().unwrap()));
+        t.views.insert("cluster".into(), cluster);
+        let km = Keymap::new(&t, false).expect("the example's own lines load");
+        assert_eq!(km.action_in("cluster", &big_r), Some(Action::Rotate));
+        // readonly: no rotate, create or delete; reveal and copy stay (they only read)
+        let ro = Keymap::new(&KeyTable::default(), true).unwrap();
+        assert_eq!(ro.action_in("cluster", &big_r), None);
+        assert_eq!(ro.action_in("networks", &ctrl_d), None);
+        assert_eq!(ro.action_in("networks", &ch('n')), None);
+        assert_eq!(ro.action_in("cluster", &ch('r')), Some(Action::Reveal));
+        assert_eq!(ro.action_in("cluster", &ch('c')), Some(Action::Copy));
+    }
+
+    #[test]
     fn every_action_has_a_default_key_and_help() {
         let km = Keymap::default();
         for a in Action::ALL {
-            // the config editor's, the wizard's and the services pane's own actions have
-            // their keys in their view only
-            let ctx = match a.home() {
-                h @ ("config" | "deploy" | "services") => h,
-                _ => "global",
-            };
+            // the config editor's, the wizard's, the services pane's and the resource
+            // popups' own actions have their keys in their view only
+            let ctx = VIEW_DEFAULTS
+                .iter()
+                .find(|(_, x, _)| x == a && a.defaults().is_empty())
+                .map_or("global", |(v, _, _)| *v);
             assert!(!km.keys_in(ctx, *a).is_empty(), "{a} has no key in {ctx}");
+            assert!(
+                a.home() == "global" || CONTEXTS.contains(&a.home()),
+                "{a}'s home is a view"
+            );
         }
         let own = [Action::Save, Action::Format, Action::ExternalEdit];
-        // and the wizard's next_step, prev_step, and the services pane's six
-        assert_eq!(km.help_rows().len(), Action::ALL.len() - own.len() - 2 - 6);
         let services = km.help_rows_in("services", &[Action::Scale, Action::RemoveService]);
         assert!(
             services
@@ -892,6 +973,12 @@ mod tests {
             km.keys_in("nodes", Action::Scale).is_empty(),
             "services only"
         );
+        // the actions with keys in their own views only
+        let view_only = Action::ALL
+            .iter()
+            .filter(|a| a.defaults().is_empty())
+            .count();
+        assert_eq!(km.help_rows().len(), Action::ALL.len() - view_only);
         let rows = km.help_rows_in("config", &own);
         assert!(
             rows.iter()

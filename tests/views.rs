@@ -542,6 +542,9 @@ fn no_view_can_be_cloned() {
     assert!(!clone_able!(view::service_ops::ServiceRead));
     assert!(!clone_able!(view::service_ops::RollbackConfirm));
     assert!(!clone_able!(view::registries::RegistriesView));
+    assert!(!clone_able!(view::cluster::ClusterView));
+    assert!(!clone_able!(view::networks::NetworksView));
+    assert!(!clone_able!(view::volumes::VolumesView));
     assert!(!clone_able!(swarmdeck::app::Popup));
     assert!(!clone_able!(swarmdeck::app::App));
 }

@@ -496,6 +496,12 @@ impl App {
                 }
                 return;
             }
+            EngineMsg::ClusterDone { seq, answer } => {
+                if let Some(id) = self.config_flight.remove(&seq) {
+                    self.call_popup(id, |v, cx| v.cluster_msg(*answer, cx));
+                }
+                return;
+            }
             EngineMsg::WriteDone {
                 seq,
                 target,
@@ -908,6 +914,13 @@ impl App {
             "registries" | "registry" => self.push(Box::new(
                 crate::view::registries::RegistriesView::default(),
             )),
+            "cluster" | "swarm" => self.push(Box::new(crate::view::cluster::ClusterView::new())),
+            "networks" | "network" | "net" => {
+                self.push(Box::new(crate::view::networks::NetworksView::new()));
+            }
+            "volumes" | "volume" | "vol" => {
+                self.push(Box::new(crate::view::volumes::VolumesView::new()));
+            }
             c if c == "events" || c.starts_with("events ") => {
                 self.open_events(c["events".len()..].trim());
             }
@@ -1143,6 +1156,22 @@ impl App {
                     }));
                 }
                 AppCmd::Clipboard(text) => self.clipboard.push(text),
+                AppCmd::Cluster(cmd) => {
+                    if self.readonly && cmd.writes() {
+                        // the keymap has no write keys in readonly mode; this is the second lock
+                        self.notify(
+                            Level::Warn,
+                            "readonly mode: swarmdeck changes nothing".into(),
+                        );
+                        continue;
+                    }
+                    let seq = self.ops.next_seq();
+                    if let Some(id) = from {
+                        self.config_flight.insert(seq, id);
+                    }
+                    self.outbox
+                        .push(Outgoing::Engine(EngineCmd::Cluster { seq, cmd }));
+                }
                 AppCmd::CloseViews(context) => {
                     self.popups.retain(|p| p.view.context() != context);
                     self.prune_scopes();

@@ -1,6 +1,7 @@
 //! swarmdeck's own model of a swarm. Everything the panes draw is one of these types;
 //! bollard's types stop at [`convert`], the one boundary where they are translated.
 
+pub mod cluster;
 pub mod convert;
 pub mod lenient;
 pub mod quorum;

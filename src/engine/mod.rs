@@ -9,6 +9,7 @@
 //! - a ping heartbeat detects a dead manager (the events stream has no read timeout) and
 //!   fails over to the next endpoint.
 
+pub mod cluster;
 pub mod connect;
 pub mod deploy;
 pub mod events;
@@ -120,6 +121,9 @@ pub enum WriteChange {
     },
     /// Remove a service.
     Remove,
+    /// Rotate the swarm's worker or manager join token (the swarm's spec is sent back as
+    /// read right before, with the rotate flag).
+    RotateJoinToken(crate::domain::cluster::JoinRole),
 }
 
 /// Run one write through the versioned-update core ([`write::update_versioned`]).
@@ -150,6 +154,9 @@ pub async fn run_write(
         }
         (WriteTarget::Service { id, .. }, WriteChange::Remove) => {
             write::remove_service(docker, id).await
+        }
+        (WriteTarget::Swarm, WriteChange::RotateJoinToken(role)) => {
+            write::rotate_join_token(docker, *role).await
         }
         (target, WriteChange::Labels { set, remove, seen }) => {
             write::update_labels(docker, &target.object(), set, remove, seen).await
@@ -239,6 +246,11 @@ pub enum EngineMsg {
         task: TaskId,
         result: Result<Vec<String>, String>,
     },
+    /// A [`EngineCmd::Cluster`] finished.
+    ClusterDone {
+        seq: u64,
+        answer: Box<cluster::ClusterAnswer>,
+    },
 }
 
 /// What the UI asks of the engine.
@@ -269,6 +281,10 @@ pub enum EngineCmd {
     /// Read a task's last `tail` log lines (stdout and stderr, no follow); answered with
     /// [`EngineMsg::TaskLogs`].
     TaskLogs { task: TaskId, tail: usize },
+    /// A resource popup's command (the swarm, networks, volumes; create or remove a
+    /// network); answered with [`EngineMsg::ClusterDone`] carrying `seq` (the writes refused
+    /// in readonly mode).
+    Cluster { seq: u64, cmd: cluster::ClusterCmd },
 }
 
 /// How the engine runs.
@@ -492,6 +508,7 @@ async fn run(
                             Some(EngineCmd::Config { seq, cmd }) => gconf::start(None, &opts, seq, cmd, &tx),
                             Some(EngineCmd::Deploy { seq, cmd }) => deploy::start(None, &opts, seq, *cmd, &tx),
                             Some(EngineCmd::TaskLogs { task, tail }) => logs::start(None, task, tail, &tx),
+                            Some(EngineCmd::Cluster { seq, cmd }) => cluster::start(None, &opts, seq, cmd, &tx),
                             None => return,
                         },
                     }
@@ -1031,6 +1048,14 @@ async fn session(
                 Some(EngineCmd::Deploy { seq, cmd }) => {
                     let writes = cmd.writes();
                     deploy::start(Some(conn), opts, seq, *cmd, tx);
+                    if writes {
+                        dirty = Dirty::all();
+                        due = Some(Instant::now() + Duration::from_millis(300));
+                    }
+                }
+                Some(EngineCmd::Cluster { seq, cmd }) => {
+                    let writes = cmd.writes();
+                    cluster::start(Some(conn), opts, seq, cmd, tx);
                     if writes {
                         dirty = Dirty::all();
                         due = Some(Instant::now() + Duration::from_millis(300));

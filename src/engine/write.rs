@@ -529,6 +529,57 @@ pub async fn update_labels(
     .await
 }
 
+/// The query of a swarm update that rotates one join token (and nothing else).
+pub fn rotate_query(version: u64, role: crate::domain::cluster::JoinRole) -> String {
+    use crate::domain::cluster::JoinRole;
+    let (worker, manager) = match role {
+        JoinRole::Worker => (true, false),
+        JoinRole::Manager => (false, true),
+    };
+    format!(
+        "version={version}&rotateWorkerToken={worker}&rotateManagerToken={manager}\
+         &rotateManagerUnlockKey=false"
+    )
+}
+
+/// The action text of a token rotation (for the audit log; never the token).
+pub fn rotate_action(role: crate::domain::cluster::JoinRole) -> String {
+    format!("rotate {role} join token")
+}
+
+/// Rotate the worker or the manager join token: `POST /swarm/update` with the swarm's
+/// `Spec` read right before, unchanged, its version index, and the rotate flag for `role`
+/// (the engine makes the new token; the old one stops joining at once). "update out of
+/// sequence" is retried on a fresh read like every versioned write, so a concurrent change
+/// of the swarm's settings is sent back as it now is, never overwritten. The outcome's
+/// `before`/`after` are the `Spec` (it holds no token); neither token is ever in a message.
+pub async fn rotate_join_token(
+    docker: &Docker,
+    role: crate::domain::cluster::JoinRole,
+) -> Result<WriteOutcome, WriteError> {
+    let target = ObjectRef::Swarm;
+    for attempt in 1..=MAX_ATTEMPTS {
+        let object = read_raw(docker, &target.path()).await?;
+        let seen = ObjectSeen::new(&target, object)?;
+        let spec = seen.spec().clone();
+        let query = rotate_query(seen.version, role);
+        match post_raw(docker, &target.update_path(), &query, &spec).await {
+            Ok(_) => {
+                return Ok(WriteOutcome {
+                    before: spec.clone(),
+                    after: spec,
+                    version: seen.version,
+                    attempts: attempt,
+                    noop: false,
+                });
+            }
+            Err(RawError::Engine(e)) if sequence_conflict(&e) => backoff(attempt).await,
+            Err(e) => return Err(write_error(e)),
+        }
+    }
+    Err(WriteError::GaveUp(MAX_ATTEMPTS))
+}
+
 /// Pause before the next attempt, a little longer each time.
 async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
@@ -2305,6 +2356,56 @@ mod tests {
             })
         );
         assert_eq!(s.objects["/nodes/n1"]["Spec"], written, "stored as sent");
+    }
+
+    #[tokio::test]
+    async fn a_token_rotation_sends_the_spec_read_right_before_with_its_flag() {
+        use crate::domain::cluster::JoinRole;
+        let swarm = json!({
+            "ID": "sw1",
+            "Version": {"Index": 20},
+            "Spec": {"Name": "default", "Labels": {}, "Raft": {"ElectionTick": 10}},
+            "JoinTokens": {"Worker": "SWMTKN-1-aaa-old", "Manager": "SWMTKN-1-aaa-mgr"}
+        });
+        let state = fake::with(&[("/swarm", swarm)]);
+        state.lock().unwrap().race = 1;
+        let (_dir, socket) = fake::unix(state.clone()).await;
+        let docker = Docker::connect_with_unix(&socket, 5, bollard::API_DEFAULT_VERSION).unwrap();
+        let out = rotate_join_token(&docker, JoinRole::Worker)
+            .await
+            .expect("rotated after a retry");
+        assert_eq!((out.attempts, out.version, out.noop), (2, 21, false));
+        let s = state.lock().unwrap();
+        let requests: Vec<String> = s
+            .got
+            .iter()
+            .map(|g| format!("{} {}", g.method, g.target))
+            .collect();
+        assert_eq!(
+            requests,
+            vec![
+                "GET /swarm",
+                "POST /swarm/update?version=20&rotateWorkerToken=true&rotateManagerToken=false\
+                 &rotateManagerUnlockKey=false",
+                "GET /swarm",
+                "POST /swarm/update?version=21&rotateWorkerToken=true&rotateManagerToken=false\
+                 &rotateManagerUnlockKey=false",
+            ]
+        );
+        // the concurrent change (a label) went back as read: not lost
+        let written: Value = serde_json::from_str(&s.got[3].body).unwrap();
+        assert_eq!(written["Labels"]["raced"], "yes");
+        assert_eq!(written["Raft"]["ElectionTick"], 10);
+        // no token in what the audit log records, nor in the request
+        for g in &s.got {
+            assert!(!g.body.contains("SWMTKN"), "{g:?}");
+        }
+        assert!(!out.after.to_string().contains("SWMTKN"));
+        assert_eq!(
+            rotate_query(3, JoinRole::Manager),
+            "version=3&rotateWorkerToken=false&rotateManagerToken=true&rotateManagerUnlockKey=false"
+        );
+        assert_eq!(rotate_action(JoinRole::Worker), "rotate worker join token");
     }
 
     #[tokio::test]

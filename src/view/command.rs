@@ -28,6 +28,18 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "edit the global JSON config · config NAME · config drift · config history",
     ),
     (
+        "cluster",
+        "the swarm's settings, every node's addresses, the join tokens (reveal, copy, rotate)",
+    ),
+    (
+        "networks",
+        "networks: who attaches, create an attachable overlay, remove an unused one",
+    ),
+    (
+        "volumes",
+        "this engine's volumes and the volumes the services' mounts declare across the cluster",
+    ),
+    (
         "rebalance",
         "spread tasks again (a write: absent in readonly mode)",
     ),

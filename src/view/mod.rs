@@ -15,6 +15,7 @@
 //!   ([`View::write_done`]).
 
 pub mod audit;
+pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod confirm;
@@ -25,11 +26,13 @@ pub mod filter;
 pub mod help;
 pub mod labels;
 pub mod list;
+pub mod networks;
 pub mod pane;
 pub mod rebalance;
 pub mod registries;
 pub mod service_ops;
 pub mod task_detail;
+pub mod volumes;
 
 use jiff::Timestamp;
 use ratatui::Frame;
@@ -86,6 +89,9 @@ pub enum AppCmd {
     Deploy(crate::engine::deploy::DeployCmd),
     /// Put this text on the terminal's clipboard (OSC 52: works over SSH).
     Clipboard(String),
+    /// Run a resource popup's command (`:cluster`, `:networks`, `:volumes`); its answer
+    /// comes back to the view that asked ([`View::cluster_msg`]).
+    Cluster(crate::engine::cluster::ClusterCmd),
 }
 
 /// A popup the app opens for a view (a boxed view cannot travel in a `Debug` enum).
@@ -225,6 +231,14 @@ pub trait View: AsAny {
     fn deploy_msg(
         &mut self,
         _answer: crate::engine::deploy::DeployAnswer,
+        _cx: &mut Ctx<'_>,
+    ) -> Outcome {
+        Outcome::Handled
+    }
+    /// A resource command this view sent finished.
+    fn cluster_msg(
+        &mut self,
+        _answer: crate::engine::cluster::ClusterAnswer,
         _cx: &mut Ctx<'_>,
     ) -> Outcome {
         Outcome::Handled

@@ -1773,6 +1773,108 @@ cmd_docker() {
 		"$DOCKER_BIN" -H "$(node_host "$i")" "$@"
 }
 
+# ------------------------------------------------------------------ spare engine
+# One more engine, started as the nodes are (its own network and UTS namespace on the lab
+# bridge, its own data dir and cgroup) but not in the swarm: for the join-token tests (an
+# old token is refused, the new one joins). It is node index SPARE: address
+# $PREFIX.(10+SPARE), hostname nodeSPARE; `down` removes it with the rest of the lab.
+readonly SPARE=50
+
+spare_mounts() { # mount points under the spare's dir, deepest first
+	awk -v p="$(node_dir "$SPARE")/" 'index($5, p) == 1 || $5 == substr(p, 1, length(p) - 1) { print $5 }' /proc/self/mountinfo |
+		awk '{ print length($0) " " $0 }' | sort -rn | cut -d' ' -f2- || true
+}
+
+spare_swarm_state() {
+	LDOCKER_TIMEOUT=10 ldocker "$SPARE" info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown
+}
+
+spare_status() {
+	local docker=down swarm=unknown
+	if dockerd_up "$SPARE"; then
+		docker=up
+		swarm=$(spare_swarm_state)
+	fi
+	echo "spare name=node$SPARE socket=$(node_host "$SPARE") addr=$(node_ip "$SPARE") docker=$docker swarm=$swarm"
+}
+
+# leave the swarm (if in it) and drop its node entry on a manager, so the lab's node
+# count is what `up` expects again
+spare_leave() {
+	if dockerd_up "$SPARE"; then
+		LDOCKER_TIMEOUT=30 ldocker "$SPARE" swarm leave --force >/dev/null 2>&1 || true
+	fi
+	local m
+	if m=$(demo_manager); then
+		local id
+		for id in $(ldocker "$m" node ls --filter "name=node$SPARE" -q 2>/dev/null); do
+			ldocker "$m" node rm --force "$id" >/dev/null 2>&1 || true
+		done
+	fi
+}
+
+cmd_spare() {
+	local sub=${1:-status}
+	(($#)) && shift
+	need_root
+	lab_exists || die "lab '$LAB_NAME' is not up (run: $PROG up)"
+	take_lock
+	case $sub in
+	up)
+		if ! dockerd_up "$SPARE"; then
+			mkdir -p "$(node_dir "$SPARE")"
+			[[ -e /run/netns/$(node_ns "$SPARE") ]] || setup_node_net "$SPARE"
+			start_dockerd "$SPARE"
+			dockerd_wait "$SPARE" || die "dockerd on the spare engine did not come up"
+		fi
+		log "spare engine node$SPARE up at $(node_ip "$SPARE") (not joined)"
+		spare_status
+		;;
+	join)
+		local token=${1:-} mgr=${2:-"$(node_ip 1):2377"}
+		[[ -n $token ]] || die "spare join: missing TOKEN"
+		dockerd_up "$SPARE" || die "the spare engine is not up (run: $PROG spare up)"
+		# the token is passed on, never logged; the CLI's answer and exit code are the result
+		exec 9>&-
+		LDOCKER_TIMEOUT=60 ldocker "$SPARE" swarm join --token "$token" \
+			--advertise-addr "$(node_ip "$SPARE")" --listen-addr 0.0.0.0:2377 "$mgr"
+		;;
+	leave)
+		spare_leave
+		log "spare engine node$SPARE left the swarm"
+		;;
+	down)
+		spare_leave
+		local cg rc=0 m sock
+		cg=$(cg_node "$SPARE")
+		if [[ -n $cg && -f $cg/cgroup.kill ]]; then
+			echo 1 >"$cg/cgroup.kill" 2>/dev/null || true
+		fi
+		kill_until_gone "$T_KILL" node_pids "$SPARE" || rc=1
+		while IFS= read -r sock; do rm -f "$sock"; done < <(shim_sockets "$(node_dir "$SPARE")")
+		while IFS= read -r m; do
+			[[ -n $m ]] || continue
+			timeout 10 umount -l "$(printf '%b' "$m")" 2>/dev/null || true
+		done < <(spare_mounts)
+		timeout 10 ip netns del "$(node_ns "$SPARE")" 2>/dev/null || true
+		timeout 10 ip link del "$(node_veth "$SPARE")" 2>/dev/null || true
+		if [[ -n $cg && -d $cg ]]; then
+			find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+		fi
+		if [[ -z $(spare_mounts) ]]; then
+			timeout 60 rm -rf --one-file-system "$(node_dir "$SPARE")" || rc=1
+		else
+			warn "not removing $(node_dir "$SPARE"): mounts remain"
+			rc=1
+		fi
+		log "spare engine node$SPARE removed"
+		return "$rc"
+		;;
+	status) spare_status ;;
+	*) die "spare: unknown subcommand '$sub' (up, join TOKEN [MANAGER:PORT], leave, down, status)" ;;
+	esac
+}
+
 usage() {
 	cat <<EOF
 $PROG - swarmdeck test lab: a real HA Docker Swarm in network namespaces
@@ -1806,6 +1908,13 @@ Usage: $PROG COMMAND [ARGS]
                         up (idempotent; also the end of "up"), down (also
                         part of "down"), status ("registry addr= user=
                         state=up|down ..."), password (print the password)
+  spare up|join TOKEN [MGR:PORT]|leave|down|status
+                        one more engine (node$SPARE, $PREFIX.$((10 + SPARE))) in its own
+                        namespace, not in the swarm: up starts it, join joins it
+                        with TOKEN (default manager node1:2377; the docker CLI's
+                        answer and exit code), leave leaves and removes its node
+                        entry, down removes it, status prints "spare name= socket=
+                        addr= docker=up|down swarm=STATE"
   help                  this text
 
 NODE is node1, node2, ... (or just 1, 2, ...). Managers are node1..nodeN,
@@ -1836,6 +1945,7 @@ main() {
 	workload) cmd_workload "$@" ;;
 	workload-rm) cmd_workload_rm "$@" ;;
 	registry) cmd_registry "$@" ;;
+	spare) cmd_spare "$@" ;;
 	help | -h | --help) usage ;;
 	*)
 		usage >&2
