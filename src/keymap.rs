@@ -58,6 +58,14 @@ pub enum Action {
     NextStep,
     /// In the wizard: the previous step.
     PrevStep,
+    /// In `:secrets` / `:configs`: create one (a form, then a confirm).
+    NewObject,
+    /// In `:secrets` / `:configs`: delete the selected one (refused while in use).
+    DeleteObject,
+    /// In `:secrets`: rotate the selected secret (`NAME.vN+1`, services moved to it).
+    RotateSecret,
+    /// In `:configs`: expand or collapse a global config document's versions.
+    ToggleGroup,
 }
 
 /// The views that have their own key table (`[keys.<view>]` in the config file). Keys not
@@ -85,6 +93,8 @@ pub const CONTEXTS: &[&str] = &[
     "history",
     "draft",
     "deploy",
+    "secrets",
+    "configs",
 ];
 
 /// Built-in keys that differ in one view: (view, action, keys). The config editor takes
@@ -97,6 +107,14 @@ const VIEW_DEFAULTS: &[(&str, Action, &[&str])] = &[
     ("deploy", Action::NextStep, &["ctrl-n"]),
     ("deploy", Action::PrevStep, &["ctrl-p"]),
     ("deploy", Action::Save, &["ctrl-s"]),
+    ("secrets", Action::NewObject, &["n"]),
+    ("secrets", Action::DeleteObject, &["ctrl-d"]),
+    ("secrets", Action::RotateSecret, &["r"]),
+    ("configs", Action::NewObject, &["n"]),
+    ("configs", Action::DeleteObject, &["ctrl-d"]),
+    ("configs", Action::ToggleGroup, &["space"]),
+    // the typed text of a new config, in its editor
+    ("configs", Action::Save, &["ctrl-s"]),
 ];
 
 impl Action {
@@ -106,6 +124,8 @@ impl Action {
             Action::Save | Action::Format | Action::ExternalEdit => "config",
             Action::NextStep | Action::PrevStep => "deploy",
             Action::NewService | Action::EditService => "services",
+            Action::NewObject | Action::DeleteObject | Action::RotateSecret => "secrets",
+            Action::ToggleGroup => "configs",
             a if a.is_write() => "nodes",
             _ => "global",
         }
@@ -148,6 +168,10 @@ impl Action {
         Action::EditService,
         Action::NextStep,
         Action::PrevStep,
+        Action::NewObject,
+        Action::DeleteObject,
+        Action::RotateSecret,
+        Action::ToggleGroup,
     ];
 
     /// The name used in the config file's `[keys]` table.
@@ -183,6 +207,10 @@ impl Action {
             Action::EditService => "edit_service",
             Action::NextStep => "next_step",
             Action::PrevStep => "prev_step",
+            Action::NewObject => "new_object",
+            Action::DeleteObject => "delete_object",
+            Action::RotateSecret => "rotate_secret",
+            Action::ToggleGroup => "toggle_group",
         }
     }
 
@@ -221,6 +249,14 @@ impl Action {
             }
             Action::NextStep => "check this step, then the next",
             Action::PrevStep => "the previous step",
+            Action::NewObject => "create a secret or config (a form, then a confirm)",
+            Action::DeleteObject => {
+                "delete the secret or config (refused while a service uses it; its name typed)"
+            }
+            Action::RotateSecret => {
+                "rotate the secret: NAME.vN+1, every service moved to it, then the old one offered for deletion"
+            }
+            Action::ToggleGroup => "expand or collapse a global config document's versions",
         }
     }
 
@@ -238,6 +274,9 @@ impl Action {
                 | Action::Rebalance
                 | Action::NewService
                 | Action::EditService
+                | Action::NewObject
+                | Action::DeleteObject
+                | Action::RotateSecret
         )
     }
 
@@ -269,6 +308,11 @@ impl Action {
             // the config editor's own keys (VIEW_DEFAULTS)
             Action::Save | Action::Format | Action::ExternalEdit => &[],
             Action::NextStep | Action::PrevStep => &[],
+            // their views' own keys (VIEW_DEFAULTS)
+            Action::NewObject
+            | Action::DeleteObject
+            | Action::RotateSecret
+            | Action::ToggleGroup => &[],
             Action::NewService => &["N"],
             Action::EditService => &["e"],
         }
@@ -787,6 +831,28 @@ mod tests {
     }
 
     #[test]
+    fn secrets_and_configs_have_their_own_keys_and_no_write_key_in_readonly() {
+        let km = Keymap::default();
+        let r = key(KeyCode::Char('r'), KeyModifiers::NONE);
+        let n = key(KeyCode::Char('n'), KeyModifiers::NONE);
+        let ctrl_d = key(KeyCode::Char('d'), KeyModifiers::CONTROL);
+        let space = key(KeyCode::Char(' '), KeyModifiers::NONE);
+        assert_eq!(km.action_in("secrets", &r), Some(Action::RotateSecret));
+        assert_eq!(km.action_in("nodes", &r), None);
+        assert_eq!(km.action_in("secrets", &n), Some(Action::NewObject));
+        assert_eq!(km.action_in("configs", &n), Some(Action::NewObject));
+        assert_eq!(km.action_in("configs", &ctrl_d), Some(Action::DeleteObject));
+        assert_eq!(km.action_in("configs", &space), Some(Action::ToggleGroup));
+        assert_eq!(km.action_in("nodes", &n), None);
+        let ro = Keymap::new(&KeyTable::default(), true).unwrap();
+        for k in [&r, &n, &ctrl_d] {
+            assert_eq!(ro.action_in("secrets", k), None, "{k:?}");
+            assert_eq!(ro.action_in("configs", k), None, "{k:?}");
+        }
+        assert_eq!(ro.action_in("configs", &space), Some(Action::ToggleGroup));
+    }
+
+    #[test]
     fn a_built_in_view_key_wins_in_its_view_over_a_global_binding() {
         let mut o = BTreeMap::new();
         o.insert(
@@ -811,14 +877,14 @@ mod tests {
         for a in Action::ALL {
             // the config editor's own actions have their keys in its view only
             let ctx = match a.home() {
-                h @ ("config" | "deploy") => h,
+                h @ ("config" | "deploy" | "secrets" | "configs") => h,
                 _ => "global",
             };
             assert!(!km.keys_in(ctx, *a).is_empty(), "{a} has no key in {ctx}");
         }
         let own = [Action::Save, Action::Format, Action::ExternalEdit];
-        // and the wizard's next_step, prev_step
-        assert_eq!(km.help_rows().len(), Action::ALL.len() - own.len() - 2);
+        // and the wizard's next_step, prev_step, and the four of :secrets and :configs
+        assert_eq!(km.help_rows().len(), Action::ALL.len() - own.len() - 2 - 4);
         let rows = km.help_rows_in("config", &own);
         assert!(
             rows.iter()

@@ -27,6 +27,7 @@ pub mod labels;
 pub mod list;
 pub mod pane;
 pub mod rebalance;
+pub mod secrets;
 pub mod task_detail;
 
 use jiff::Timestamp;
@@ -84,6 +85,9 @@ pub enum AppCmd {
     Deploy(crate::engine::deploy::DeployCmd),
     /// Put this text on the terminal's clipboard (OSC 52: works over SSH).
     Clipboard(String),
+    /// Run a secrets or configs command; its answer (and a rotation's progress, as
+    /// [`View::config_msg`]) comes back to the view that asked ([`View::secrets_msg`]).
+    Secrets(crate::engine::secrets::SecretsCmd),
 }
 
 /// A popup the app opens for a view (a boxed view cannot travel in a `Debug` enum).
@@ -223,6 +227,14 @@ pub trait View: AsAny {
     fn deploy_msg(
         &mut self,
         _answer: crate::engine::deploy::DeployAnswer,
+        _cx: &mut Ctx<'_>,
+    ) -> Outcome {
+        Outcome::Handled
+    }
+    /// A secrets or configs command this view sent finished.
+    fn secrets_msg(
+        &mut self,
+        _answer: crate::engine::secrets::SecretsAnswer,
         _cx: &mut Ctx<'_>,
     ) -> Outcome {
         Outcome::Handled
