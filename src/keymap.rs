@@ -81,6 +81,14 @@ pub enum Action {
     Create,
     /// Remove the selected item (`:networks`), after a confirm; refused while it is in use.
     Delete,
+    /// In `:secrets` / `:configs`: create one (a form, then a confirm).
+    NewObject,
+    /// In `:secrets` / `:configs`: delete the selected one (refused while in use).
+    DeleteObject,
+    /// In `:secrets`: rotate the selected secret (`NAME.vN+1`, services moved to it).
+    RotateSecret,
+    /// In `:configs`: expand or collapse a global config document's versions.
+    ToggleGroup,
 }
 
 /// The views that have their own key table (`[keys.<view>]` in the config file). Keys not
@@ -112,6 +120,8 @@ pub const CONTEXTS: &[&str] = &[
     "cluster",
     "networks",
     "volumes",
+    "secrets",
+    "configs",
 ];
 
 /// Built-in keys that differ in one view: (view, action, keys). The config editor takes
@@ -137,6 +147,14 @@ const VIEW_DEFAULTS: &[(&str, Action, &[&str])] = &[
     ("cluster", Action::Copy, &["c"]),
     ("networks", Action::Create, &["n"]),
     ("networks", Action::Delete, &["ctrl-d"]),
+    ("secrets", Action::NewObject, &["n"]),
+    ("secrets", Action::DeleteObject, &["ctrl-d"]),
+    ("secrets", Action::RotateSecret, &["r"]),
+    ("configs", Action::NewObject, &["n"]),
+    ("configs", Action::DeleteObject, &["ctrl-d"]),
+    ("configs", Action::ToggleGroup, &["space"]),
+    // the typed text of a new config, in its editor
+    ("configs", Action::Save, &["ctrl-s"]),
 ];
 
 impl Action {
@@ -155,6 +173,8 @@ impl Action {
             | Action::ToggleStack => "services",
             Action::Reveal | Action::Rotate | Action::Copy => "cluster",
             Action::Create | Action::Delete => "networks",
+            Action::NewObject | Action::DeleteObject | Action::RotateSecret => "secrets",
+            Action::ToggleGroup => "configs",
             a if a.is_write() => "nodes",
             _ => "global",
         }
@@ -208,6 +228,10 @@ impl Action {
         Action::Copy,
         Action::Create,
         Action::Delete,
+        Action::NewObject,
+        Action::DeleteObject,
+        Action::RotateSecret,
+        Action::ToggleGroup,
     ];
 
     /// The name used in the config file's `[keys]` table.
@@ -254,6 +278,10 @@ impl Action {
             Action::Copy => "copy",
             Action::Create => "create",
             Action::Delete => "delete",
+            Action::NewObject => "new_object",
+            Action::DeleteObject => "delete_object",
+            Action::RotateSecret => "rotate_secret",
+            Action::ToggleGroup => "toggle_group",
         }
     }
 
@@ -307,6 +335,14 @@ impl Action {
             Action::Copy => "copy the ready-to-paste join command (OSC 52)",
             Action::Create => "create one: an attachable overlay network (form, then confirm)",
             Action::Delete => "remove the selected network (refused while in use)",
+            Action::NewObject => "create a secret or config (a form, then a confirm)",
+            Action::DeleteObject => {
+                "delete the secret or config (refused while a service uses it; its name typed)"
+            }
+            Action::RotateSecret => {
+                "rotate the secret: NAME.vN+1, every service moved to it, then the old one offered for deletion"
+            }
+            Action::ToggleGroup => "expand or collapse a global config document's versions",
         }
     }
 
@@ -332,6 +368,9 @@ impl Action {
                 | Action::Rotate
                 | Action::Create
                 | Action::Delete
+                | Action::NewObject
+                | Action::DeleteObject
+                | Action::RotateSecret
         )
     }
 
@@ -373,6 +412,11 @@ impl Action {
             // keys of their own views only (VIEW_DEFAULTS)
             Action::Reveal | Action::Rotate | Action::Copy => &[],
             Action::Create | Action::Delete => &[],
+            // their views' own keys (VIEW_DEFAULTS)
+            Action::NewObject
+            | Action::DeleteObject
+            | Action::RotateSecret
+            | Action::ToggleGroup => &[],
             Action::NewService => &["N"],
             Action::EditService => &["e"],
         }
@@ -896,6 +940,28 @@ mod tests {
             km.action(&key(KeyCode::Char('x'), KeyModifiers::NONE)),
             None
         );
+    }
+
+    #[test]
+    fn secrets_and_configs_have_their_own_keys_and_no_write_key_in_readonly() {
+        let km = Keymap::default();
+        let r = key(KeyCode::Char('r'), KeyModifiers::NONE);
+        let n = key(KeyCode::Char('n'), KeyModifiers::NONE);
+        let ctrl_d = key(KeyCode::Char('d'), KeyModifiers::CONTROL);
+        let space = key(KeyCode::Char(' '), KeyModifiers::NONE);
+        assert_eq!(km.action_in("secrets", &r), Some(Action::RotateSecret));
+        assert_eq!(km.action_in("nodes", &r), None);
+        assert_eq!(km.action_in("secrets", &n), Some(Action::NewObject));
+        assert_eq!(km.action_in("configs", &n), Some(Action::NewObject));
+        assert_eq!(km.action_in("configs", &ctrl_d), Some(Action::DeleteObject));
+        assert_eq!(km.action_in("configs", &space), Some(Action::ToggleGroup));
+        assert_eq!(km.action_in("nodes", &n), None);
+        let ro = Keymap::new(&KeyTable::default(), true).unwrap();
+        for k in [&r, &n, &ctrl_d] {
+            assert_eq!(ro.action_in("secrets", k), None, "{k:?}");
+            assert_eq!(ro.action_in("configs", k), None, "{k:?}");
+        }
+        assert_eq!(ro.action_in("configs", &space), Some(Action::ToggleGroup));
     }
 
     #[test]

@@ -502,6 +502,12 @@ impl App {
                 }
                 return;
             }
+            EngineMsg::SecretsDone { seq, answer } => {
+                if let Some(id) = self.config_flight.remove(&seq) {
+                    self.call_popup(id, |v, cx| v.secrets_msg(*answer, cx));
+                }
+                return;
+            }
             EngineMsg::WriteDone {
                 seq,
                 target,
@@ -921,6 +927,8 @@ impl App {
             "volumes" | "volume" | "vol" => {
                 self.push(Box::new(crate::view::volumes::VolumesView::new()));
             }
+            "secrets" | "secret" => self.push(Box::new(crate::view::secrets::SecretsView::new())),
+            "configs" => self.push(Box::new(crate::view::secrets::configs::ConfigsView::new())),
             c if c == "events" || c.starts_with("events ") => {
                 self.open_events(c["events".len()..].trim());
             }
@@ -1172,6 +1180,24 @@ impl App {
                     self.outbox
                         .push(Outgoing::Engine(EngineCmd::Cluster { seq, cmd }));
                 }
+                AppCmd::Secrets(cmd) => {
+                    if self.readonly && cmd.writes() {
+                        // the keymap has no write keys in readonly mode; this is the second lock
+                        self.notify(
+                            Level::Warn,
+                            "readonly mode: swarmdeck changes nothing".into(),
+                        );
+                        continue;
+                    }
+                    let seq = self.ops.next_seq();
+                    if let Some(id) = from {
+                        self.config_flight.insert(seq, id);
+                    }
+                    self.outbox.push(Outgoing::Engine(EngineCmd::Secrets {
+                        seq,
+                        cmd: Box::new(cmd),
+                    }));
+                }
                 AppCmd::CloseViews(context) => {
                     self.popups.retain(|p| p.view.context() != context);
                     self.prune_scopes();
@@ -1349,7 +1375,9 @@ mod tests {
         let mut app = App::new(Keymap::default(), Timestamp::UNIX_EPOCH);
         let cmds = app.commands();
         assert_eq!(complete(&cmds, "no").as_deref(), Some("nodes"));
-        assert_eq!(complete(&cmds, "s").as_deref(), Some("services"));
+        assert_eq!(complete(&cmds, "ser").as_deref(), Some("services"));
+        assert_eq!(complete(&cmds, "sec").as_deref(), Some("secrets"));
+        assert_eq!(complete(&cmds, "s").as_deref(), Some("se"));
         assert_eq!(complete(&cmds, "nodes"), None);
         assert_eq!(complete(&cmds, "x"), None);
         assert_eq!(complete(&cmds, "r").as_deref(), Some("re"));

@@ -397,6 +397,76 @@ pub fn service_uses(v: &serde_json::Value) -> Vec<cluster::ServiceUse> {
     out
 }
 
+impl From<bm::Secret> for Secret {
+    fn from(s: bm::Secret) -> Self {
+        let spec = s.spec.unwrap_or_default();
+        Secret {
+            id: SecretId(s.id.unwrap_or_default()),
+            version: s.version.and_then(|v| v.index).unwrap_or(0),
+            name: spec.name.unwrap_or_default(),
+            created: s.created_at.as_deref().and_then(parse_time),
+            updated: s.updated_at.as_deref().and_then(parse_time),
+            labels: labels(spec.labels),
+            // `Spec.Data` is never returned for a secret: nothing else is read
+            driver: spec.driver.map(|d| d.name).unwrap_or_default(),
+        }
+    }
+}
+
+impl From<bm::Config> for Config {
+    fn from(c: bm::Config) -> Self {
+        use base64::Engine as _;
+        let spec = c.spec.unwrap_or_default();
+        Config {
+            id: ConfigId(c.id.unwrap_or_default()),
+            version: c.version.and_then(|v| v.index).unwrap_or(0),
+            name: spec.name.unwrap_or_default(),
+            created: c.created_at.as_deref().and_then(parse_time),
+            updated: c.updated_at.as_deref().and_then(parse_time),
+            labels: labels(spec.labels),
+            // standard base64 (RFC 4648 §4), whatever older API docs said
+            data: spec
+                .data
+                .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok()),
+        }
+    }
+}
+
+/// What a service mounts, from its spec (never from a task: what it should run).
+impl From<bm::Service> for ServiceRefs {
+    fn from(s: bm::Service) -> Self {
+        let spec = s.spec.unwrap_or_default();
+        let container = spec
+            .task_template
+            .and_then(|t| t.container_spec)
+            .unwrap_or_default();
+        ServiceRefs {
+            id: ServiceId(s.id.unwrap_or_default()),
+            name: spec.name.unwrap_or_default(),
+            secrets: container
+                .secrets
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| Mounted {
+                    id: r.secret_id.unwrap_or_default(),
+                    name: r.secret_name.unwrap_or_default(),
+                    target: r.file.and_then(|f| f.name).unwrap_or_default(),
+                })
+                .collect(),
+            configs: container
+                .configs
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| Mounted {
+                    id: r.config_id.unwrap_or_default(),
+                    name: r.config_name.unwrap_or_default(),
+                    target: r.file.and_then(|f| f.name).unwrap_or_default(),
+                })
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod resource_tests {

@@ -5,6 +5,9 @@ pub mod cluster;
 pub mod convert;
 pub mod lenient;
 pub mod quorum;
+pub mod secrets;
+
+pub use secrets::{Config, Mounted, ObjectKind, Secret, SecretBytes, ServiceRefs, User};
 
 use std::collections::BTreeMap;
 use std::fmt;

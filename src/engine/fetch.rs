@@ -107,6 +107,41 @@ pub async fn services(docker: &Docker) -> Result<Fetched<Service>, FetchError> {
     Ok(f)
 }
 
+/// Every secret (never a value: the engine does not return them), by name.
+pub async fn secrets(docker: &Docker) -> Result<Fetched<crate::domain::Secret>, FetchError> {
+    let mut f: Fetched<crate::domain::Secret> = list(
+        "secrets",
+        docker.list_secrets(None::<bollard::query_parameters::ListSecretsOptions>),
+    )
+    .await?;
+    f.items.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(f)
+}
+
+/// Every config with its data, by name.
+pub async fn configs(docker: &Docker) -> Result<Fetched<crate::domain::Config>, FetchError> {
+    let mut f: Fetched<crate::domain::Config> = list(
+        "configs",
+        docker.list_configs(None::<bollard::query_parameters::ListConfigsOptions>),
+    )
+    .await?;
+    f.items.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(f)
+}
+
+/// What every service mounts (its secrets and configs, from its spec), by name.
+pub async fn service_refs(
+    docker: &Docker,
+) -> Result<Fetched<crate::domain::ServiceRefs>, FetchError> {
+    let mut f: Fetched<crate::domain::ServiceRefs> = list(
+        "services",
+        docker.list_services(None::<ListServicesOptions>),
+    )
+    .await?;
+    f.items.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(f)
+}
+
 /// Which tasks to read. The whole task history of a cluster is large: the live poll asks only
 /// for tasks that should be running; a drill-down asks for one node's or service's history.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -16,6 +16,7 @@ pub mod events;
 pub mod fetch;
 pub mod gconf;
 pub mod logs;
+pub mod secrets;
 pub mod ssh;
 pub mod write;
 
@@ -218,7 +219,8 @@ pub enum EngineMsg {
     },
     /// The audit log's newest entries (newest first) and how many lines could not be read.
     Audit(Result<(Vec<crate::audit::AuditEntry>, usize), String>),
-    /// A rollout's progress, for the [`EngineCmd::Config`] with this `seq`.
+    /// A rollout's progress, for the [`EngineCmd::Config`] (or a secret rotation's
+    /// [`EngineCmd::Secrets`]) with this `seq`.
     ConfigRollout {
         seq: u64,
         event: crate::gconfig::io::RolloutEvent,
@@ -232,6 +234,11 @@ pub enum EngineMsg {
     DeployDone {
         seq: u64,
         answer: Box<deploy::DeployAnswer>,
+    },
+    /// A [`EngineCmd::Secrets`] finished.
+    SecretsDone {
+        seq: u64,
+        answer: Box<secrets::SecretsAnswer>,
     },
     /// Tasks the live poll no longer sees (their desired state moved off running), as read
     /// right after they left: their final state, error and exit code.
@@ -285,6 +292,12 @@ pub enum EngineCmd {
     /// network); answered with [`EngineMsg::ClusterDone`] carrying `seq` (the writes refused
     /// in readonly mode).
     Cluster { seq: u64, cmd: cluster::ClusterCmd },
+    /// A secrets or configs command (list, create, delete, rotate); answered with
+    /// [`EngineMsg::SecretsDone`] carrying `seq` (writes refused in readonly mode).
+    Secrets {
+        seq: u64,
+        cmd: Box<secrets::SecretsCmd>,
+    },
 }
 
 /// How the engine runs.
@@ -507,6 +520,7 @@ async fn run(
                             Some(EngineCmd::ReadTasks(_)) => {}
                             Some(EngineCmd::Config { seq, cmd }) => gconf::start(None, &opts, seq, cmd, &tx),
                             Some(EngineCmd::Deploy { seq, cmd }) => deploy::start(None, &opts, seq, *cmd, &tx),
+                            Some(EngineCmd::Secrets { seq, cmd }) => secrets::start(None, &opts, seq, *cmd, &tx),
                             Some(EngineCmd::TaskLogs { task, tail }) => logs::start(None, task, tail, &tx),
                             Some(EngineCmd::Cluster { seq, cmd }) => cluster::start(None, &opts, seq, cmd, &tx),
                             None => return,
@@ -1064,6 +1078,14 @@ async fn session(
                 Some(EngineCmd::Config { seq, cmd }) => {
                     let writes = cmd.writes();
                     gconf::start(Some(conn), opts, seq, cmd, tx);
+                    if writes {
+                        dirty = Dirty::all();
+                        due = Some(Instant::now() + Duration::from_millis(300));
+                    }
+                }
+                Some(EngineCmd::Secrets { seq, cmd }) => {
+                    let writes = cmd.writes();
+                    secrets::start(Some(conn), opts, seq, *cmd, tx);
                     if writes {
                         dirty = Dirty::all();
                         due = Some(Instant::now() + Duration::from_millis(300));

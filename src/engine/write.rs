@@ -908,19 +908,85 @@ fn conflict(
     ))
 }
 
+/// Which references of a container spec: its configs or its secrets. Both are lists of
+/// `{"File": {"Name": TARGET, …}, "<Kind>ID": …, "<Kind>Name": …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    Config,
+    Secret,
+}
+
+impl RefKind {
+    /// The list in `ContainerSpec`: "Configs" | "Secrets".
+    pub fn list_key(self) -> &'static str {
+        match self {
+            RefKind::Config => "Configs",
+            RefKind::Secret => "Secrets",
+        }
+    }
+    /// "ConfigID" | "SecretID".
+    pub fn id_key(self) -> &'static str {
+        match self {
+            RefKind::Config => "ConfigID",
+            RefKind::Secret => "SecretID",
+        }
+    }
+    /// "ConfigName" | "SecretName".
+    pub fn name_key(self) -> &'static str {
+        match self {
+            RefKind::Config => "ConfigName",
+            RefKind::Secret => "SecretName",
+        }
+    }
+    /// "config" | "secret".
+    pub fn word(self) -> &'static str {
+        match self {
+            RefKind::Config => "config",
+            RefKind::Secret => "secret",
+        }
+    }
+}
+
 /// Put `config` (a Swarm config's id and name) at `target` in a service spec's
 /// `TaskTemplate.ContainerSpec.Configs`, replacing whatever reference of `ours` (a name
 /// prefix: this document's versions) was at that target, in the same spec (one update: two
 /// references with one target are refused by the engine). `None` removes ours from the
-/// target. A reference to another config at the target is refused, as is a job service when
-/// `allow_jobs` is false. Also sets (`Some`) or removes (`None`) the subscription label
-/// `label` when given. Every other field is kept as read.
+/// target. A reference to another config at the target is refused. Also sets (`Some`) or
+/// removes (`None`) the subscription label `label` when given. Every other field is kept as
+/// read. [`apply_ref`] for configs.
 pub fn apply_config_ref(
     service_name: &str,
     spec: &mut Value,
     target: &str,
     config: Option<(&str, &str)>,
     ours: &str,
+    label: Option<(&str, Option<&str>)>,
+) -> Result<Applied, WriteError> {
+    apply_ref(
+        RefKind::Config,
+        service_name,
+        spec,
+        target,
+        config,
+        &|name: &str| name.starts_with(ours),
+        label,
+    )
+}
+
+/// Put `object` (a config's or secret's id and name, by `kind`) at `target` in a service
+/// spec's `TaskTemplate.ContainerSpec.Configs` or `.Secrets`, replacing the reference at that
+/// target when `ours` says it is one of ours (a version of the same document, an older
+/// version of the same secret), in the same spec: one update, since two references with one
+/// target are refused by the engine. `None` removes ours from the target. A reference to
+/// another object at the target is refused. Also sets (`Some`) or removes (`None`) the label
+/// `label` when given. Every other field is kept as read.
+pub fn apply_ref(
+    kind: RefKind,
+    service_name: &str,
+    spec: &mut Value,
+    target: &str,
+    object: Option<(&str, &str)>,
+    ours: &dyn Fn(&str) -> bool,
     label: Option<(&str, Option<&str>)>,
 ) -> Result<Applied, WriteError> {
     let before = spec.clone();
@@ -946,42 +1012,46 @@ pub fn apply_config_ref(
             }
         }
     }
+    let word = kind.word();
     let container = root
         .get_mut("TaskTemplate")
         .and_then(|t| t.get_mut("ContainerSpec"))
         .and_then(Value::as_object_mut)
         .ok_or_else(|| {
             WriteError::Refused(format!(
-                "service {service_name} has no container spec (a plugin service?): it cannot                  mount a config"
+                "service {service_name} has no container spec (a plugin service?): it cannot \
+                 mount a {word}"
             ))
         })?;
     let refs = container
-        .entry("Configs")
+        .entry(kind.list_key())
         .or_insert_with(|| Value::Array(Vec::new()));
     if refs.is_null() {
         *refs = Value::Array(Vec::new());
     }
     let refs = refs.as_array_mut().ok_or_else(|| {
         WriteError::Refused(format!(
-            "service {service_name}: ContainerSpec.Configs is not a list"
+            "service {service_name}: ContainerSpec.{} is not a list",
+            kind.list_key()
         ))
     })?;
     let at_target = |r: &Value| r.pointer("/File/Name").and_then(Value::as_str) == Some(target);
     if let Some(other) = refs.iter().filter(|r| at_target(r)).find_map(|r| {
-        let name = r.get("ConfigName").and_then(Value::as_str).unwrap_or("");
-        (!name.starts_with(ours)).then(|| name.to_string())
+        let name = r.get(kind.name_key()).and_then(Value::as_str).unwrap_or("");
+        (!ours(name)).then(|| name.to_string())
     }) {
         return Err(WriteError::Refused(format!(
-            "service {service_name} already mounts config {other:?} at {target}: not              replacing it; nothing was written"
+            "service {service_name} already mounts {word} {other:?} at {target}: not \
+             replacing it; nothing was written"
         )));
     }
     match refs.iter().position(at_target) {
-        Some(i) => match config {
+        Some(i) => match object {
             Some((id, name)) => {
                 let r = &mut refs[i];
                 if let Some(o) = r.as_object_mut() {
-                    o.insert("ConfigID".into(), Value::String(id.into()));
-                    o.insert("ConfigName".into(), Value::String(name.into()));
+                    o.insert(kind.id_key().into(), Value::String(id.into()));
+                    o.insert(kind.name_key().into(), Value::String(name.into()));
                 }
             }
             None => {
@@ -989,12 +1059,15 @@ pub fn apply_config_ref(
             }
         },
         None => {
-            if let Some((id, name)) = config {
-                refs.push(serde_json::json!({
-                    "File": {"Name": target, "UID": "0", "GID": "0", "Mode": 292},
-                    "ConfigID": id,
-                    "ConfigName": name,
-                }));
+            if let Some((id, name)) = object {
+                let mut r = Map::new();
+                r.insert(
+                    "File".into(),
+                    serde_json::json!({"Name": target, "UID": "0", "GID": "0", "Mode": 292}),
+                );
+                r.insert(kind.id_key().into(), Value::String(id.into()));
+                r.insert(kind.name_key().into(), Value::String(name.into()));
+                refs.push(Value::Object(r));
             }
         }
     }
@@ -1308,7 +1381,7 @@ pub fn apply_image(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -2086,7 +2159,8 @@ mod tests {
 
     // ------------------------------------------------------------- a fake engine
 
-    mod fake {
+    /// A fake engine for unit tests (also `engine::secrets`'s).
+    pub(crate) mod fake {
         use std::collections::HashMap;
         use std::sync::{Arc, Mutex};
 
@@ -2149,6 +2223,30 @@ mod tests {
                         json!({"message": format!("no such object: {path}")}).to_string(),
                     ),
                 },
+                "POST" if path.ends_with("/create") => {
+                    // `/secrets/create`, `/configs/create`: stored under a new id
+                    let Ok(spec) = serde_json::from_str::<Value>(&got.body) else {
+                        return (400, json!({"message": "bad json"}).to_string());
+                    };
+                    let base = path.trim_end_matches("/create");
+                    let name = spec["Name"].as_str().unwrap_or_default().to_string();
+                    let taken = s
+                        .objects
+                        .iter()
+                        .any(|(p, o)| p.starts_with(base) && o["Spec"]["Name"] == name.as_str());
+                    if taken {
+                        let m = format!("rpc error: code = AlreadyExists desc = {name} exists");
+                        return (409, json!({"message": m}).to_string());
+                    }
+                    let id = format!("new{}", s.got.len());
+                    let object = json!({"ID": id, "Version": {"Index": 1}, "Spec": spec});
+                    s.objects.insert(format!("{base}/{id}"), object);
+                    (201, json!({"ID": id}).to_string())
+                }
+                "DELETE" => match s.objects.remove(path) {
+                    Some(_) => (204, String::new()),
+                    None => (404, json!({"message": "no such object"}).to_string()),
+                },
                 "POST" => {
                     let Some(base) = path.strip_suffix("/update") else {
                         return (404, "{}".into());
@@ -2196,13 +2294,6 @@ mod tests {
                         (200, String::new())
                     }
                 }
-                "DELETE" => match s.objects.remove(path) {
-                    Some(_) => (200, String::new()),
-                    None => (
-                        404,
-                        json!({"message": format!("no such object: {path}")}).to_string(),
-                    ),
-                },
                 _ => (405, "{}".into()),
             }
         }

@@ -18,7 +18,7 @@ use super::*;
 use crate::audit::AuditEntry;
 use crate::domain::ServiceId;
 use crate::engine::write::{
-    self, Applied, CallError, ObjectRef, ObjectSeen, WriteError, apply_config_ref, query_value,
+    self, Applied, CallError, ObjectRef, ObjectSeen, RefKind, WriteError, apply_ref, query_value,
 };
 
 /// Where the calls go and where they are recorded.
@@ -452,11 +452,69 @@ async fn node_names(ctx: &Ctx) -> HashMap<String, String> {
         .collect()
 }
 
+/// What a rollout moves and how it tells one version from another: a global config
+/// document's versions (configs `swarmdeck-<doc>.vN`), or a secret's rotations (`NAME` is
+/// version 1, `NAME.vN` version N; [`crate::domain::secrets::family`]). The same core
+/// updates and follows both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Track {
+    /// A document's versions.
+    Doc(String),
+    /// The rotations of the secret family with this base name.
+    Secret(String),
+}
+
+impl Track {
+    /// Configs or secrets.
+    pub fn kind(&self) -> RefKind {
+        match self {
+            Track::Doc(_) => RefKind::Config,
+            Track::Secret(_) => RefKind::Secret,
+        }
+    }
+
+    /// The version a referenced name is, if it is one of ours.
+    pub fn version(&self, name: &str) -> Option<u64> {
+        match self {
+            Track::Doc(doc) => parse_name(doc, Kind::Document, name),
+            Track::Secret(base) => crate::domain::secrets::version_in(base, name),
+        }
+    }
+
+    /// Whether a referenced name is ours to replace: a document's name prefix (as the
+    /// rollout always did), a name of the secret's family.
+    fn ours(&self, name: &str) -> bool {
+        match self {
+            Track::Doc(doc) => name.starts_with(&name_prefix(doc, Kind::Document)),
+            Track::Secret(base) => crate::domain::secrets::version_in(base, name).is_some(),
+        }
+    }
+
+    /// The name referenced at `target` in a container spec (a service's
+    /// `TaskTemplate.ContainerSpec`, or a task's `Spec.ContainerSpec`).
+    fn at<'a>(&self, container: Option<&'a Value>, target: &str) -> Option<&'a str> {
+        let kind = self.kind();
+        container?
+            .get(kind.list_key())?
+            .as_array()?
+            .iter()
+            .find(|r| r.pointer("/File/Name").and_then(Value::as_str) == Some(target))?
+            .get(kind.name_key())?
+            .as_str()
+    }
+
+    /// The version a task's own spec has at `target`.
+    fn task_version(&self, task: &Value, target: &str) -> Option<u64> {
+        self.at(task.pointer("/Spec/ContainerSpec"), target)
+            .and_then(|n| self.version(n))
+    }
+}
+
 /// The tasks that represent a service now: per slot (replicated) or node (global) the newest
 /// task, if it should run or failed; with the version its own spec mounts at `target`.
 async fn service_tasks(
     ctx: &Ctx,
-    doc: &str,
+    track: &Track,
     service_id: &str,
     target: &str,
     nodes: &HashMap<String, String>,
@@ -504,11 +562,7 @@ async fn service_tasks(
         if !(matches!(desired, "running" | "ready" | "accepted") || failed) {
             continue;
         }
-        let refs = t
-            .pointer("/Spec/ContainerSpec/Configs")
-            .and_then(Value::as_array)
-            .map_or(&[][..], Vec::as_slice);
-        let version = ref_at(refs, target).and_then(|n| parse_name(doc, Kind::Document, n));
+        let version = track.task_version(t, target);
         let node_id = t.get("NodeID").and_then(Value::as_str).unwrap_or_default();
         out.push(TaskSeen {
             task: t
@@ -544,7 +598,8 @@ pub async fn drift(ctx: &Ctx, doc: &str) -> Result<Drift, GError> {
     let nodes = node_names(ctx).await;
     let mut services = Vec::new();
     for s in &subs {
-        let tasks = service_tasks(ctx, doc, &s.id, &s.target, &nodes).await?;
+        let tasks =
+            service_tasks(ctx, &Track::Doc(doc.to_string()), &s.id, &s.target, &nodes).await?;
         let raw = write::read_raw(&ctx.docker, &format!("/services/{}", s.id)).await?;
         let updating = matches!(
             raw.pointer("/UpdateStatus/State").and_then(Value::as_str),
@@ -665,9 +720,9 @@ pub async fn rollout(
         }
         let r = move_service(
             ctx,
-            doc,
+            &Track::Doc(doc.to_string()),
             &s.id,
-            &s.target,
+            &[s.target.as_str()],
             Some((version.n, version.id.as_str(), version.name.as_str())),
             None,
             opts,
@@ -691,6 +746,68 @@ pub async fn rollout(
                     });
                 }
                 report.failed = Some((s.name.clone(), reason));
+                break;
+            }
+        }
+    }
+    report
+}
+
+/// A service that mounts a secret being rotated, and at which targets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretUser {
+    pub id: String,
+    pub name: String,
+    pub targets: Vec<String>,
+}
+
+/// A secret rotation's rollout: move every service in `users` to secret `to` (its version
+/// in family `base`, id, name) at the same targets, one service at a time, by the same core
+/// as a document's rollout: one versioned ServiceUpdate on the raw spec read right before
+/// (each old reference replaced at its target, every other field kept, no registry
+/// credentials sent), then followed until Swarm says it completed, paused or rolled back.
+/// Stops at the first failure; the services already moved stay moved (`moved`).
+pub async fn rotate_secret(
+    ctx: &Ctx,
+    base: &str,
+    to: (u64, &str, &str),
+    users: &[SecretUser],
+    opts: &RolloutOptions,
+    mut on_event: impl FnMut(RolloutEvent),
+) -> RolloutReport {
+    let track = Track::Secret(base.to_string());
+    let mut report = RolloutReport {
+        to: Some(to.0),
+        moved: Vec::new(),
+        skipped: Vec::new(),
+        failed: None,
+    };
+    for u in users {
+        let targets: Vec<&str> = u.targets.iter().map(String::as_str).collect();
+        let r = move_service(
+            ctx,
+            &track,
+            &u.id,
+            &targets,
+            Some(to),
+            None,
+            opts,
+            &mut on_event,
+        )
+        .await;
+        let moved = |previous| Moved {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            target: u.targets.first().cloned().unwrap_or_default(),
+            previous,
+        };
+        match r {
+            Ok(previous) => report.moved.push(moved(previous)),
+            Err((written, reason)) => {
+                if written {
+                    report.moved.push(moved(None));
+                }
+                report.failed = Some((u.name.clone(), reason));
                 break;
             }
         }
@@ -722,28 +839,44 @@ pub async fn return_to_previous(
             },
             None => None,
         };
-        let r = move_service(ctx, doc, &m.id, &m.target, to, None, opts, &mut on_event).await;
+        let r = move_service(
+            ctx,
+            &Track::Doc(doc.to_string()),
+            &m.id,
+            &[m.target.as_str()],
+            to,
+            None,
+            opts,
+            &mut on_event,
+        )
+        .await;
         out.push((m.name.clone(), r.map(|_| ()).map_err(|(_, e)| e)));
     }
     out
 }
 
-/// One service to `to` at `target` (None: our reference removed), optionally setting or
-/// removing the subscription label in the same update; then follow it. Ok(previous version);
-/// Err((whether the update was written, why)).
+/// One service to `to` at `targets` (None: our reference removed), in one versioned update,
+/// optionally setting or removing the subscription label in the same update (documents
+/// only); then follow it (at the first target). Ok(previous version); Err((whether the
+/// update was written, why)).
 #[allow(clippy::too_many_arguments)]
 async fn move_service(
     ctx: &Ctx,
-    doc: &str,
+    track: &Track,
     service: &str,
-    target: &str,
+    targets: &[&str],
     to: Option<(u64, &str, &str)>,
     label: Option<Option<&str>>,
     opts: &RolloutOptions,
     on_event: &mut impl FnMut(RolloutEvent),
 ) -> Result<Option<u64>, (bool, String)> {
-    let prefix = name_prefix(doc, Kind::Document);
-    let key = target_label(doc);
+    let kind = track.kind();
+    let target = targets.first().copied().unwrap_or_default();
+    let key = match track {
+        Track::Doc(doc) => target_label(doc),
+        Track::Secret(_) => String::new(),
+    };
+    let ours = |n: &str| track.ours(n);
     let mut previous = None;
     let mut name = service.to_string();
     let mut stale = None;
@@ -753,8 +886,9 @@ async fn move_service(
         |seen: &ObjectSeen, spec: &mut Value| {
             name = seen.name.clone();
             stale = seen.object.pointer("/UpdateStatus/StartedAt").cloned();
-            let refs = config_refs(seen.spec());
-            previous = ref_at(refs, target).and_then(|n| parse_name(doc, Kind::Document, n));
+            previous = track
+                .at(seen.spec().pointer("/TaskTemplate/ContainerSpec"), target)
+                .and_then(|n| track.version(n));
             // a subscription moving to another path: our old reference goes in the same update
             if let Some(Some(_)) = label
                 && let Some(old) = seen
@@ -764,16 +898,29 @@ async fn move_service(
                     .and_then(Value::as_str)
                 && old != target
             {
-                apply_config_ref(&seen.name, spec, old, None, &prefix, None)?;
+                apply_ref(kind, &seen.name, spec, old, None, &ours, None)?;
             }
-            let applied = apply_config_ref(
-                &seen.name,
-                spec,
-                target,
-                to.map(|(_, id, n)| (id, n)),
-                &prefix,
-                label.map(|v| (key.as_str(), v)),
-            )?;
+            let mut applied = Applied::Already;
+            for (i, t) in targets.iter().enumerate() {
+                // the label once, with the first target
+                let l = if i == 0 {
+                    label.map(|v| (key.as_str(), v))
+                } else {
+                    None
+                };
+                if apply_ref(
+                    kind,
+                    &seen.name,
+                    spec,
+                    t,
+                    to.map(|(_, id, n)| (id, n)),
+                    &ours,
+                    l,
+                )? == Applied::Changed
+                {
+                    applied = Applied::Changed;
+                }
+            }
             Ok(if *spec == *seen.spec() {
                 Applied::Already
             } else {
@@ -783,11 +930,19 @@ async fn move_service(
         |_| {},
     )
     .await;
-    let action = match (to, label) {
-        (_, Some(Some(p))) => format!("subscribe {doc} at {p} (v{})", to.map_or(0, |t| t.0)),
-        (_, Some(None)) => format!("unsubscribe {doc} from {target}"),
-        (Some((n, _, _)), None) => format!("rollout {doc} v{n} at {target}"),
-        (None, None) => format!("remove {doc} from {target}"),
+    let action = match (track, to, label) {
+        (Track::Secret(base), Some((_, _, new)), _) => {
+            format!("rotate secret {base}: {new} at {}", targets.join(", "))
+        }
+        (Track::Secret(base), None, _) => {
+            format!("remove secret {base} from {}", targets.join(", "))
+        }
+        (Track::Doc(doc), _, Some(Some(p))) => {
+            format!("subscribe {doc} at {p} (v{})", to.map_or(0, |t| t.0))
+        }
+        (Track::Doc(doc), _, Some(None)) => format!("unsubscribe {doc} from {target}"),
+        (Track::Doc(doc), Some((n, _, _)), None) => format!("rollout {doc} v{n} at {target}"),
+        (Track::Doc(doc), None, None) => format!("remove {doc} from {target}"),
     };
     if let Some(path) = &ctx.audit {
         // best effort, as every audit entry
@@ -823,7 +978,7 @@ async fn move_service(
     };
     follow(
         ctx,
-        doc,
+        track,
         service,
         &name,
         target,
@@ -851,7 +1006,7 @@ struct Written {
 #[allow(clippy::too_many_arguments)]
 async fn follow(
     ctx: &Ctx,
-    doc: &str,
+    track: &Track,
     service: &str,
     name: &str,
     target: &str,
@@ -880,7 +1035,7 @@ async fn follow(
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let tasks = service_tasks(ctx, doc, service, target, &nodes)
+        let tasks = service_tasks(ctx, track, service, target, &nodes)
             .await
             .map_err(|e| e.to_string())?;
         let total = tasks.len();
@@ -903,7 +1058,7 @@ async fn follow(
             "paused" | "rollback_started" | "rollback_paused" | "rollback_completed"
         ) || Instant::now() >= deadline
         {
-            last_failure(ctx, doc, service, target, to, &nodes).await
+            last_failure(ctx, track, service, target, to, &nodes).await
         } else {
             String::new()
         };
@@ -965,7 +1120,7 @@ async fn follow(
 /// STATE: ERR" ("" when none).
 async fn last_failure(
     ctx: &Ctx,
-    doc: &str,
+    track: &Track,
     service: &str,
     target: &str,
     to: Option<u64>,
@@ -986,13 +1141,7 @@ async fn last_failure(
         .unwrap_or_default()
         .iter()
         .filter(|t| matches!(text(t, "/Status/State").as_str(), "failed" | "rejected"))
-        .filter(|t| {
-            let refs = t
-                .pointer("/Spec/ContainerSpec/Configs")
-                .and_then(Value::as_array)
-                .map_or(&[][..], Vec::as_slice);
-            ref_at(refs, target).and_then(|n| parse_name(doc, Kind::Document, n)) == to
-        })
+        .filter(|t| track.task_version(t, target) == to)
         .max_by_key(|t| text(t, "/Status/Timestamp"))
         .map(|t| {
             let node = text(t, "/NodeID");
@@ -1041,9 +1190,9 @@ pub async fn subscribe(
     let mut on_event = on_event;
     move_service(
         ctx,
-        doc,
+        &Track::Doc(doc.to_string()),
         &id,
-        path,
+        &[path],
         Some((v.n, &v.id, &v.name)),
         Some(Some(path)),
         opts,
@@ -1071,9 +1220,9 @@ pub async fn unsubscribe(
     let mut on_event = on_event;
     move_service(
         ctx,
-        doc,
+        &Track::Doc(doc.to_string()),
         &id,
-        &sub.target,
+        &[sub.target.as_str()],
         None,
         Some(None),
         opts,

@@ -20,6 +20,14 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("help", "show the keys"),
     ("audit", "show the audit log of writes"),
     (
+        "secrets",
+        "the swarm's secrets: who uses each · create, delete, rotate",
+    ),
+    (
+        "configs",
+        "the swarm's configs: who uses each, content · create, delete",
+    ),
+    (
         "events",
         "the event timeline · events KIND (node, leader, service, task, vip, connection, suspicion)",
     ),

@@ -30,6 +30,7 @@ pub mod networks;
 pub mod pane;
 pub mod rebalance;
 pub mod registries;
+pub mod secrets;
 pub mod service_ops;
 pub mod task_detail;
 pub mod volumes;
@@ -92,6 +93,9 @@ pub enum AppCmd {
     /// Run a resource popup's command (`:cluster`, `:networks`, `:volumes`); its answer
     /// comes back to the view that asked ([`View::cluster_msg`]).
     Cluster(crate::engine::cluster::ClusterCmd),
+    /// Run a secrets or configs command; its answer (and a rotation's progress, as
+    /// [`View::config_msg`]) comes back to the view that asked ([`View::secrets_msg`]).
+    Secrets(crate::engine::secrets::SecretsCmd),
 }
 
 /// A popup the app opens for a view (a boxed view cannot travel in a `Debug` enum).
@@ -239,6 +243,14 @@ pub trait View: AsAny {
     fn cluster_msg(
         &mut self,
         _answer: crate::engine::cluster::ClusterAnswer,
+        _cx: &mut Ctx<'_>,
+    ) -> Outcome {
+        Outcome::Handled
+    }
+    /// A secrets or configs command this view sent finished.
+    fn secrets_msg(
+        &mut self,
+        _answer: crate::engine::secrets::SecretsAnswer,
         _cx: &mut Ctx<'_>,
     ) -> Outcome {
         Outcome::Handled

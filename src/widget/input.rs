@@ -36,6 +36,12 @@
 //! **Maximum length** ([`TextInput::with_max_len`]) counts characters (Unicode scalar
 //! values). A typed character past it is swallowed ([`InputResult::Moved`]), a paste past it
 //! is refused.
+//!
+//! **Masked** ([`TextInput::masked`]): for a password or a secret's value. Each character is
+//! drawn as `•` and `Debug` prints `••••`. Its text lives in one buffer that is wiped
+//! (`zeroize`) whenever it is replaced, grown, shortened or dropped, so no stale copy of it is
+//! left in freed memory by the field; [`TextInput::take_secret`] moves it out, wiped when the
+//! taker drops it. (What the terminal handed us, a paste's own string, is not the field's.)
 
 use std::cell::Cell;
 
@@ -47,6 +53,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::{InputResult, is_ctrl_c, is_press, paste_line_count};
 use crate::text::is_unsafe;
@@ -100,11 +107,32 @@ impl std::fmt::Debug for TextInput {
     }
 }
 
+impl Drop for TextInput {
+    fn drop(&mut self) {
+        if self.masked {
+            self.text.zeroize();
+        }
+    }
+}
+
 impl TextInput {
-    /// The same field drawn masked (each character as `•`): for a password.
+    /// The same field drawn masked (each character as `•`): for a password or a secret.
+    /// Its text is wiped from memory whenever it changes place (see the module docs).
     pub fn masked(mut self) -> Self {
         self.masked = true;
+        let mut room = String::with_capacity(self.text.len().max(128));
+        room.push_str(&self.text);
+        self.text.zeroize();
+        self.text = room;
         self
+    }
+
+    /// Move the text out (the field is left empty): for a masked field's value on its way
+    /// to the one call that uses it; wiped when the taker drops it.
+    pub fn take_secret(&mut self) -> Zeroizing<String> {
+        self.cursor = 0;
+        self.selected = false;
+        Zeroizing::new(std::mem::take(&mut self.text))
     }
 
     /// Whether it is drawn masked.
@@ -149,8 +177,8 @@ impl TextInput {
     }
 
     /// The text, taken out.
-    pub fn into_text(self) -> String {
-        self.text
+    pub fn into_text(mut self) -> String {
+        std::mem::take(&mut self.text)
     }
 
     /// Whether the text is empty.
@@ -166,6 +194,9 @@ impl TextInput {
             && t.chars().count() > max
         {
             t = t.chars().take(max).collect();
+        }
+        if self.masked {
+            self.text.zeroize();
         }
         self.text = t;
         self.cursor = self.grapheme_count();
@@ -242,7 +273,7 @@ impl TextInput {
     fn delete(&mut self, from: usize, to: usize) -> InputResult {
         if self.selected {
             self.selected = false;
-            self.text.clear();
+            self.wipe_text();
             self.cursor = 0;
             return InputResult::Edited;
         }
@@ -250,7 +281,16 @@ impl TextInput {
             return InputResult::Moved;
         }
         let (a, b) = (self.byte_of(from), self.byte_of(to));
-        self.text.replace_range(a..b, "");
+        if self.masked {
+            // into a fresh buffer: removing in place would leave the old tail's bytes behind
+            let mut kept = String::with_capacity(self.text.capacity());
+            kept.push_str(&self.text[..a]);
+            kept.push_str(&self.text[b..]);
+            self.text.zeroize();
+            self.text = kept;
+        } else {
+            self.text.replace_range(a..b, "");
+        }
         self.cursor = self.text[..a].graphemes(true).count();
         InputResult::Edited
     }
@@ -260,13 +300,29 @@ impl TextInput {
     fn insert(&mut self, s: &str) {
         if self.selected {
             self.selected = false;
-            self.text.clear();
+            self.wipe_text();
             self.cursor = 0;
+        }
+        if self.masked && self.text.capacity() < self.text.len() + s.len() {
+            // grow by hand: a reallocation would free the old buffer unwiped
+            let mut room = String::with_capacity((self.text.len() + s.len()).max(64) * 2);
+            room.push_str(&self.text);
+            self.text.zeroize();
+            self.text = room;
         }
         let at = self.byte_of(self.cursor);
         self.text.insert_str(at, s);
         // Counted again: a combining mark joins the grapheme before it.
         self.cursor = self.text[..at + s.len()].graphemes(true).count();
+    }
+
+    /// Empty the text (wiped first when masked).
+    fn wipe_text(&mut self) {
+        if self.masked {
+            self.text.zeroize();
+        } else {
+            self.text.clear();
+        }
     }
 
     /// Characters there would be with `adding` more (a selection is replaced).
@@ -341,7 +397,7 @@ impl TextInput {
                 paste_line_count(t)
             ));
         }
-        let t = clean(t, false);
+        let t = Zeroizing::new(clean(t, false));
         if t.is_empty() {
             return Ok(());
         }
@@ -723,6 +779,33 @@ mod tests {
         assert!(!format!("{t:?}").contains("s3cret"));
         t.set_text("x");
         assert_eq!(t.text(), "x", "the owner still reads it");
+    }
+
+    #[test]
+    fn a_masked_field_edits_like_any_other_and_gives_its_text_away() {
+        let mut t = TextInput::new().masked();
+        let long = "p4ss-".repeat(60);
+        for c in long.chars() {
+            assert_eq!(t.key(&ch(c)), InputResult::Edited);
+        }
+        assert_eq!(t.text(), long, "grown past its first buffer");
+        t.key(&key(KeyCode::Home));
+        t.key(&key(KeyCode::Delete));
+        t.key(&alt('d'));
+        assert_eq!(t.text(), &long[4..], "a letter, then the rest of the word");
+        t.key(&key(KeyCode::End));
+        t.key(&ctrl('w'));
+        assert_eq!(t.text(), &long[4..long.len() - 5]);
+        t.paste("+/=").unwrap();
+        assert!(t.text().ends_with("p4ss-+/="), "{}", t.text().len());
+        let taken = t.take_secret();
+        assert!(taken.ends_with("+/="));
+        assert!(t.is_empty());
+        assert_eq!(t.cursor(), 0);
+        // a selection is replaced as in any field
+        let mut t = TextInput::with_text("old").masked().selected();
+        t.key(&ch('n'));
+        assert_eq!(t.text(), "n");
     }
 
     #[test]

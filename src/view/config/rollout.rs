@@ -96,57 +96,11 @@ impl RolloutView {
     }
 
     fn step_mut(&mut self, name: &str) -> Option<&mut Step> {
-        if let Some(i) = self.services.iter().position(|(n, _)| n == name) {
-            return Some(&mut self.services[i].1);
-        }
-        self.services.push((name.to_string(), Step::Waiting));
-        self.services.last_mut().map(|(_, s)| s)
+        step_mut(&mut self.services, name)
     }
 
     fn event(&mut self, e: RolloutEvent) {
-        match e {
-            RolloutEvent::Started { service, .. } => {
-                if let Some(s) = self.step_mut(&service) {
-                    *s = Step::Updating {
-                        on_new: 0,
-                        total: 0,
-                        state: "updating".into(),
-                        tasks: Vec::new(),
-                    };
-                }
-            }
-            RolloutEvent::Progress {
-                service,
-                on_new,
-                total,
-                state,
-                tasks,
-            } => {
-                if let Some(s) = self.step_mut(&service) {
-                    *s = Step::Updating {
-                        on_new,
-                        total,
-                        state,
-                        tasks,
-                    };
-                }
-            }
-            RolloutEvent::Done { service, noop } => {
-                if let Some(s) = self.step_mut(&service) {
-                    *s = Step::Done { noop };
-                }
-            }
-            RolloutEvent::Skipped { service, reason } => {
-                if let Some(s) = self.step_mut(&service) {
-                    *s = Step::Skipped(reason);
-                }
-            }
-            RolloutEvent::Failed { service, reason } => {
-                if let Some(s) = self.step_mut(&service) {
-                    *s = Step::Failed(reason);
-                }
-            }
-        }
+        apply_event(&mut self.services, e);
     }
 
     fn moved(&self) -> Vec<crate::gconfig::io::Moved> {
@@ -230,60 +184,12 @@ impl RolloutView {
         };
         lines.push(head);
         lines.push(Line::default());
-        for (name, step) in &self.services {
-            let (mark, style, text) = match step {
-                Step::Waiting => ("·", theme.muted, "waiting".to_string()),
-                Step::Updating {
-                    on_new,
-                    total,
-                    state,
-                    ..
-                } => (
-                    "↻",
-                    theme.info,
-                    format!("{on_new}/{total} tasks on v{} ({state})", self.plan.next),
-                ),
-                Step::Done { noop: true } => ("✓", theme.ok, "already on it".to_string()),
-                Step::Done { noop: false } => {
-                    ("✓", theme.ok, format!("every task on v{}", self.plan.next))
-                }
-                Step::Skipped(r) => ("–", theme.warn, format!("skipped: {}", p(r))),
-                Step::Failed(r) => ("✗", theme.danger, format!("FAILED: {}", p(r))),
-                Step::Returned(Ok(())) => (
-                    "↩",
-                    theme.warn,
-                    "returned to its previous version".to_string(),
-                ),
-                Step::Returned(Err(e)) => (
-                    "✗",
-                    theme.danger,
-                    format!("could not be returned: {}", p(e)),
-                ),
-            };
-            lines.push(Line::from(vec![
-                Span::styled(format!(" {mark} "), style),
-                Span::styled(format!("{:<20} ", p(name)), theme.text),
-                Span::styled(text, style),
-            ]));
-            if let Step::Updating { tasks, .. } = step {
-                for t in tasks {
-                    let v = t.version.map_or("none".to_string(), |n| format!("v{n}"));
-                    let err = if t.error.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" — {}", p(&t.error))
-                    };
-                    lines.push(Line::styled(
-                        format!("      {:<14} {:<6} {}{err}", node_name(&t.node), v, t.state),
-                        if t.error.is_empty() {
-                            theme.muted
-                        } else {
-                            theme.danger
-                        },
-                    ));
-                }
-            }
-        }
+        lines.extend(service_lines(
+            &self.services,
+            &format!("v{}", self.plan.next),
+            &|n| format!("v{n}"),
+            theme,
+        ));
         if let Some(Ok(d)) = &self.result {
             if !d.pruned.is_empty() {
                 lines.push(Line::default());
@@ -323,6 +229,116 @@ impl RolloutView {
         }
         lines
     }
+}
+
+/// The step of the service called `name` (added, waiting, when it is not listed yet).
+pub fn step_mut<'a>(services: &'a mut Vec<(String, Step)>, name: &str) -> Option<&'a mut Step> {
+    if let Some(i) = services.iter().position(|(n, _)| n == name) {
+        return Some(&mut services[i].1);
+    }
+    services.push((name.to_string(), Step::Waiting));
+    services.last_mut().map(|(_, s)| s)
+}
+
+/// One rollout event onto the services' steps (a document's rollout, a secret's rotation).
+pub fn apply_event(services: &mut Vec<(String, Step)>, e: RolloutEvent) {
+    let (service, step) = match e {
+        RolloutEvent::Started { service, .. } => (
+            service,
+            Step::Updating {
+                on_new: 0,
+                total: 0,
+                state: "updating".into(),
+                tasks: Vec::new(),
+            },
+        ),
+        RolloutEvent::Progress {
+            service,
+            on_new,
+            total,
+            state,
+            tasks,
+        } => (
+            service,
+            Step::Updating {
+                on_new,
+                total,
+                state,
+                tasks,
+            },
+        ),
+        RolloutEvent::Done { service, noop } => (service, Step::Done { noop }),
+        RolloutEvent::Skipped { service, reason } => (service, Step::Skipped(reason)),
+        RolloutEvent::Failed { service, reason } => (service, Step::Failed(reason)),
+    };
+    if let Some(s) = step_mut(services, &service) {
+        *s = step;
+    }
+}
+
+/// Each service's step as a line, and under an updating one its tasks per node: `to` names
+/// what the services move to ("v3", "db-password.v2"), `version` a task's version.
+pub fn service_lines(
+    services: &[(String, Step)],
+    to: &str,
+    version: &dyn Fn(u64) -> String,
+    theme: &crate::theme::Theme,
+) -> Vec<Line<'static>> {
+    let p = |s: &str| crate::text::printable(s).into_owned();
+    let mut lines = Vec::new();
+    for (name, step) in services {
+        let (mark, style, text) = match step {
+            Step::Waiting => ("·", theme.muted, "waiting".to_string()),
+            Step::Updating {
+                on_new,
+                total,
+                state,
+                ..
+            } => (
+                "↻",
+                theme.info,
+                format!("{on_new}/{total} tasks on {to} ({state})"),
+            ),
+            Step::Done { noop: true } => ("✓", theme.ok, "already on it".to_string()),
+            Step::Done { noop: false } => ("✓", theme.ok, format!("every task on {to}")),
+            Step::Skipped(r) => ("–", theme.warn, format!("skipped: {}", p(r))),
+            Step::Failed(r) => ("✗", theme.danger, format!("FAILED: {}", p(r))),
+            Step::Returned(Ok(())) => (
+                "↩",
+                theme.warn,
+                "returned to its previous version".to_string(),
+            ),
+            Step::Returned(Err(e)) => (
+                "✗",
+                theme.danger,
+                format!("could not be returned: {}", p(e)),
+            ),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {mark} "), style),
+            Span::styled(format!("{:<20} ", p(name)), theme.text),
+            Span::styled(text, style),
+        ]));
+        if let Step::Updating { tasks, .. } = step {
+            for t in tasks {
+                let v = t.version.map_or("none".to_string(), version);
+                let err = if t.error.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", p(&t.error))
+                };
+                lines.push(Line::styled(
+                    format!("      {:<14} {:<6} {}{err}", node_name(&t.node), v, t.state),
+                    if t.error.is_empty() {
+                        theme.muted
+                    } else {
+                        theme.danger
+                    },
+                ));
+            }
+        }
+    }
+    lines
 }
 
 impl View for RolloutView {
