@@ -6,8 +6,7 @@ use jiff::tz::TimeZone;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::text::Line;
 
 use super::list::{Column, Data, ListPane, Rows};
 use super::{Ctx, DrawCtx, Outcome, View};
@@ -223,16 +222,6 @@ impl View for EventsView {
         }
         let inner = self.list.draw_popup_frame(frame, area, data, theme, bottom);
         self.list.draw_table(frame, inner, data, theme, true);
-        if self.list.shown() == 0 && inner.height > 1 {
-            // the table puts it in its first column, too narrow here
-            let line = Rect {
-                y: inner.y + 1,
-                height: 1,
-                ..inner
-            };
-            let empty = self.list.rows.empty(data, !self.list.filter().is_empty());
-            frame.render_widget(Paragraph::new(Span::styled(empty, theme.muted)), line);
-        }
     }
 
     fn hints(&self, keymap: &Keymap) -> Vec<(String, String)> {

@@ -428,14 +428,8 @@ impl<R: Rows> ListPane<R> {
                 )
             })
             .collect();
-        let rows = if rows.is_empty() {
-            vec![Row::new(vec![Line::styled(
-                self.rows.empty(data, !self.filter.is_empty()),
-                theme.muted,
-            )])]
-        } else {
-            rows
-        };
+        // an empty list says so across the whole width (its first column may be narrow)
+        let empty = rows.is_empty();
         let highlight = if focused {
             theme.selected
         } else {
@@ -449,6 +443,15 @@ impl<R: Rows> ListPane<R> {
         let mut state = TableState::default()
             .with_selected((!self.view.is_empty()).then_some(self.selected - offset));
         frame.render_stateful_widget(table, area, &mut state);
+        if empty && area.height > 1 {
+            let line = Rect {
+                y: area.y + 1,
+                height: 1,
+                ..area
+            };
+            let text = self.rows.empty(data, !self.filter.is_empty());
+            frame.render_widget(Paragraph::new(Line::styled(text, theme.muted)), line);
+        }
     }
 
     /// Footer hints of this list in its context.

@@ -13,7 +13,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
-use super::form::{Next, ObjectForm};
+use super::form::{FormKey, ObjectForm};
 use super::{Ask, age, delete_dialog, draw_list_box, list_hint, note, popup_rect, users_cell};
 use crate::domain::secrets::{ObjectKind, gconfig_version, labels_text, users, users_text};
 use crate::domain::{Config, ServiceRefs, User};
@@ -533,36 +533,11 @@ impl ConfigsView {
                 }
                 Some(Step::Content(c))
             }
-            Step::Form(mut f) => {
-                if f.in_text() {
-                    if cx.action(CONTEXT, key) == Some(Action::Save) {
-                        return match f.text_done() {
-                            Ok(()) => Some(confirm(f)),
-                            Err(e) => {
-                                cx.fx.notify(Level::Warn, e);
-                                Some(Step::Form(f))
-                            }
-                        };
-                    }
-                    if key.code == KeyCode::Esc {
-                        f.leave_text();
-                        return Some(Step::Form(f));
-                    }
-                    let _ = f.key(key);
-                    return Some(Step::Form(f));
-                }
-                match key.code {
-                    KeyCode::Esc => None,
-                    KeyCode::Enter => match f.submit() {
-                        Next::Stay | Next::Text => Some(Step::Form(f)),
-                        Next::Confirm => Some(confirm(f)),
-                    },
-                    _ => {
-                        let _ = f.key(key);
-                        Some(Step::Form(f))
-                    }
-                }
-            }
+            Step::Form(f) => match super::form::form_key(f, key, CONTEXT, cx) {
+                FormKey::Stay(f) => Some(Step::Form(f)),
+                FormKey::Confirm(f) => Some(confirm(f)),
+                FormKey::Cancel => None,
+            },
             Step::Confirm(mut f, mut d) => match d.key(key) {
                 ConfirmResult::Pending => Some(Step::Confirm(f, d)),
                 ConfirmResult::Cancelled => Some(Step::Form(f)),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use ratatui::Frame;
-use ratatui::crossterm::event::KeyEvent;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Block, BorderType, Clear};
@@ -332,6 +332,52 @@ fn data_fields(kind: ObjectKind) -> Vec<Field> {
                     "a path on this host, less than {limit} KiB; empty: type the text next"
                 )),
             ]
+        }
+    }
+}
+
+/// Where a key in the create form leads.
+pub enum FormKey {
+    Stay(ObjectForm),
+    /// Filled in: on to the confirm.
+    Confirm(ObjectForm),
+    Cancel,
+}
+
+/// A key in the create form, its typed-text step included (the `save` action of `context`
+/// ends the typed text; `Esc` there goes back to the fields).
+pub fn form_key(
+    mut f: ObjectForm,
+    key: &KeyEvent,
+    context: &'static str,
+    cx: &mut crate::view::Ctx<'_>,
+) -> FormKey {
+    if f.in_text() {
+        if cx.action(context, key) == Some(crate::keymap::Action::Save) {
+            return match f.text_done() {
+                Ok(()) => FormKey::Confirm(f),
+                Err(e) => {
+                    cx.fx.notify(crate::store::Level::Warn, e);
+                    FormKey::Stay(f)
+                }
+            };
+        }
+        if key.code == KeyCode::Esc {
+            f.leave_text();
+        } else {
+            let _ = f.key(key);
+        }
+        return FormKey::Stay(f);
+    }
+    match key.code {
+        KeyCode::Esc => FormKey::Cancel,
+        KeyCode::Enter => match f.submit() {
+            Next::Stay | Next::Text => FormKey::Stay(f),
+            Next::Confirm => FormKey::Confirm(f),
+        },
+        _ => {
+            let _ = f.key(key);
+            FormKey::Stay(f)
         }
     }
 }

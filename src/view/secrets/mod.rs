@@ -28,7 +28,7 @@ use crate::keymap::{Action, Keymap};
 use crate::store::{Changed, Level};
 use crate::theme::Theme;
 use crate::widget::{ConfirmDialog, ConfirmResult, Tone};
-use form::{Next, ObjectForm};
+use form::{FormKey, ObjectForm};
 
 const CONTEXT: &str = "secrets";
 
@@ -598,36 +598,11 @@ impl SecretsView {
     /// A key for the step over the list; the step after it.
     fn step_key(&mut self, step: Step, key: &KeyEvent, cx: &mut Ctx<'_>) -> Option<Step> {
         match step {
-            Step::Form(mut f) => {
-                if f.in_text() {
-                    if cx.action("configs", key) == Some(Action::Save) {
-                        return match f.text_done() {
-                            Ok(()) => Some(confirm(f)),
-                            Err(e) => {
-                                cx.fx.notify(Level::Warn, e);
-                                Some(Step::Form(f))
-                            }
-                        };
-                    }
-                    if key.code == KeyCode::Esc {
-                        f.leave_text();
-                        return Some(Step::Form(f));
-                    }
-                    let _ = f.key(key);
-                    return Some(Step::Form(f));
-                }
-                match key.code {
-                    KeyCode::Esc => None,
-                    KeyCode::Enter => match f.submit() {
-                        Next::Stay | Next::Text => Some(Step::Form(f)),
-                        Next::Confirm => Some(confirm(f)),
-                    },
-                    _ => {
-                        let _ = f.key(key);
-                        Some(Step::Form(f))
-                    }
-                }
-            }
+            Step::Form(f) => match form::form_key(f, key, "configs", cx) {
+                FormKey::Stay(f) => Some(Step::Form(f)),
+                FormKey::Confirm(f) => Some(confirm(f)),
+                FormKey::Cancel => None,
+            },
             Step::Confirm(mut f, mut d) => match d.key(key) {
                 ConfirmResult::Pending => Some(Step::Confirm(f, d)),
                 ConfirmResult::Cancelled => Some(Step::Form(f)),
