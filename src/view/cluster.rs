@@ -11,7 +11,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::list::{Column, Data, ListPane, Rows};
 use super::{AppCmd, Ctx, DrawCtx, Outcome, View};
@@ -635,24 +635,8 @@ pub fn popup_frame(
     filter: &str,
     bottom: &str,
 ) -> Rect {
-    let rect = crate::widget::centered(
-        area,
-        area.width.saturating_sub(4),
-        area.height.saturating_sub(2),
-    );
-    frame.render_widget(Clear, rect);
-    let mut block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(theme.border_style(true))
-        .title(Span::styled(format!(" {title} "), theme.title))
-        .title_bottom(Span::styled(format!(" {bottom} "), theme.muted))
-        .style(theme.text);
-    if !filter.is_empty() {
-        block = block.title(Span::styled(format!(" /{filter} "), theme.accent));
-    }
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-    inner
+    let rect = crate::widget::popup_area(area);
+    crate::widget::popup_box(frame, rect, theme, title, filter, format!(" {bottom} "))
 }
 
 /// The first key of `action` in `context`, for a bottom border ("" when unbound).

@@ -241,25 +241,9 @@ impl<R: Rows> ListPane<R> {
         theme: &Theme,
         bottom: String,
     ) -> Rect {
-        let rect = crate::widget::centered(
-            area,
-            area.width.saturating_sub(4),
-            area.height.saturating_sub(2),
-        );
-        frame.render_widget(ratatui::widgets::Clear, rect);
         let title = self.rows.title(data, self.shown());
-        let mut block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .border_style(theme.border_style(true))
-            .title(Span::styled(format!(" {title} "), theme.title))
-            .title_bottom(Span::styled(bottom, theme.muted))
-            .style(theme.text);
-        if !self.filter().is_empty() {
-            block = block.title(Span::styled(format!(" /{} ", self.filter()), theme.accent));
-        }
-        let inner = block.inner(rect);
-        frame.render_widget(block, rect);
-        inner
+        let rect = crate::widget::popup_area(area);
+        crate::widget::popup_box(frame, rect, theme, &title, self.filter(), bottom)
     }
 
     pub fn filter(&self) -> &str {

@@ -10,8 +10,8 @@
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::list::{Column, Data, ListPane, Rows};
 use super::{AppCmd, Ctx, DrawCtx, Outcome, View};
@@ -281,30 +281,13 @@ impl View for RegistriesView {
 
     fn draw(&self, frame: &mut Frame, area: Rect, cx: &DrawCtx<'_>) {
         let theme = cx.theme;
-        let rect = crate::widget::centered(
+        let inner = self.list.draw_popup_frame(
+            frame,
             area,
-            area.width.saturating_sub(4),
-            area.height.saturating_sub(2),
+            Data::of_draw(cx),
+            theme,
+            " j/k move · / filter · Esc close ".to_string(),
         );
-        frame.render_widget(Clear, rect);
-        let title = self.list.rows.title(Data::of_draw(cx), self.list.shown());
-        let mut block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .border_style(theme.border_style(true))
-            .title(Span::styled(format!(" {title} "), theme.title))
-            .title_bottom(Span::styled(
-                " j/k move · / filter · Esc close ",
-                theme.muted,
-            ))
-            .style(theme.text);
-        if !self.list.filter().is_empty() {
-            block = block.title(Span::styled(
-                format!(" /{} ", self.list.filter()),
-                theme.accent,
-            ));
-        }
-        let inner = block.inner(rect);
-        frame.render_widget(block, rect);
         let notes = self.notes(theme);
         let width = inner.width.max(1);
         let notes_h: u16 = notes

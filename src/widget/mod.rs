@@ -97,6 +97,43 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
+/// A list popup's box in `rect`: cleared, rounded, the title (and the filter being typed)
+/// on top, `bottom` (its keys) in the bottom border. Returns the inside. Every list popup
+/// (audit, events, cluster, networks, volumes, secrets, configs, registries) is drawn in one.
+pub fn popup_box(
+    frame: &mut ratatui::Frame,
+    rect: Rect,
+    theme: &crate::theme::Theme,
+    title: &str,
+    filter: &str,
+    bottom: String,
+) -> Rect {
+    use ratatui::text::Span;
+    use ratatui::widgets::{Block, BorderType, Clear};
+    frame.render_widget(Clear, rect);
+    let mut block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border_style(true))
+        .title(Span::styled(format!(" {title} "), theme.title))
+        .title_bottom(Span::styled(bottom, theme.muted))
+        .style(theme.text);
+    if !filter.is_empty() {
+        block = block.title(Span::styled(format!(" /{filter} "), theme.accent));
+    }
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
+/// Where a list popup goes in `area`: all of it but a margin.
+pub fn popup_area(area: Rect) -> Rect {
+    centered(
+        area,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(2),
+    )
+}
+
 /// Whether a key event is one to act on (a press or a repeat, not a release).
 pub(crate) fn is_press(ev: &KeyEvent) -> bool {
     ev.kind != KeyEventKind::Release

@@ -410,21 +410,16 @@ pub(super) fn draw_list_box<R: Rows + 'static>(
     bottom: String,
 ) {
     let theme = cx.theme;
-    let rect = popup_rect(area);
-    frame.render_widget(Clear, rect);
     let data = Data::of_draw(cx);
     let title = list.rows.title(data, list.shown());
-    let mut block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(theme.border_style(true))
-        .title(Span::styled(format!(" {title} "), theme.title))
-        .title_bottom(Span::styled(bottom, theme.muted))
-        .style(theme.text);
-    if !list.filter().is_empty() {
-        block = block.title(Span::styled(format!(" /{} ", list.filter()), theme.accent));
-    }
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    let inner = crate::widget::popup_box(
+        frame,
+        popup_rect(area),
+        theme,
+        &title,
+        list.filter(),
+        bottom,
+    );
     let width = usize::from(inner.width.max(1));
     let wrapped: usize = below.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
     let below_h = u16::try_from(wrapped)
