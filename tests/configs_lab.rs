@@ -111,21 +111,25 @@ fn configs_show_users_content_and_refuse_a_used_delete_and_registries_never_a_pa
     assert!(ls.lines().any(|l| l == CONFIG), "still there: {ls}");
     // its content
     t.send(&["Escape"]);
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(700));
     t.send(&["Enter"]);
     let s = t.wait_screen("the config's content", |s| s.contains("listen = 8080"));
     screens.push(s);
+    // one Escape at a time, each given longer than tmux's escape-time (500 ms), or an
+    // Escape and the next key arrive as one Alt-key
     for _ in 0..3 {
         t.send(&["Escape"]);
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(700));
     }
+    t.wait_screen("the configs popup closed", |s| !s.contains("configs ("));
 
     // :registries: the lab registry, stored in config.json, its user and its service
     t.send(&[":"]);
     t.send(&["registries", "Enter"]);
     let s = t.wait_screen("the lab registry with its user and service", |s| {
-        s.lines().any(|l| l.contains(&reg.addr))
-            && s.contains(&reg.user)
+        s.contains("registries (")
+            && s.lines().any(|l| l.contains(&reg.addr))
+            && s.contains("stored in config.json")
             && s.contains(FROM_REGISTRY)
     });
     assert!(
