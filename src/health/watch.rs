@@ -40,6 +40,10 @@ pub struct ProbeOptions {
     /// At most this many probes per round: managers always, workers in turn (a swarm of a
     /// thousand workers gets each probed every few seconds, not a thousand connects a second).
     pub per_round: usize,
+    /// Nodes that failed [`super::SUSPECT_AFTER`] probes in a row are probed again this often
+    /// as well (short timeout), so that their return is seen within a fraction of a second,
+    /// not a round later — before the engine's own "ready" as a rule.
+    pub suspect_every: Duration,
 }
 
 impl Default for ProbeOptions {
@@ -48,6 +52,7 @@ impl Default for ProbeOptions {
             every: Duration::from_secs(1),
             connect_timeout: Duration::from_millis(800),
             per_round: 64,
+            suspect_every: Duration::from_millis(200),
         }
     }
 }
@@ -115,26 +120,72 @@ async fn run(
 ) {
     let mut targets: Vec<Target> = Vec::new();
     let mut turn = 0usize;
+    let mut failing = Failing::default();
     let mut tick = interval(opts.every);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut fast = interval(opts.suspect_every);
+    fast.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
+        let round: Vec<&Target> = tokio::select! {
             cmd = cmd_rx.recv() => match cmd {
-                Some(ProbeCmd::Targets(t)) => targets = t,
+                Some(ProbeCmd::Targets(t)) => {
+                    targets = t;
+                    failing.keep(&targets);
+                    continue;
+                }
                 None => return,
             },
             _ = tick.tick(), if !targets.is_empty() => {
-                let limit = opts.connect_timeout;
-                let round = this_round(&targets, opts.per_round, &mut turn);
-                let probes = round.into_iter().map(|t| async move {
-                    (t.clone(), probe(&t.addr, limit).await)
-                });
-                let results = futures_util::future::join_all(probes).await;
-                if tx.send(ProbeRound { results }).await.is_err() {
-                    return;
+                this_round(&targets, opts.per_round, &mut turn)
+            }
+            _ = fast.tick(), if failing.any_suspect() => {
+                targets.iter().filter(|t| failing.suspect(&t.node)).collect()
+            }
+        };
+        if round.is_empty() {
+            continue;
+        }
+        // a suspect's quick re-probe may not wait as long as a round (it comes again soon)
+        let limit = if round.iter().all(|t| failing.suspect(&t.node)) {
+            opts.connect_timeout.min(opts.suspect_every)
+        } else {
+            opts.connect_timeout
+        };
+        let probes = round.into_iter().map(|t| async move {
+            (t.clone(), probe(&t.addr, limit).await)
+        });
+        let results = futures_util::future::join_all(probes).await;
+        failing.count(&results);
+        if tx.send(ProbeRound { results }).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Failed probes in a row, per node, as the watcher itself counts them (the store counts
+/// the same from the rounds it is sent).
+#[derive(Default)]
+struct Failing(std::collections::HashMap<NodeId, u32>);
+
+impl Failing {
+    fn count(&mut self, results: &[(Target, Result<(), String>)]) {
+        for (t, r) in results {
+            match r {
+                Ok(()) => {
+                    self.0.remove(&t.node);
                 }
+                Err(_) => *self.0.entry(t.node.clone()).or_default() += 1,
             }
         }
+    }
+    fn suspect(&self, node: &NodeId) -> bool {
+        self.0.get(node).is_some_and(|n| *n >= super::SUSPECT_AFTER)
+    }
+    fn any_suspect(&self) -> bool {
+        self.0.values().any(|n| *n >= super::SUSPECT_AFTER)
+    }
+    fn keep(&mut self, targets: &[Target]) {
+        self.0.retain(|id, _| targets.iter().any(|t| &t.node == id));
     }
 }
 
@@ -170,6 +221,52 @@ mod tests {
             7,
             "all fit: all of them"
         );
+    }
+
+    #[tokio::test]
+    async fn a_suspect_is_probed_again_between_rounds() {
+        let up = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let gone_addr = gone.local_addr().unwrap().to_string();
+        drop(gone); // nothing listens there now: refused at once
+        let target = |id: &str, addr: String| Target {
+            node: NodeId(id.into()),
+            addr,
+        };
+        let mut h = spawn(ProbeOptions {
+            every: Duration::from_millis(300),
+            connect_timeout: Duration::from_millis(200),
+            per_round: 64,
+            suspect_every: Duration::from_millis(20),
+        });
+        h.cmd
+            .send(ProbeCmd::Targets(vec![
+                target("up", up.local_addr().unwrap().to_string()),
+                target("gone", gone_addr),
+            ]))
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let mut failures = 0;
+        loop {
+            let round = tokio::time::timeout_at(deadline, h.rx.recv())
+                .await
+                .expect("a round of the suspect alone within 10 s")
+                .unwrap();
+            let only_gone = round.results.iter().all(|(t, _)| t.node.0 == "gone");
+            if only_gone {
+                assert!(
+                    failures >= crate::health::SUSPECT_AFTER,
+                    "only a suspect is probed between rounds"
+                );
+                assert!(round.results[0].1.is_err());
+                break;
+            }
+            failures += round
+                .results
+                .iter()
+                .filter(|(t, r)| t.node.0 == "gone" && r.is_err())
+                .count() as u32;
+        }
     }
 
     fn manager(id: &str, leader: bool) -> Node {
