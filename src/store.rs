@@ -279,6 +279,7 @@ impl Store {
             }
             EngineMsg::Nodes(nodes) => {
                 if had_nodes {
+                    self.first_sign_of_life(&nodes, now);
                     let events = timeline::nodes(&self.nodes, &nodes, now);
                     self.timeline.extend(events);
                 }
@@ -550,6 +551,38 @@ impl Store {
     /// One round of this host's probes: count failures per node, and put the moments a node
     /// becomes unreachable from here (the second failure in a row) or answers again on the
     /// timeline. Nodes no longer probed are forgotten.
+    /// A node suspected from here that the engine hears from again (ready, or its raft
+    /// reachable again) is back before our probe says so: the restore goes on the timeline
+    /// first, ahead of the engine's own "ready again" (the engine's agent may reach the leader
+    /// before this host's probe reaches the node).
+    fn first_sign_of_life(&mut self, nodes: &[Node], now: Timestamp) {
+        use crate::domain::{NodeState, Reachability};
+        use crate::health::timeline::{Kind, Severity};
+        for n in nodes {
+            if !self.unreachable_from_here(&n.id) {
+                continue;
+            }
+            let Some(o) = self.node(&n.id) else { continue };
+            let ready = n.state == NodeState::Ready && o.state != NodeState::Ready;
+            let raft = |x: &Node| x.manager.as_ref().map(|m| m.reachability.clone());
+            let reachable = raft(n) == Some(Reachability::Reachable)
+                && raft(o).is_some_and(|r| r != Reachability::Reachable);
+            if ready || reachable {
+                let text = format!(
+                    "{} back: the engine hears from it again (not answering from here yet)",
+                    n.hostname
+                );
+                self.timeline.push(
+                    now,
+                    Kind::Suspicion,
+                    Severity::Info,
+                    n.hostname.clone(),
+                    text,
+                );
+            }
+        }
+    }
+
     pub fn apply_probe(&mut self, round: ProbeRound, now: Timestamp) -> Changed {
         use crate::health::timeline::{Kind, Severity};
         let mut flipped = false;

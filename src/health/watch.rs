@@ -151,9 +151,9 @@ async fn run(
         } else {
             opts.connect_timeout
         };
-        let probes = round.into_iter().map(|t| async move {
-            (t.clone(), probe(&t.addr, limit).await)
-        });
+        let probes = round
+            .into_iter()
+            .map(|t| async move { (t.clone(), probe(&t.addr, limit).await) });
         let results = futures_util::future::join_all(probes).await;
         failing.count(&results);
         if tx.send(ProbeRound { results }).await.is_err() {
@@ -351,6 +351,60 @@ mod tests {
                 .unwrap()
                 .text
                 .contains("reachable from here again")
+        );
+    }
+
+    #[test]
+    fn the_engine_hearing_from_a_suspect_again_is_its_restore_ahead_of_ready() {
+        use crate::domain::NodeState;
+        use crate::engine::EngineMsg;
+        use crate::store::Store;
+        let t0: jiff::Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        let mut store = Store::default();
+        let mut up = vec![manager("node1", true), manager("node2", false)];
+        for n in &mut up {
+            n.state = NodeState::Ready;
+        }
+        let mut down = up.clone();
+        down[1].state = NodeState::Down;
+        store.apply(EngineMsg::Nodes(up.clone()), t0);
+        for _ in 0..2 {
+            store.apply_probe(round(vec![("node2", Err("refused".into()))]), t0);
+        }
+        store.apply(EngineMsg::Nodes(down), t0);
+        store.apply(EngineMsg::Nodes(up.clone()), t0);
+        let texts: Vec<&str> = store
+            .timeline
+            .events
+            .iter()
+            .map(|e| e.text.as_str())
+            .collect();
+        let at = |w: &str| {
+            texts
+                .iter()
+                .position(|t| t.contains(w))
+                .unwrap_or(usize::MAX)
+        };
+        assert!(
+            at("node2 back: the engine hears from it again") < at("node2 ready again"),
+            "{texts:?}"
+        );
+        // still unreachable from here until a probe answers; then that is said too
+        assert!(store.unreachable_from_here(&NodeId("node2".into())));
+        store.apply_probe(round(vec![("node2", Ok(()))]), t0);
+        let last = &store.timeline.events.back().unwrap().text;
+        assert!(last.contains("node2 reachable from here again"), "{last}");
+        // a node never suspected gets no such line
+        let mut down1 = up.clone();
+        down1[0].state = NodeState::Down;
+        store.apply(EngineMsg::Nodes(down1), t0);
+        store.apply(EngineMsg::Nodes(up), t0);
+        assert!(
+            !store
+                .timeline
+                .events
+                .iter()
+                .any(|e| e.text.contains("node1 back"))
         );
     }
 
