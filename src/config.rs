@@ -58,7 +58,18 @@ pub struct Config {
     /// Ring the terminal bell on a new critical alert (default true; `--no-bell` wins).
     #[serde(default)]
     pub bell: Option<bool>,
+    /// How many lines the logs view holds (its ring; the oldest go first): at least
+    /// [`LOG_LINES_MIN`], at most [`LOG_LINES_MAX`]; read it with [`Config::log_lines`].
+    #[serde(default)]
+    pub log_lines: Option<usize>,
 }
+
+/// The logs view's ring when `log_lines` is not set.
+pub const LOG_LINES_DEFAULT: usize = 10_000;
+/// The fewest lines `log_lines` may say.
+pub const LOG_LINES_MIN: usize = 100;
+/// The most lines `log_lines` may say (a line is up to 16 KiB: a bound on memory).
+pub const LOG_LINES_MAX: usize = 1_000_000;
 
 impl Config {
     /// How many versions of a global config document are kept: `config_keep`, else
@@ -67,6 +78,14 @@ impl Config {
         self.config_keep
             .unwrap_or(crate::gconfig::DEFAULT_KEEP)
             .max(1)
+    }
+
+    /// How many lines the logs view holds: `log_lines`, else [`LOG_LINES_DEFAULT`] (the
+    /// file is checked when read).
+    pub fn log_lines(&self) -> usize {
+        self.log_lines
+            .unwrap_or(LOG_LINES_DEFAULT)
+            .clamp(LOG_LINES_MIN, LOG_LINES_MAX)
     }
 }
 
@@ -420,6 +439,18 @@ fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), Co
             "`config_keep`: must be at least 1 (the current version is always kept)".to_string(),
         ));
     }
+    if let Some(n) = config.log_lines
+        && !(LOG_LINES_MIN..=LOG_LINES_MAX).contains(&n)
+    {
+        let span = get(root, "log_lines").map(Spanned::span);
+        return Err(doc.error(
+            span,
+            Some("log_lines".to_string()),
+            format!(
+                "`log_lines`: {n} is out of range: the logs view holds at least {LOG_LINES_MIN} and at most {LOG_LINES_MAX} lines (default {LOG_LINES_DEFAULT})"
+            ),
+        ));
+    }
     if let Some(t) = &config.endpoint_template
         && let Err(why) = crate::engine::check_template(t)
     {
@@ -756,7 +787,7 @@ mod tests {
             msg,
             "/etc/test.toml:2:1: unknown key `colour`; expected one of `theme`, `endpoints`, `keys`, `vips`, \
              `vip_port`, `keepalived_conf`, `readonly`, `config_keep`, `endpoint_template`, \
-             `below_desired_secs`, `bell`\n  \
+             `below_desired_secs`, `bell`, `log_lines`\n  \
              |\n2 | colour = \"red\"\n  | ^^^^^^"
         );
     }
@@ -857,6 +888,36 @@ mod tests {
         assert!(msg.contains("1:15: `config_keep`: invalid value"), "{msg}");
         let msg = err("config_keep = \"5\"\n");
         assert!(msg.contains("`config_keep`: invalid type: string"), "{msg}");
+    }
+
+    #[test]
+    fn log_lines_is_read_and_checked() {
+        assert_eq!(Config::default().log_lines(), LOG_LINES_DEFAULT);
+        let c = parse_str("log_lines = 1000\n").unwrap();
+        assert_eq!(c.log_lines(), 1000);
+        assert_eq!(parse_str("log_lines = 100\n").unwrap().log_lines(), 100);
+        assert_eq!(
+            parse_str("log_lines = 1000000\n").unwrap().log_lines(),
+            1_000_000
+        );
+        for bad in ["99", "0", "1000001"] {
+            let e = parse_str(&format!("theme = \"mono\"\nlog_lines = {bad}\n")).unwrap_err();
+            assert!(
+                matches!(&e, ConfigError::Invalid { key: Some(k), line: 2, .. } if k == "log_lines"),
+                "{e}"
+            );
+            let msg = e.to_string();
+            assert!(
+                msg.starts_with(&format!(
+                    "/etc/test.toml:2:13: `log_lines`: {bad} is out of range: the logs view holds at least 100 and at most 1000000 lines"
+                )),
+                "{msg}"
+            );
+        }
+        let msg = err("log_lines = -5\n");
+        assert!(msg.contains("1:13: `log_lines`: invalid value"), "{msg}");
+        let msg = err("log_lines = \"lots\"\n");
+        assert!(msg.contains("`log_lines`: invalid type: string"), "{msg}");
     }
 
     #[test]

@@ -89,6 +89,39 @@ pub enum Action {
     RotateSecret,
     /// In `:configs`: expand or collapse a global config document's versions.
     ToggleGroup,
+    /// Follow the selected service's or task's logs (the logs view).
+    Logs,
+    /// In the logs view: the last lines (the tail), following.
+    WindowTail,
+    /// In the logs view: the last minute.
+    #[serde(rename = "window_1m")]
+    Window1m,
+    /// In the logs view: the last 5 minutes.
+    #[serde(rename = "window_5m")]
+    Window5m,
+    /// In the logs view: the last 15 minutes.
+    #[serde(rename = "window_15m")]
+    Window15m,
+    /// In the logs view: the last 30 minutes.
+    #[serde(rename = "window_30m")]
+    Window30m,
+    /// In the logs view: the last hour.
+    #[serde(rename = "window_1h")]
+    Window1h,
+    /// In the logs view: the next (newer) match of the search.
+    NextMatch,
+    /// In the logs view: the previous (older) match of the search.
+    PrevMatch,
+    /// In the logs view: wrap long lines, or cut them at the edge.
+    Wrap,
+    /// In the logs view: show or hide the timestamps.
+    Timestamps,
+    /// In the logs view: stop scrolling (lines still arrive), or follow again.
+    PauseLogs,
+    /// In the logs view: save the lines held to a file.
+    SaveLogs,
+    /// In the logs view: reconnect the stream now (after it ended).
+    Reconnect,
 }
 
 /// The views that have their own key table (`[keys.<view>]` in the config file). Keys not
@@ -122,6 +155,7 @@ pub const CONTEXTS: &[&str] = &[
     "volumes",
     "secrets",
     "configs",
+    "logs",
 ];
 
 /// Built-in keys that differ in one view: (view, action, keys). The config editor takes
@@ -155,6 +189,24 @@ const VIEW_DEFAULTS: &[(&str, Action, &[&str])] = &[
     ("configs", Action::ToggleGroup, &["space"]),
     // the typed text of a new config, in its editor
     ("configs", Action::Save, &["ctrl-s"]),
+    // `l` follows logs where there is a service or a task to follow (a user's global `l`
+    // keeps working everywhere else)
+    ("services", Action::Logs, &["l"]),
+    ("tasks", Action::Logs, &["l"]),
+    ("task", Action::Logs, &["l"]),
+    ("logs", Action::WindowTail, &["0"]),
+    ("logs", Action::Window1m, &["1"]),
+    ("logs", Action::Window5m, &["2"]),
+    ("logs", Action::Window15m, &["3"]),
+    ("logs", Action::Window30m, &["4"]),
+    ("logs", Action::Window1h, &["5"]),
+    ("logs", Action::NextMatch, &["n"]),
+    ("logs", Action::PrevMatch, &["N"]),
+    ("logs", Action::Wrap, &["w"]),
+    ("logs", Action::Timestamps, &["t"]),
+    ("logs", Action::PauseLogs, &["p", "space"]),
+    ("logs", Action::SaveLogs, &["s", "ctrl-s"]),
+    ("logs", Action::Reconnect, &["r"]),
 ];
 
 impl Action {
@@ -175,6 +227,20 @@ impl Action {
             Action::Create | Action::Delete => "networks",
             Action::NewObject | Action::DeleteObject | Action::RotateSecret => "secrets",
             Action::ToggleGroup => "configs",
+            Action::Logs => "services",
+            Action::WindowTail
+            | Action::Window1m
+            | Action::Window5m
+            | Action::Window15m
+            | Action::Window30m
+            | Action::Window1h
+            | Action::NextMatch
+            | Action::PrevMatch
+            | Action::Wrap
+            | Action::Timestamps
+            | Action::PauseLogs
+            | Action::SaveLogs
+            | Action::Reconnect => "logs",
             a if a.is_write() => "nodes",
             _ => "global",
         }
@@ -232,6 +298,20 @@ impl Action {
         Action::DeleteObject,
         Action::RotateSecret,
         Action::ToggleGroup,
+        Action::Logs,
+        Action::WindowTail,
+        Action::Window1m,
+        Action::Window5m,
+        Action::Window15m,
+        Action::Window30m,
+        Action::Window1h,
+        Action::NextMatch,
+        Action::PrevMatch,
+        Action::Wrap,
+        Action::Timestamps,
+        Action::PauseLogs,
+        Action::SaveLogs,
+        Action::Reconnect,
     ];
 
     /// The name used in the config file's `[keys]` table.
@@ -282,6 +362,20 @@ impl Action {
             Action::DeleteObject => "delete_object",
             Action::RotateSecret => "rotate_secret",
             Action::ToggleGroup => "toggle_group",
+            Action::Logs => "logs",
+            Action::WindowTail => "window_tail",
+            Action::Window1m => "window_1m",
+            Action::Window5m => "window_5m",
+            Action::Window15m => "window_15m",
+            Action::Window30m => "window_30m",
+            Action::Window1h => "window_1h",
+            Action::NextMatch => "next_match",
+            Action::PrevMatch => "prev_match",
+            Action::Wrap => "wrap",
+            Action::Timestamps => "timestamps",
+            Action::PauseLogs => "pause_logs",
+            Action::SaveLogs => "save_logs",
+            Action::Reconnect => "reconnect",
         }
     }
 
@@ -343,6 +437,20 @@ impl Action {
                 "rotate the secret: NAME.vN+1, every service moved to it, then the old one offered for deletion"
             }
             Action::ToggleGroup => "expand or collapse a global config document's versions",
+            Action::Logs => "follow the logs of the service or task (full screen)",
+            Action::WindowTail => "logs: the last lines (the tail), following",
+            Action::Window1m => "logs: the last minute",
+            Action::Window5m => "logs: the last 5 minutes",
+            Action::Window15m => "logs: the last 15 minutes",
+            Action::Window30m => "logs: the last 30 minutes",
+            Action::Window1h => "logs: the last hour",
+            Action::NextMatch => "next (newer) match of the search",
+            Action::PrevMatch => "previous (older) match of the search",
+            Action::Wrap => "wrap long lines, or cut them at the edge",
+            Action::Timestamps => "show or hide the timestamps",
+            Action::PauseLogs => "pause: stop scrolling (lines keep arriving), again to follow",
+            Action::SaveLogs => "save the lines held to a file (asks for the path)",
+            Action::Reconnect => "reconnect the log stream now",
         }
     }
 
@@ -419,6 +527,22 @@ impl Action {
             | Action::ToggleGroup => &[],
             Action::NewService => &["N"],
             Action::EditService => &["e"],
+            // the logs view's own keys, and `l` where there is something to follow
+            // (VIEW_DEFAULTS)
+            Action::Logs
+            | Action::WindowTail
+            | Action::Window1m
+            | Action::Window5m
+            | Action::Window15m
+            | Action::Window30m
+            | Action::Window1h
+            | Action::NextMatch
+            | Action::PrevMatch
+            | Action::Wrap
+            | Action::Timestamps
+            | Action::PauseLogs
+            | Action::SaveLogs
+            | Action::Reconnect => &[],
         }
     }
 }
@@ -962,6 +1086,69 @@ mod tests {
             assert_eq!(ro.action_in("configs", k), None, "{k:?}");
         }
         assert_eq!(ro.action_in("configs", &space), Some(Action::ToggleGroup));
+    }
+
+    #[test]
+    fn every_action_name_reads_back_as_the_action() {
+        // `[keys.<view>]` tables read actions through serde, `[keys]` through `from_name`
+        for a in Action::ALL {
+            let t: BTreeMap<String, Action> =
+                toml::from_str(&format!("x = \"{}\"", a.name())).unwrap();
+            assert_eq!(t["x"], *a);
+            assert_eq!(Action::from_name(a.name()), Some(*a));
+        }
+    }
+
+    #[test]
+    fn logs_keys_are_where_there_is_something_to_follow() {
+        let km = Keymap::default();
+        let ch = |c| key(KeyCode::Char(c), KeyModifiers::NONE);
+        for view in ["services", "tasks", "task"] {
+            assert_eq!(km.action_in(view, &ch('l')), Some(Action::Logs), "{view}");
+        }
+        assert_eq!(km.action_in("nodes", &ch('l')), None);
+        // in the logs view its own keys win: N is the previous match, not a new service
+        let big_n = key(KeyCode::Char('N'), KeyModifiers::SHIFT);
+        assert_eq!(km.action_in("logs", &big_n), Some(Action::PrevMatch));
+        assert_eq!(km.action_in("services", &big_n), Some(Action::NewService));
+        assert_eq!(km.action_in("logs", &ch('n')), Some(Action::NextMatch));
+        assert_eq!(km.action_in("logs", &ch(' ')), Some(Action::PauseLogs));
+        assert_eq!(km.action_in("logs", &ch('p')), Some(Action::PauseLogs));
+        assert_eq!(
+            km.action_in("nodes", &ch('p')),
+            None,
+            "P pauses a node, p nothing"
+        );
+        let ctrl_s = key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert_eq!(km.action_in("logs", &ctrl_s), Some(Action::SaveLogs));
+        assert_eq!(km.action_in("logs", &ch('s')), Some(Action::SaveLogs));
+        assert_eq!(km.action_in("services", &ch('s')), Some(Action::Scale));
+        for (c, a) in [
+            ('0', Action::WindowTail),
+            ('1', Action::Window1m),
+            ('2', Action::Window5m),
+            ('3', Action::Window15m),
+            ('4', Action::Window30m),
+            ('5', Action::Window1h),
+        ] {
+            assert_eq!(km.action_in("logs", &ch(c)), Some(a));
+            assert_eq!(km.action_in("nodes", &ch(c)), None);
+        }
+        assert_eq!(km.action_in("logs", &ch('/')), Some(Action::Filter));
+        assert_eq!(km.action_in("logs", &ch('G')), Some(Action::Bottom));
+        // a user's global `l` still loads and works everywhere else
+        let mut o = BTreeMap::new();
+        o.insert(
+            Action::NextPane,
+            KeyList::Many(vec!["tab".parse().unwrap(), "l".parse().unwrap()]),
+        );
+        let km = Keymap::new(&KeyTable::from(o), false).expect("a global l loads");
+        assert_eq!(km.action_in("nodes", &ch('l')), Some(Action::NextPane));
+        assert_eq!(km.action_in("services", &ch('l')), Some(Action::Logs));
+        // readonly keeps them all: they only read
+        let ro = Keymap::new(&KeyTable::default(), true).unwrap();
+        assert_eq!(ro.action_in("services", &ch('l')), Some(Action::Logs));
+        assert_eq!(ro.action_in("logs", &ch('s')), Some(Action::SaveLogs));
     }
 
     #[test]

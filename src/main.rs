@@ -127,6 +127,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
     app.readonly = readonly;
     app.store.alert_cfg = swarmdeck::health::alerts::AlertConfig::from_config(&cfg);
     app.bell.enabled = !cli.no_bell && cfg.bell.unwrap_or(true);
+    app.log_lines = cfg.log_lines();
     if let Some(w) = warning {
         app.notify(Level::Warn, w);
     }

@@ -95,6 +95,10 @@ pub struct App {
     pub bell: crate::health::alerts::Bell,
     /// Bells to ring, written (as one BEL) by the UI loop.
     pub bells: u32,
+    /// How many lines a logs view holds (`log_lines`).
+    pub log_lines: usize,
+    /// Followed log streams: stream id → the logs view (popup id) that follows it.
+    logs_flight: std::collections::HashMap<u64, u64>,
 }
 
 /// A text for `$VISUAL` / `$EDITOR`, and the popup its result goes back to.
@@ -181,6 +185,8 @@ impl App {
             tz: jiff::tz::TimeZone::system(),
             bell: crate::health::alerts::Bell::new(true),
             bells: 0,
+            log_lines: crate::config::LOG_LINES_DEFAULT,
+            logs_flight: std::collections::HashMap::new(),
         }
     }
 
@@ -317,17 +323,21 @@ impl App {
         if !self.ops.drains.is_empty() || !self.ops.rebalance.is_empty() {
             self.dirty = true;
         }
-        let mut fx = Effects::default();
         let mut redraw = false;
-        {
-            let (shared, _, popups, _) = self.split();
-            let mut cx = shared.ctx(&mut fx);
-            for p in popups.iter_mut() {
-                redraw |= p.view.tick(&mut cx);
+        // each popup's effects as its own: what it starts (a log stream) comes back to it
+        let ids: Vec<u64> = self.popups.iter().map(|p| p.id).collect();
+        for id in ids {
+            let mut fx = Effects::default();
+            {
+                let (shared, _, popups, _) = self.split();
+                let mut cx = shared.ctx(&mut fx);
+                if let Some(p) = popups.iter_mut().find(|p| p.id == id) {
+                    redraw |= p.view.tick(&mut cx);
+                }
             }
+            self.run_effects(fx, Some(id));
         }
         self.dirty |= redraw;
-        self.run_effects(fx, None);
         // the rules that count time: "for 45 s", "25 s ago"
         if self.store.rebuild_alerts(now) {
             self.dirty = true;
@@ -517,6 +527,10 @@ impl App {
                 self.write_done(seq, &target, &action, &result);
                 return;
             }
+            EngineMsg::Logs { stream, event } => {
+                self.logs_event(stream, event);
+                return;
+            }
             EngineMsg::Audit(result) => {
                 self.ops.audit.loading = false;
                 match result {
@@ -565,6 +579,40 @@ impl App {
         if changed.any() {
             self.changed(changed);
         }
+    }
+
+    /// Lines of a followed log stream, or its end: to the view that follows it; a stream
+    /// nobody follows any more is stopped.
+    fn logs_event(&mut self, stream: u64, event: crate::engine::logs::LogsEvent) {
+        let ended = matches!(event, crate::engine::logs::LogsEvent::Ended(_));
+        match self.logs_flight.get(&stream).copied() {
+            Some(id) if self.popups.iter().any(|p| p.id == id) => {
+                if ended {
+                    self.logs_flight.remove(&stream);
+                }
+                self.call_popup(id, |v, cx| v.logs_msg(stream, event, cx));
+            }
+            _ => {
+                self.logs_flight.remove(&stream);
+                if !ended {
+                    self.outbox
+                        .push(Outgoing::Engine(EngineCmd::StopLogs { stream }));
+                }
+            }
+        }
+    }
+
+    /// The log streams followed now, by stream id (for the tests).
+    pub fn log_streams(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.logs_flight.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Open the logs view ([`AppCmd::OpenLogs`]).
+    pub fn open_logs(&mut self, req: crate::view::LogsRequest) {
+        let view = crate::view::logs::LogsView::new(req, self.log_lines, self.tz.clone());
+        self.push(Box::new(view));
     }
 
     /// What this host's probes saw of the nodes.
@@ -813,6 +861,10 @@ impl App {
             Action::EditService if !self.readonly => self.notify(
                 Level::Warn,
                 "edit_service: select a service in the services pane first".into(),
+            ),
+            Action::Logs => self.notify(
+                Level::Info,
+                "logs: select a service (services pane) or a task (tasks pane) first".into(),
             ),
             a if a.is_write() && self.readonly => self.notify(
                 Level::Warn,
@@ -1123,6 +1175,16 @@ impl App {
     /// Carry out what a view asked for; `from` is the popup that asked.
     fn run_effects(&mut self, fx: Effects, from: Option<u64>) {
         for cmd in fx.engine {
+            // a log stream's lines go back to the view that started it
+            match (&cmd, from) {
+                (EngineCmd::FollowLogs(r), Some(id)) => {
+                    self.logs_flight.insert(r.stream, id);
+                }
+                (EngineCmd::StopLogs { stream }, _) => {
+                    self.logs_flight.remove(stream);
+                }
+                _ => {}
+            }
             self.outbox.push(Outgoing::Engine(cmd));
         }
         for (l, t) in fx.notices {
@@ -1198,6 +1260,7 @@ impl App {
                         cmd: Box::new(cmd),
                     }));
                 }
+                AppCmd::OpenLogs(req) => self.open_logs(req),
                 AppCmd::CloseViews(context) => {
                     self.popups.retain(|p| p.view.context() != context);
                     self.prune_scopes();

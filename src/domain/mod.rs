@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod convert;
 pub mod lenient;
+pub mod logs;
 pub mod quorum;
 pub mod secrets;
 

@@ -258,6 +258,11 @@ pub enum EngineMsg {
         seq: u64,
         answer: Box<cluster::ClusterAnswer>,
     },
+    /// Lines of a followed log stream ([`EngineCmd::FollowLogs`]), or its end.
+    Logs {
+        stream: u64,
+        event: logs::LogsEvent,
+    },
 }
 
 /// What the UI asks of the engine.
@@ -298,6 +303,11 @@ pub enum EngineCmd {
         seq: u64,
         cmd: Box<secrets::SecretsCmd>,
     },
+    /// Follow a service's or a task's logs; answered with [`EngineMsg::Logs`] batches
+    /// carrying the request's stream id, then the stream's end.
+    FollowLogs(logs::FollowRequest),
+    /// Stop following this stream (its view closed or restarted it).
+    StopLogs { stream: u64 },
 }
 
 /// How the engine runs.
@@ -486,6 +496,8 @@ async fn run(
     let mut lost: Option<String> = None;
     let mut told: Option<Vec<String>> = None;
     let mut ready: Option<Connection> = None;
+    // followed log streams: they use a session's connection and end with it
+    let mut streams = logs::Streams::default();
     loop {
         let order = known.order(lost.as_deref());
         let first = order.first().cloned().unwrap_or_default();
@@ -523,6 +535,8 @@ async fn run(
                             Some(EngineCmd::Secrets { seq, cmd }) => secrets::start(None, &opts, seq, *cmd, &tx),
                             Some(EngineCmd::TaskLogs { task, tail }) => logs::start(None, task, tail, &tx),
                             Some(EngineCmd::Cluster { seq, cmd }) => cluster::start(None, &opts, seq, cmd, &tx),
+                            Some(EngineCmd::FollowLogs(req)) => streams.start(None, req, &tx),
+                            Some(EngineCmd::StopLogs { stream }) => streams.stop(stream),
                             None => return,
                         },
                     }
@@ -550,7 +564,7 @@ async fn run(
             known: &mut known,
             told: &mut told,
         };
-        match session(
+        let end = session(
             &conn,
             &opts,
             &tx,
@@ -558,11 +572,13 @@ async fn run(
             &mut scope,
             &mut watched,
             &mut link,
+            &mut streams,
         )
-        .await
-        {
+        .await;
+        match end {
             SessionEnd::Quit => return,
             SessionEnd::Lost(reason) => {
+                streams.lost(&reason, &tx).await;
                 let msg = EngineMsg::Lost {
                     endpoint: conn.endpoint.clone(),
                     reason,
@@ -572,7 +588,10 @@ async fn run(
                 }
                 lost = Some(conn.endpoint.clone());
             }
-            SessionEnd::Better(c) => ready = Some(*c),
+            SessionEnd::Better(c) => {
+                streams.lost("another manager took over", &tx).await;
+                ready = Some(*c);
+            }
         }
     }
 }
@@ -860,6 +879,7 @@ async fn heartbeat(
 /// How long a read may wait for a leader to be elected (the engine's own limit is 20 s).
 const LEADER_WAIT: Duration = Duration::from_secs(25);
 
+#[allow(clippy::too_many_arguments)]
 async fn session(
     conn: &Connection,
     opts: &EngineOptions,
@@ -868,6 +888,7 @@ async fn session(
     scope: &mut Option<TaskScope>,
     watched: &mut Vec<NodeId>,
     link: &mut Link<'_>,
+    streams: &mut logs::Streams,
 ) -> SessionEnd {
     let timings = &opts.timings;
     let docker = &conn.docker;
@@ -1059,6 +1080,8 @@ async fn session(
                 Some(EngineCmd::ReadAudit) => start_read_audit(opts, tx),
                 Some(EngineCmd::ReadTasks(scope)) => start_read_tasks(conn, scope, tx),
                 Some(EngineCmd::TaskLogs { task, tail }) => logs::start(Some(conn), task, tail, tx),
+                Some(EngineCmd::FollowLogs(req)) => streams.start(Some(conn), req, tx),
+                Some(EngineCmd::StopLogs { stream }) => streams.stop(stream),
                 Some(EngineCmd::Deploy { seq, cmd }) => {
                     let writes = cmd.writes();
                     deploy::start(Some(conn), opts, seq, *cmd, tx);

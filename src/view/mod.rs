@@ -26,6 +26,7 @@ pub mod filter;
 pub mod help;
 pub mod labels;
 pub mod list;
+pub mod logs;
 pub mod networks;
 pub mod pane;
 pub mod rebalance;
@@ -96,6 +97,21 @@ pub enum AppCmd {
     /// Run a secrets or configs command; its answer (and a rotation's progress, as
     /// [`View::config_msg`]) comes back to the view that asked ([`View::secrets_msg`]).
     Secrets(crate::engine::secrets::SecretsCmd),
+    /// Open the logs view of a service or a task (`l`, and Enter in `:errors`).
+    OpenLogs(LogsRequest),
+}
+
+/// What the logs view is asked to show ([`AppCmd::OpenLogs`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogsRequest {
+    pub service: crate::domain::ServiceId,
+    pub service_name: String,
+    /// One task of the service only (`l` on a task), with its label ("api.2").
+    pub task: Option<(crate::domain::TaskId, String)>,
+    /// Start the window here (the first occurrence of an error group), not at the tail.
+    pub since: Option<jiff::Timestamp>,
+    /// Search for this text at once (the view jumps to its first match).
+    pub find: Option<String>,
 }
 
 /// A popup the app opens for a view (a boxed view cannot travel in a `Debug` enum).
@@ -251,6 +267,15 @@ pub trait View: AsAny {
     fn secrets_msg(
         &mut self,
         _answer: crate::engine::secrets::SecretsAnswer,
+        _cx: &mut Ctx<'_>,
+    ) -> Outcome {
+        Outcome::Handled
+    }
+    /// Lines of a log stream this view follows, or its end.
+    fn logs_msg(
+        &mut self,
+        _stream: u64,
+        _event: crate::engine::logs::LogsEvent,
         _cx: &mut Ctx<'_>,
     ) -> Outcome {
         Outcome::Handled

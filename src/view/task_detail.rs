@@ -347,6 +347,12 @@ impl View for TaskDetail {
             return Outcome::Handled;
         }
         match action {
+            Some(Action::Logs) => {
+                let t = self.task(cx.store).clone();
+                let req = super::pane::tasks::logs_request(cx.store, &t);
+                cx.fx.app.push(super::AppCmd::OpenLogs(req));
+                Outcome::Handled
+            }
             Some(Action::Back | Action::Quit | Action::Enter) => Outcome::Close,
             _ if key.code == KeyCode::Esc => Outcome::Close,
             _ => Outcome::Handled,
@@ -400,7 +406,15 @@ impl View for TaskDetail {
         super::hints_for(
             keymap,
             "task",
-            &[(Action::Down, "scroll"), (Action::Back, "close")],
+            &[
+                (Action::Down, "scroll"),
+                (Action::Logs, "logs"),
+                (Action::Back, "close"),
+            ],
         )
+    }
+
+    fn actions(&self) -> &'static [Action] {
+        &[Action::Logs]
     }
 }

@@ -265,6 +265,22 @@ impl Rows for ServiceRows {
                 }
                 Outcome::Handled
             }
+            (Some(Action::Logs), _) => {
+                match &service {
+                    Some(s) => cx.fx.app.push(AppCmd::OpenLogs(crate::view::LogsRequest {
+                        service: s.id.clone(),
+                        service_name: s.name.clone(),
+                        task: None,
+                        since: None,
+                        find: None,
+                    })),
+                    None => cx.fx.notify(
+                        crate::store::Level::Info,
+                        "select a service (this row is a stack)",
+                    ),
+                }
+                Outcome::Handled
+            }
             (Some(a), _) if a.is_write() && cx.readonly => {
                 cx.fx.notify(
                     crate::store::Level::Warn,
@@ -311,6 +327,7 @@ impl Rows for ServiceRows {
     fn actions(&self) -> &'static [Action] {
         &[
             Action::Enter,
+            Action::Logs,
             Action::NewService,
             Action::EditService,
             Action::Scale,
@@ -332,6 +349,7 @@ impl Rows for ServiceRows {
             (Action::UpdateImage, "image"),
             (Action::RemoveService, "remove"),
             (Action::ToggleStack, "stack"),
+            (Action::Logs, "logs"),
         ]
     }
 }

@@ -17,7 +17,18 @@ use crate::keymap::Action;
 use crate::store::Changed;
 use crate::theme::Theme;
 use crate::view::list::{Column, Data, Rows};
-use crate::view::{Ctx, Outcome, task_detail::TaskDetail};
+use crate::view::{AppCmd, Ctx, LogsRequest, Outcome, task_detail::TaskDetail};
+
+/// What `l` on a task opens: that task's logs.
+pub fn logs_request(store: &crate::store::Store, t: &Task) -> LogsRequest {
+    LogsRequest {
+        service: t.service_id.clone(),
+        service_name: store.service_name(&t.service_id),
+        task: Some((t.id.clone(), store.task_name(t))),
+        since: None,
+        find: None,
+    }
+}
 
 #[derive(Default)]
 pub struct TaskRows;
@@ -161,14 +172,22 @@ impl Rows for TaskRows {
                     None => Outcome::Handled,
                 }
             }
+            Some(Action::Logs) => {
+                let data = Data::of_ctx(cx);
+                if let Some(t) = selected.and_then(|i| source(data).get(i)) {
+                    let req = logs_request(cx.store, t);
+                    cx.fx.app.push(AppCmd::OpenLogs(req));
+                }
+                Outcome::Handled
+            }
             _ => Outcome::Ignored,
         }
     }
     fn actions(&self) -> &'static [Action] {
-        &[Action::Enter]
+        &[Action::Enter, Action::Logs]
     }
     fn hint_words(&self) -> &'static [(Action, &'static str)] {
-        &[(Action::Enter, "details")]
+        &[(Action::Enter, "details"), (Action::Logs, "logs")]
     }
 }
 
