@@ -118,6 +118,7 @@ pub const CONTEXTS: &[&str] = &[
     "deploy",
     "registries",
     "cluster",
+    "clusters",
     "networks",
     "volumes",
     "secrets",

@@ -151,9 +151,9 @@ async fn run(
         } else {
             opts.connect_timeout
         };
-        let probes = round.into_iter().map(|t| async move {
-            (t.clone(), probe(&t.addr, limit).await)
-        });
+        let probes = round
+            .into_iter()
+            .map(|t| async move { (t.clone(), probe(&t.addr, limit).await) });
         let results = futures_util::future::join_all(probes).await;
         failing.count(&results);
         if tx.send(ProbeRound { results }).await.is_err() {

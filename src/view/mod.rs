@@ -16,6 +16,7 @@
 
 pub mod audit;
 pub mod cluster;
+pub mod clusters;
 pub mod command;
 pub mod config;
 pub mod confirm;
@@ -96,6 +97,11 @@ pub enum AppCmd {
     /// Run a secrets or configs command; its answer (and a rotation's progress, as
     /// [`View::config_msg`]) comes back to the view that asked ([`View::secrets_msg`]).
     Secrets(crate::engine::secrets::SecretsCmd),
+    /// Check every cluster's health now (`:clusters`); each answer comes to the open
+    /// clusters list ([`View::clusters_msg`]).
+    CheckClusters,
+    /// Switch the dashboard to the cluster with this index in the list.
+    SwitchCluster(usize),
 }
 
 /// A popup the app opens for a view (a boxed view cannot travel in a `Debug` enum).
@@ -251,6 +257,14 @@ pub trait View: AsAny {
     fn secrets_msg(
         &mut self,
         _answer: crate::engine::secrets::SecretsAnswer,
+        _cx: &mut Ctx<'_>,
+    ) -> Outcome {
+        Outcome::Handled
+    }
+    /// A cluster's health was checked (`:clusters`).
+    fn clusters_msg(
+        &mut self,
+        _checked: &crate::clusters::poll::Checked,
         _cx: &mut Ctx<'_>,
     ) -> Outcome {
         Outcome::Handled
