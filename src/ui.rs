@@ -259,7 +259,7 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     });
     let max_ep = (if wide { 60 } else { 28 } as usize)
         .saturating_sub(named)
-        .max(if wide { 36 } else { 20 });
+        .max(if wide { 36 } else { 24 });
     let (endpoint, conn_style) = match &app.store.conn {
         ConnState::Connected { endpoint } => (crate::endpoint::label(endpoint, max_ep), theme.text),
         ConnState::Connecting { endpoint } => (

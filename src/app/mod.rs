@@ -632,7 +632,7 @@ impl App {
         self.external = None;
         self.outbox.clear();
         self.config_flight.clear();
-        let alert_cfg = self.store.alert_cfg.clone();
+        let alert_cfg = self.store.alert_cfg;
         self.store = Store::default();
         self.store.alert_cfg = alert_cfg;
         let seq = self.ops.write_seq;

@@ -23,6 +23,8 @@ use crate::store::Level;
 use crate::theme::Theme;
 use crate::widget::{ConfirmDialog, ConfirmResult, Tone};
 
+const ACTIONS: &[Action] = &[Action::Enter, Action::Refresh];
+
 /// The mark of the cluster shown.
 pub const CURRENT_MARK: &str = "●";
 
@@ -286,6 +288,12 @@ impl ClustersView {
                 ),
             ));
         }
+        if cx.ops.rebalancing() {
+            lines.push((
+                Tone::Warn,
+                format!("The rebalance of {from} under way stops: the services not yet updated stay as they are."),
+            ));
+        }
         if let Some(Some(Checked {
             health: Err(why),
             at,
@@ -440,6 +448,9 @@ impl View for ClustersView {
                 self.ask(cx);
                 return Outcome::Handled;
             }
+            Some(Action::Help) => {
+                return Outcome::Push(Box::new(super::help::Help::new("clusters", ACTIONS)));
+            }
             _ => {}
         }
         match self.list.key(key, cx) {
@@ -525,6 +536,6 @@ impl View for ClustersView {
     }
 
     fn actions(&self) -> &'static [Action] {
-        &[Action::Enter, Action::Refresh]
+        ACTIONS
     }
 }
