@@ -20,7 +20,8 @@ pub mod exit {
     pub const USAGE: u8 = 64;
     /// something failed that is not the user's input: the terminal, the runtime (EX_SOFTWARE)
     pub const INTERNAL: u8 = 70;
-    /// the config file, its [keys], or DOCKER_HOST is wrong (sysexits EX_CONFIG)
+    /// the config file, its [keys], DOCKER_HOST, or the docker context named is wrong
+    /// (sysexits EX_CONFIG)
     pub const CONFIG: u8 = 78;
     /// `config apply`/`rollback`/`subscribe`…: refused, nothing changed — the document is
     /// invalid, someone else published first or changed the same pointers, the plan was not
@@ -42,7 +43,8 @@ Exit codes:
        concurrent publish or overlapping edits, not confirmed, no such version)
   64   usage error: unknown flag or bad value (e.g. --host tcp://)
   70   internal error (terminal, runtime)
-  78   config error: the config file, its [keys], or DOCKER_HOST
+  78   config error: the config file, its [keys], DOCKER_HOST, or a docker context
+       (missing or unreadable: the message names it and its file)
   128+N  ended by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP)";
 
 /// `--host`: checked by the one endpoint parser, kept in its canonical form.
@@ -59,10 +61,16 @@ fn host_arg(text: &str) -> Result<String, String> {
 )]
 pub struct Cli {
     /// A manager endpoint (unix:///path, tcp://host:port, ssh://user@host); repeat for several,
-    /// tried in order. Default: `endpoints` from the config file, then DOCKER_HOST, then
+    /// tried in order. Default: --context, then `endpoints` from the config file, then
+    /// DOCKER_HOST, then DOCKER_CONTEXT, then the docker CLI's current context, then
     /// unix:///var/run/docker.sock.
     #[arg(long = "host", short = 'H', value_name = "ENDPOINT", global = true, value_parser = host_arg)]
     pub hosts: Vec<String>,
+    /// A docker context (as `docker context ls` lists them, from $DOCKER_CONFIG or
+    /// ~/.docker): its endpoint and TLS material. "default" is DOCKER_HOST, else the local
+    /// socket. Not with --host (as the docker CLI).
+    #[arg(long, value_name = "NAME", global = true, conflicts_with = "hosts")]
+    pub context: Option<String>,
     /// Config file (default: the XDG config dir's swarmdeck/config.toml).
     #[arg(long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,

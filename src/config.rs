@@ -62,6 +62,9 @@ pub struct Config {
     /// [`LOG_LINES_MIN`], at most [`LOG_LINES_MAX`]; read it with [`Config::log_lines`].
     #[serde(default)]
     pub log_lines: Option<usize>,
+    /// Other clusters `:clusters` switches to (`[[clusters]]`), besides every docker context.
+    #[serde(default)]
+    pub clusters: Vec<ClusterConfig>,
 }
 
 /// The logs view's ring when `log_lines` is not set.
@@ -70,6 +73,25 @@ pub const LOG_LINES_DEFAULT: usize = 10_000;
 pub const LOG_LINES_MIN: usize = 100;
 /// The most lines `log_lines` may say (a line is up to 16 KiB: a bound on memory).
 pub const LOG_LINES_MAX: usize = 1_000_000;
+
+/// One `[[clusters]]` entry: a cluster `:clusters` lists and switches to.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Its name in the list and the header (unique; not `default`).
+    pub name: String,
+    /// Its manager endpoints, tried in order (at least one).
+    pub endpoints: Vec<String>,
+    /// Its own `endpoint_template` (the top-level one is not used for it).
+    #[serde(default)]
+    pub endpoint_template: Option<String>,
+    /// Its keepalived VIPs (checked on the `vip_port`).
+    #[serde(default)]
+    pub vips: Vec<std::net::IpAddr>,
+}
+
+/// The longest cluster name.
+pub const MAX_CLUSTER_NAME: usize = 64;
 
 impl Config {
     /// How many versions of a global config document are kept: `config_keep`, else
@@ -499,6 +521,8 @@ fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), Co
         }
     }
 
+    validate_clusters(config, root, doc)?;
+
     // Keys: the same checks the keymap makes, but here they can point at the line.
     let key_value = |action: Action| {
         get(root, "keys")
@@ -590,6 +614,124 @@ fn validate(config: &Config, root: &DeTable<'_>, doc: &Doc<'_>) -> Result<(), Co
                     span,
                     Some(format!("keys.{action}")),
                     format!("`keys.{action}`: key {name} is also bound to `{other}`{hint}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `[[clusters]]`: a name (unique, not `default`), endpoints, a template and VIPs that can be
+/// used; the error points at the key.
+fn validate_clusters(
+    config: &Config,
+    root: &DeTable<'_>,
+    doc: &Doc<'_>,
+) -> Result<(), ConfigError> {
+    let entry = |i: usize| {
+        get(root, "clusters")
+            .and_then(|v| v.get_ref().as_array())
+            .and_then(|a| a.get(i))
+    };
+    let span_of = |i: usize, key: &str, item: Option<usize>| {
+        let e = entry(i)?;
+        let Some(t) = e.get_ref().as_table() else {
+            return Some(e.span());
+        };
+        let v = get(t, key)?;
+        match item {
+            Some(j) => v
+                .get_ref()
+                .as_array()
+                .and_then(|a| a.get(j))
+                .map(Spanned::span)
+                .or_else(|| Some(v.span())),
+            None => Some(v.span()),
+        }
+    };
+    let fail = |i: usize, key: &str, item: Option<usize>, why: String| {
+        let shown = match item {
+            Some(j) => format!("clusters[{i}].{key}[{j}]"),
+            None => format!("clusters[{i}].{key}"),
+        };
+        doc.error(
+            span_of(i, key, item),
+            Some(shown.clone()),
+            format!("`{shown}`: {why}"),
+        )
+    };
+    for (i, c) in config.clusters.iter().enumerate() {
+        let name = c.name.as_str();
+        if name.trim().is_empty() {
+            return Err(fail(i, "name", None, "must not be empty".into()));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(fail(
+                i,
+                "name",
+                None,
+                "must not hold control characters".into(),
+            ));
+        }
+        if name.chars().count() > MAX_CLUSTER_NAME {
+            return Err(fail(
+                i,
+                "name",
+                None,
+                format!("is longer than {MAX_CLUSTER_NAME} characters"),
+            ));
+        }
+        if name == crate::contexts::DEFAULT {
+            return Err(fail(
+                i,
+                "name",
+                None,
+                "\"default\" is the name of the cluster swarmdeck starts on (--host, `endpoints`, \
+                 DOCKER_HOST or the local socket); choose another"
+                    .into(),
+            ));
+        }
+        if let Some(j) = config.clusters[..i].iter().position(|o| o.name == c.name) {
+            return Err(fail(
+                i,
+                "name",
+                None,
+                format!(
+                    "{} is also the name of clusters[{j}]",
+                    crate::endpoint::quote(name)
+                ),
+            ));
+        }
+        if c.endpoints.is_empty() {
+            return Err(fail(
+                i,
+                "endpoints",
+                None,
+                format!("cluster {name:?} needs at least one endpoint"),
+            ));
+        }
+        for (j, e) in c.endpoints.iter().enumerate() {
+            if let Err(why) = crate::endpoint::parse(e) {
+                return Err(fail(
+                    i,
+                    "endpoints",
+                    Some(j),
+                    format!("{} is not an endpoint: {why}", crate::endpoint::quote(e)),
+                ));
+            }
+        }
+        if let Some(t) = &c.endpoint_template
+            && let Err(why) = crate::engine::check_template(t)
+        {
+            return Err(fail(i, "endpoint_template", None, why));
+        }
+        for (j, addr) in c.vips.iter().enumerate() {
+            if let Some(why) = crate::vip::unusable_vip(*addr) {
+                return Err(fail(
+                    i,
+                    "vips",
+                    Some(j),
+                    format!("{addr} is {why}; a VIP is a unicast address a node holds"),
                 ));
             }
         }
@@ -787,7 +929,7 @@ mod tests {
             msg,
             "/etc/test.toml:2:1: unknown key `colour`; expected one of `theme`, `endpoints`, `keys`, `vips`, \
              `vip_port`, `keepalived_conf`, `readonly`, `config_keep`, `endpoint_template`, \
-             `below_desired_secs`, `bell`, `log_lines`\n  \
+             `below_desired_secs`, `bell`, `log_lines`, `clusters`\n  \
              |\n2 | colour = \"red\"\n  | ^^^^^^"
         );
     }
@@ -956,6 +1098,68 @@ mod tests {
             matches!(&e, ConfigError::Invalid { key: Some(k), .. } if k == "endpoints[0]"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn clusters_are_read_and_checked() {
+        let c = parse_str(
+            "[[clusters]]\nname = \"prod\"\nendpoints = [\"ssh://admin@m1\"]\n\
+             endpoint_template = \"ssh://admin@{addr}\"\nvips = [\"10.0.0.100\"]\n\
+             [[clusters]]\nname = \"lab\"\nendpoints = [\"/run/lab.sock\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.clusters.len(), 2);
+        assert_eq!(c.clusters[0].name, "prod");
+        assert_eq!(
+            c.clusters[0].endpoint_template.as_deref(),
+            Some("ssh://admin@{addr}")
+        );
+        assert_eq!(
+            c.clusters[0].vips,
+            vec!["10.0.0.100".parse::<std::net::IpAddr>().unwrap()]
+        );
+        assert_eq!(c.clusters[1].endpoints, ["/run/lab.sock"]);
+        let one = |body: &str| err(&format!("[[clusters]]\n{body}"));
+        for (body, want) in [
+            (
+                "name = \"\"\nendpoints = [\"tcp://a:1\"]\n",
+                "2:8: `clusters[0].name`: must not be empty",
+            ),
+            (
+                "name = \"default\"\nendpoints = [\"tcp://a:1\"]\n",
+                "`clusters[0].name`: \"default\" is the name of the cluster swarmdeck starts on",
+            ),
+            (
+                "name = \"a\\u0007\"\nendpoints = [\"tcp://a:1\"]\n",
+                "`clusters[0].name`: must not hold control characters",
+            ),
+            (
+                &format!(
+                    "name = \"{}\"\nendpoints = [\"tcp://a:1\"]\n",
+                    "x".repeat(65)
+                ),
+                "`clusters[0].name`: is longer than 64 characters",
+            ),
+            (
+                "name = \"p\"\nendpoints = [\"tcp://a:1\"]\nendpoint_template = \"tcp://h:1\"\n",
+                "4:21: `clusters[0].endpoint_template`: endpoint_template \"tcp://h:1\" has no {addr}",
+            ),
+            (
+                "name = \"p\"\nendpoints = [\"tcp://a:1\"]\nvips = [\"10.0.0.1\", \"224.0.0.1\"]\n",
+                "4:21: `clusters[0].vips[1]`: 224.0.0.1 is a multicast address",
+            ),
+            ("endpoints = [\"tcp://a:1\"]\n", "missing field `name`"),
+            ("name = \"p\"\n", "missing field `endpoints`"),
+            (
+                "name = 3\nendpoints = []\n",
+                "`clusters[0].name`: invalid type: integer",
+            ),
+        ] {
+            let msg = one(body);
+            assert!(msg.contains(want), "{body:?}: want {want:?} in:\n{msg}");
+        }
+        let msg = err("clusters = 3\n");
+        assert!(msg.contains("`clusters`: invalid type: integer"), "{msg}");
     }
 
     #[test]

@@ -126,6 +126,28 @@ pub fn quote(text: &str) -> String {
     format!("{cut:?}{more}")
 }
 
+/// An endpoint short enough for a header or a column of `max` characters: long socket paths keep their last two parts.
+pub fn label(ep: &str, max: usize) -> String {
+    if ep.chars().count() <= max {
+        return ep.to_string();
+    }
+    if let Some(path) = ep.strip_prefix("unix://") {
+        let parts: Vec<&str> = path.rsplitn(3, '/').collect();
+        if parts.len() == 3 {
+            return format!("…/{}/{}", parts[1], parts[0]);
+        }
+    }
+    let tail: String = ep
+        .chars()
+        .rev()
+        .take(max.saturating_sub(1))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}
+
 /// Parse an endpoint. The error says what is wrong, without repeating the endpoint (the
 /// caller names where it came from).
 pub fn parse(text: &str) -> Result<Endpoint, String> {

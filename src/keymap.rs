@@ -151,6 +151,7 @@ pub const CONTEXTS: &[&str] = &[
     "deploy",
     "registries",
     "cluster",
+    "clusters",
     "networks",
     "volumes",
     "secrets",

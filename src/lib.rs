@@ -7,7 +7,9 @@
 pub mod app;
 pub mod audit;
 pub mod cli;
+pub mod clusters;
 pub mod config;
+pub mod contexts;
 pub mod deploy;
 pub mod domain;
 pub mod endpoint;

@@ -6,7 +6,6 @@ use jiff::Timestamp;
 
 use swarmdeck::app::{App, Level};
 use swarmdeck::cli::{Cli, Command, exit};
-use swarmdeck::engine::connect::resolve_endpoints;
 use swarmdeck::keymap::Keymap;
 use swarmdeck::theme::Theme;
 use swarmdeck::{config, lab, status, tui, vip};
@@ -56,12 +55,14 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let mut endpoints = match resolve_endpoints(
+    let docker_env = swarmdeck::contexts::Env::from_process();
+    let mut selected = match swarmdeck::contexts::select(
         &cli.hosts,
+        cli.context.as_deref(),
         &cfg.endpoints,
-        std::env::var("DOCKER_HOST").ok(),
+        &docker_env,
     ) {
-        Ok(e) => e,
+        Ok(s) => s,
         Err(e) => return Ok(config_error(e)),
     };
     let mut vip_flags = cli.vips.clone();
@@ -75,7 +76,13 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
                 cli.vip_port,
                 cli.keepalived_conf.as_deref(),
             );
-            let mut report = runtime.block_on(status::run(&endpoints, &vips, !no_probe));
+            let mut report = runtime.block_on(status::run(
+                &selected.endpoints,
+                &selected.tls,
+                &vips,
+                !no_probe,
+            ));
+            report.context = selected.context.clone();
             report.warnings.extend(problems);
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -87,7 +94,8 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Config { doc, cmd }) => {
             let audit = swarmdeck::audit::default_path();
             let code = runtime.block_on(swarmdeck::gconfig::cmd::run(
-                &endpoints,
+                &selected.endpoints,
+                &selected.tls,
                 &doc,
                 cmd,
                 audit,
@@ -108,8 +116,13 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             demo_warning = lab::deploy_demo()?;
             let lab = lab::status()?;
-            if cli.hosts.is_empty() {
-                endpoints = lab.managers;
+            if cli.hosts.is_empty() && cli.context.is_none() {
+                selected = swarmdeck::contexts::Selected {
+                    endpoints: lab.managers,
+                    tls: Default::default(),
+                    context: None,
+                    origin: swarmdeck::contexts::Origin::Demo,
+                };
             }
             if vip_flags.is_empty() {
                 vip_flags.extend(lab.vip);
@@ -144,6 +157,26 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         app.notify(Level::Warn, p);
     }
     app.set_vips(vips.clone());
+    let endpoints = selected.endpoints.clone();
+    let vip_port = cli
+        .vip_port
+        .or(cfg.vip_port.map(std::num::NonZeroU16::get))
+        .unwrap_or(vip::DEFAULT_PORT);
+    let contexts = docker_env
+        .config_dir
+        .as_deref()
+        .map(swarmdeck::contexts::list)
+        .unwrap_or_default();
+    app.clusters = swarmdeck::clusters::Clusters::build(
+        swarmdeck::clusters::Start {
+            selected: selected.clone(),
+            endpoint_template: cfg.endpoint_template.clone(),
+            vips: vips.clone(),
+        },
+        &cfg.clusters,
+        vip_port,
+        contexts,
+    );
     app.env = swarmdeck::view::config::ConfigEnv {
         drafts: swarmdeck::gconfig::draft::Drafts::default_dir(),
         cluster: endpoints.first().cloned().unwrap_or_default(),
@@ -162,6 +195,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             audit_log: swarmdeck::audit::default_path(),
             readonly,
             endpoint_template: cfg.endpoint_template.clone(),
+            tls: selected.tls.clone(),
         },
         vips,
     };

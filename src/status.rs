@@ -99,6 +99,8 @@ pub struct VipReport {
 pub struct Report {
     pub health: Health,
     pub exit_code: i32,
+    /// The docker context in use (`--context`, `DOCKER_CONTEXT`, `currentContext`).
+    pub context: Option<String>,
     pub endpoint: Option<String>,
     pub cluster_id: Option<String>,
     pub engine_version: Option<String>,
@@ -122,6 +124,7 @@ impl Report {
         Report {
             health,
             exit_code: health.exit_code(),
+            context: None,
             endpoint: None,
             cluster_id: None,
             engine_version: None,
@@ -356,6 +359,9 @@ impl Report {
             Health::Unreachable => "UNREACHABLE",
         };
         out.push_str(&format!("swarm: {health}\n"));
+        if let Some(c) = &self.context {
+            out.push_str(&format!("context: {}\n", p(c)));
+        }
         if let Some(ep) = &self.endpoint {
             out.push_str(&format!(
                 "endpoint: {} (engine {}, API {})\n",
@@ -519,10 +525,15 @@ pub struct Seen {
 
 /// Connect to the first reachable manager and judge the swarm; `probe`: probe every node
 /// from here too (twice, 500 ms apart, for one that does not answer).
-pub async fn run(endpoints: &[String], vips: &[crate::vip::VipSpec], probe: bool) -> Report {
+pub async fn run(
+    endpoints: &[String],
+    tls: &connect::Tls,
+    vips: &[crate::vip::VipSpec],
+    probe: bool,
+) -> Report {
     let mut errors = Vec::new();
     for ep in endpoints {
-        match connect::connect(ep).await {
+        match connect::connect_with(ep, tls).await {
             Ok(conn) => {
                 return match fetch::snapshot(&conn.docker).await {
                     Ok(snap) => {

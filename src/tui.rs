@@ -263,9 +263,11 @@ async fn run_loop(
     theme: &Theme,
     opts: Options,
 ) -> anyhow::Result<Ended> {
+    let base = opts.engine.clone();
     let mut engine = engine::spawn_with(opts.endpoints, opts.engine);
     let mut vips = vip::watch::spawn(opts.vips, vip::watch::WatchOptions::default());
     let mut probes = crate::health::watch::spawn(Default::default());
+    let mut clusters = crate::clusters::poll::spawn(crate::clusters::poll::LIMIT);
     let mut keys = EventStream::new();
     let mut clock = interval(Duration::from_secs(1));
     let frame_gap = Duration::from_millis(1000 / u64::from(opts.fps.clamp(1, 120)));
@@ -308,6 +310,7 @@ async fn run_loop(
             },
             Some(msg) = vips.rx.recv() => app.apply_vip(msg),
             Some(round) = probes.rx.recv() => app.apply_probe(round),
+            Some(checked) = clusters.rx.recv() => app.apply_clusters(checked),
             _ = clock.tick() => app.tick(Timestamp::now()),
             _ = sleep_until(next_frame), if app.dirty => {}
             sig = signals.next() => match sig {
@@ -358,6 +361,18 @@ async fn run_loop(
             let _ = out.write_all(b"\x07");
             let _ = out.flush();
         }
+        if let Some(to) = app.switch.take() {
+            // another cluster: the old engine (and what it was reading), the VIP watcher and
+            // the probes stop as their handles drop; new ones start on the new endpoints
+            let opts = EngineOptions {
+                endpoint_template: to.endpoint_template,
+                tls: to.tls,
+                ..base.clone()
+            };
+            engine = engine::spawn_with(to.endpoints, opts);
+            vips = vip::watch::spawn(to.vips, vip::watch::WatchOptions::default());
+            probes = crate::health::watch::spawn(Default::default());
+        }
         for out in app.outbox.drain(..) {
             match out {
                 Outgoing::Engine(cmd) => {
@@ -368,6 +383,9 @@ async fn run_loop(
                 }
                 Outgoing::Probe(cmd) => {
                     let _ = probes.cmd.send(cmd);
+                }
+                Outgoing::Clusters(cmd) => {
+                    let _ = clusters.cmd.send(cmd);
                 }
             }
         }

@@ -79,21 +79,37 @@ fn level_style(level: Level, theme: &Theme) -> ratatui::style::Style {
 fn draw_connect_error(
     frame: &mut Frame,
     area: Rect,
+    app: &App,
     errors: &[crate::engine::ConnectError],
     theme: &Theme,
 ) {
-    let mut lines = vec![
-        Line::styled("swarmdeck cannot reach a swarm manager", theme.danger),
-        Line::default(),
-    ];
+    let headline = match app.clusters.header() {
+        Some((what, name)) => format!(
+            "swarmdeck cannot reach a swarm manager of {} {}",
+            if what == "context" {
+                "docker context"
+            } else {
+                "cluster"
+            },
+            crate::text::printable(name)
+        ),
+        None => "swarmdeck cannot reach a swarm manager".to_string(),
+    };
+    let mut lines = vec![Line::styled(headline, theme.danger), Line::default()];
     for e in errors {
         lines.push(Line::styled(format!("• {e}"), theme.text));
     }
     lines.push(Line::default());
     lines.push(Line::styled(
-        "Retrying every 2 s. Choose managers with --host ENDPOINT (repeatable), `endpoints` in the config file, or DOCKER_HOST.",
+        "Retrying every 2 s. Choose managers with --host ENDPOINT (repeatable), --context NAME, `endpoints` in the config file, or DOCKER_HOST.",
         theme.muted,
     ));
+    if app.clusters.list.len() > 1 {
+        lines.push(Line::styled(
+            ":clusters lists the other clusters and switches to one.",
+            theme.muted,
+        ));
+    }
     lines.push(Line::styled("q quits.", theme.muted));
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
@@ -124,7 +140,7 @@ fn draw_main(
         && store.updated_at.is_none()
         && let ConnState::Failed { errors } = &store.conn
     {
-        draw_connect_error(frame, screen, errors, theme);
+        draw_connect_error(frame, screen, app, errors, theme);
     } else {
         let [header, body] =
             Layout::vertical([Constraint::Length(3), Constraint::Min(6)]).areas(rest);
@@ -193,28 +209,6 @@ pub fn draw_alerts(
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// An endpoint short enough for the header: long socket paths keep their last two parts.
-fn endpoint_label(ep: &str, max: usize) -> String {
-    if ep.chars().count() <= max {
-        return ep.to_string();
-    }
-    if let Some(path) = ep.strip_prefix("unix://") {
-        let parts: Vec<&str> = path.rsplitn(3, '/').collect();
-        if parts.len() == 3 {
-            return format!("…/{}/{}", parts[1], parts[0]);
-        }
-    }
-    let tail: String = ep
-        .chars()
-        .rev()
-        .take(max.saturating_sub(1))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    format!("…{tail}")
-}
-
 fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let bar = theme.bar;
     let wide = area.width >= 140;
@@ -229,6 +223,21 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ));
     }
     let word = |w: &'static str| Span::styled(if wide { w } else { " " }, theme.muted);
+    // the cluster shown, by its name, when there are several (or it is a docker context)
+    if let Some((what, name)) = app.clusters.header() {
+        l1.push(Span::styled(
+            if wide {
+                format!(" {what} ")
+            } else {
+                " ".to_string()
+            },
+            theme.muted,
+        ));
+        l1.push(Span::styled(
+            crate::text::printable(name).into_owned(),
+            theme.accent.add_modifier(Modifier::BOLD),
+        ));
+    }
     let cluster = app
         .store
         .info
@@ -244,15 +253,21 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         l1.push(word(" cluster "));
         l1.push(Span::styled(cluster, theme.text));
     }
-    let max_ep = if wide { 60 } else { 28 };
+    // a cluster's name takes room from the endpoint
+    let named = app.clusters.header().map_or(0, |(what, name)| {
+        name.chars().count() + if wide { what.len() + 2 } else { 1 }
+    });
+    let max_ep = (if wide { 60 } else { 28 } as usize)
+        .saturating_sub(named)
+        .max(if wide { 36 } else { 24 });
     let (endpoint, conn_style) = match &app.store.conn {
-        ConnState::Connected { endpoint } => (endpoint_label(endpoint, max_ep), theme.text),
+        ConnState::Connected { endpoint } => (crate::endpoint::label(endpoint, max_ep), theme.text),
         ConnState::Connecting { endpoint } => (
-            format!("{} (connecting)", endpoint_label(endpoint, max_ep)),
+            format!("{} (connecting)", crate::endpoint::label(endpoint, max_ep)),
             theme.warn,
         ),
         ConnState::Lost { endpoint, .. } => (
-            format!("{} (lost)", endpoint_label(endpoint, max_ep)),
+            format!("{} (lost)", crate::endpoint::label(endpoint, max_ep)),
             theme.danger,
         ),
         ConnState::Failed { .. } => ("no manager reachable".into(), theme.danger),

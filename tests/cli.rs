@@ -295,3 +295,125 @@ fn bad_endpoints_are_refused_where_they_are_written() {
         assert!(err.contains("DOCKER_HOST="), "DOCKER_HOST={ep}: {err}");
     }
 }
+
+/// swarmdeck with the docker CLI's config directory `dir` and nothing else from the
+/// environment that picks an endpoint.
+fn with_docker_config(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> std::process::Output {
+    let xdg = dir.join("xdg");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swarmdeck"));
+    cmd.args(args)
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .env("DOCKER_CONFIG", dir)
+        .env("XDG_CONFIG_HOME", &xdg)
+        .env("XDG_STATE_HOME", &xdg);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run swarmdeck")
+}
+
+fn write_context(dir: &std::path::Path, name: &str, meta: &str) -> std::path::PathBuf {
+    let path = swarmdeck::contexts::meta_path(dir, name);
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(&path, meta).expect("write meta.json");
+    path
+}
+
+#[test]
+fn a_missing_or_broken_docker_context_is_a_config_error_naming_it() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let out = with_docker_config(dir, &[], &["--context", "nosuch", "status"]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let meta = swarmdeck::contexts::meta_path(dir, "nosuch");
+    assert!(err.contains("docker context \"nosuch\" not found"), "{err}");
+    assert!(err.contains(&meta.display().to_string()), "{err}");
+    assert!(out.stdout.is_empty());
+
+    let out = with_docker_config(dir, &[("DOCKER_CONTEXT", "nosuch")], &["status"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DOCKER_CONTEXT=\"nosuch\""));
+
+    let path = write_context(dir, "bad", "{\"Name\": \"bad\", ");
+    let out = with_docker_config(dir, &[], &["--context", "bad", "status"]);
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&path.display().to_string()), "{err}");
+    assert!(err.contains("not a docker context's meta.json"), "{err}");
+
+    // recorded from the docker CLI: SkipTLSVerify is refused with what to do instead
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/contexts");
+    let out = with_docker_config(&fixtures, &[], &["--context", "skip", "status"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SkipTLSVerify"));
+
+    // --host and --context together: refused, as the docker CLI does
+    let out = with_docker_config(
+        dir,
+        &[],
+        &["--context", "bad", "--host", "unix:///x.sock", "status"],
+    );
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+}
+
+#[test]
+fn status_uses_the_docker_context_and_names_it() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    write_context(
+        dir,
+        "far",
+        r#"{"Name":"far","Metadata":{},"Endpoints":{"docker":{"Host":"unix:///nonexistent/far.sock","SkipTLSVerify":false}}}"#,
+    );
+    std::fs::write(dir.join("config.json"), r#"{"currentContext": "far"}"#).expect("config.json");
+    // currentContext of config.json, --context, DOCKER_CONTEXT: the same context
+    for (env, args) in [
+        (vec![], vec!["status", "--json"]),
+        (vec![], vec!["--context", "far", "status", "--json"]),
+        (vec![("DOCKER_CONTEXT", "far")], vec!["status", "--json"]),
+    ] {
+        let out = with_docker_config(dir, &env, &args);
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(report["context"], "far", "{report}");
+        assert!(
+            report["problems"][0]
+                .as_str()
+                .unwrap_or_default()
+                .contains("no Docker socket at /nonexistent/far.sock"),
+            "{report}"
+        );
+    }
+    // DOCKER_HOST beats DOCKER_CONTEXT and currentContext; "default" is DOCKER_HOST
+    for (env, args) in [
+        (
+            vec![
+                ("DOCKER_HOST", "unix:///nonexistent/env.sock"),
+                ("DOCKER_CONTEXT", "far"),
+            ],
+            vec!["status", "--json"],
+        ),
+        (
+            vec![("DOCKER_HOST", "unix:///nonexistent/env.sock")],
+            vec!["--context", "default", "status", "--json"],
+        ),
+    ] {
+        let out = with_docker_config(dir, &env, &args);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert!(report["context"].is_null(), "{report}");
+        assert!(
+            report["problems"][0]
+                .as_str()
+                .unwrap_or_default()
+                .contains("/nonexistent/env.sock"),
+            "{report}"
+        );
+    }
+}

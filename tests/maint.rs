@@ -37,6 +37,7 @@ impl Dash {
             audit_log: Some(audit.path().join("audit.jsonl")),
             readonly,
             endpoint_template: None,
+            tls: Default::default(),
         };
         let mut app = App::new(
             Keymap::new(&Default::default(), readonly).expect("keymap"),

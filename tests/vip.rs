@@ -73,7 +73,7 @@ impl Dash {
                     swarmdeck::app::Outgoing::Vip(c) => {
                         let _ = self.vips.cmd.send(c);
                     }
-                    swarmdeck::app::Outgoing::Probe(_) => {}
+                    swarmdeck::app::Outgoing::Probe(_) | swarmdeck::app::Outgoing::Clusters(_) => {}
                 }
             }
         }

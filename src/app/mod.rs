@@ -31,6 +31,8 @@ pub enum Outgoing {
     Engine(EngineCmd),
     Vip(VipCmd),
     Probe(crate::health::watch::ProbeCmd),
+    /// For the clusters' health checks (`:clusters`).
+    Clusters(crate::clusters::poll::PollCmd),
 }
 
 /// A line for the footer: what just happened that the user should know.
@@ -99,6 +101,11 @@ pub struct App {
     pub log_lines: usize,
     /// Followed log streams: stream id → the logs view (popup id) that follows it.
     logs_flight: std::collections::HashMap<u64, u64>,
+    /// Every cluster the dashboard can show (`:clusters`) and the one it shows.
+    pub clusters: crate::clusters::Clusters,
+    /// A switch to another cluster, for the UI loop to carry out (it restarts the engine
+    /// and the watchers).
+    pub switch: Option<crate::clusters::Switch>,
 }
 
 /// A text for `$VISUAL` / `$EDITOR`, and the popup its result goes back to.
@@ -187,6 +194,8 @@ impl App {
             bells: 0,
             log_lines: crate::config::LOG_LINES_DEFAULT,
             logs_flight: std::collections::HashMap::new(),
+            clusters: crate::clusters::Clusters::default(),
+            switch: None,
         }
     }
 
@@ -493,6 +502,7 @@ impl App {
                 return;
             }
             EngineMsg::ConfigDone { seq, answer } => {
+                self.ops.other_writes.remove(&seq);
                 if let Some(id) = self.config_flight.remove(&seq) {
                     self.call_popup(id, |v, cx| {
                         v.config_msg(crate::view::ConfigMsg::Done(answer), cx)
@@ -501,18 +511,21 @@ impl App {
                 return;
             }
             EngineMsg::DeployDone { seq, answer } => {
+                self.ops.other_writes.remove(&seq);
                 if let Some(id) = self.config_flight.remove(&seq) {
                     self.call_popup(id, |v, cx| v.deploy_msg(*answer, cx));
                 }
                 return;
             }
             EngineMsg::ClusterDone { seq, answer } => {
+                self.ops.other_writes.remove(&seq);
                 if let Some(id) = self.config_flight.remove(&seq) {
                     self.call_popup(id, |v, cx| v.cluster_msg(*answer, cx));
                 }
                 return;
             }
             EngineMsg::SecretsDone { seq, answer } => {
+                self.ops.other_writes.remove(&seq);
                 if let Some(id) = self.config_flight.remove(&seq) {
                     self.call_popup(id, |v, cx| v.secrets_msg(*answer, cx));
                 }
@@ -613,6 +626,91 @@ impl App {
     pub fn open_logs(&mut self, req: crate::view::LogsRequest) {
         let view = crate::view::logs::LogsView::new(req, self.log_lines, self.tz.clone());
         self.push(Box::new(view));
+    }
+
+    /// A cluster's health was checked: the open clusters list takes it.
+    pub fn apply_clusters(&mut self, checked: crate::clusters::poll::Checked) {
+        let ids: Vec<u64> = self
+            .popups
+            .iter()
+            .filter(|p| p.view.context() == "clusters")
+            .map(|p| p.id)
+            .collect();
+        for id in ids {
+            self.dirty = true;
+            self.call_popup(id, |v, cx| v.clusters_msg(&checked, cx));
+        }
+    }
+
+    /// Show cluster `index` of [`App::clusters`] instead of the current one: nothing of the
+    /// old cluster stays (its nodes, services, tasks, alerts, timeline, drains, popups); the
+    /// UI loop restarts the engine and the watchers on the new one ([`App::switch`]), and both
+    /// clusters' timelines note the switch. Drafts of open editors are saved first.
+    pub fn switch_cluster(&mut self, index: usize) {
+        use crate::health::timeline::{Kind, Severity};
+        let Some(to) = self.clusters.list.get(index).cloned() else {
+            return;
+        };
+        if let Some(p) = &to.problem {
+            self.notify(Level::Warn, format!("{} cannot be used: {p}", to.name));
+            return;
+        }
+        let from = self
+            .clusters
+            .current()
+            .map_or_else(|| "the previous cluster".to_string(), |c| c.name.clone());
+        let text = format!(
+            "switched from cluster {from} to {} ({})",
+            to.name,
+            to.endpoints.join(", ")
+        );
+        // the old cluster's timeline says where the dashboard went
+        self.store.timeline.push(
+            self.now,
+            Kind::Connection,
+            Severity::Info,
+            "swarmdeck",
+            text.clone(),
+        );
+        self.write_events();
+        self.events_writer = None;
+        // drafts are saved before their editors close
+        self.flush();
+        self.popups.clear();
+        self.external = None;
+        self.outbox.clear();
+        self.config_flight.clear();
+        self.logs_flight.clear();
+        let alert_cfg = self.store.alert_cfg;
+        self.store = Store::default();
+        self.store.alert_cfg = alert_cfg;
+        let seq = self.ops.write_seq;
+        self.ops = Ops::default();
+        self.ops.write_seq = seq;
+        self.panes = pane::registry();
+        self.focus = 0;
+        self.follow_pane = self.panes.iter().position(|p| p.followed()).unwrap_or(0);
+        self.follow = None;
+        self.drill = None;
+        self.clusters.current = index;
+        let first = to.endpoints.first().cloned().unwrap_or_default();
+        self.env.cluster = first.clone();
+        if self.events_log.is_some() {
+            self.events_log = crate::health::eventlog::default_path(&first);
+            self.load_events();
+        }
+        self.store.timeline.push(
+            self.now,
+            Kind::Connection,
+            Severity::Info,
+            "swarmdeck",
+            text,
+        );
+        self.set_vips(to.vips.clone());
+        self.switch = Some(to.switch());
+        self.notify(Level::Info, format!("switching to cluster {} …", to.name));
+        self.offer_drafts();
+        self.dirty = true;
     }
 
     /// What this host's probes saw of the nodes.
@@ -973,6 +1071,9 @@ impl App {
                 crate::view::registries::RegistriesView::default(),
             )),
             "cluster" | "swarm" => self.push(Box::new(crate::view::cluster::ClusterView::new())),
+            "clusters" | "contexts" | "context" => self.push(Box::new(
+                crate::view::clusters::ClustersView::new(&self.clusters),
+            )),
             "networks" | "network" | "net" => {
                 self.push(Box::new(crate::view::networks::NetworksView::new()));
             }
@@ -1199,6 +1300,9 @@ impl App {
                 AppCmd::StartRebalance(plan) => self.start_rebalance(plan),
                 AppCmd::Config(cmd) => {
                     let seq = self.ops.next_seq();
+                    if cmd.writes() {
+                        self.ops.other_writes.insert(seq);
+                    }
                     if let Some(id) = from {
                         self.config_flight.insert(seq, id);
                     }
@@ -1217,6 +1321,9 @@ impl App {
                 AppCmd::Open(v) => self.push(v.0),
                 AppCmd::Deploy(cmd) => {
                     let seq = self.ops.next_seq();
+                    if cmd.writes() {
+                        self.ops.other_writes.insert(seq);
+                    }
                     if let Some(id) = from {
                         self.config_flight.insert(seq, id);
                     }
@@ -1236,6 +1343,9 @@ impl App {
                         continue;
                     }
                     let seq = self.ops.next_seq();
+                    if cmd.writes() {
+                        self.ops.other_writes.insert(seq);
+                    }
                     if let Some(id) = from {
                         self.config_flight.insert(seq, id);
                     }
@@ -1252,6 +1362,9 @@ impl App {
                         continue;
                     }
                     let seq = self.ops.next_seq();
+                    if cmd.writes() {
+                        self.ops.other_writes.insert(seq);
+                    }
                     if let Some(id) = from {
                         self.config_flight.insert(seq, id);
                     }
@@ -1264,6 +1377,24 @@ impl App {
                 AppCmd::CloseViews(context) => {
                     self.popups.retain(|p| p.view.context() != context);
                     self.prune_scopes();
+                }
+                AppCmd::CheckClusters => {
+                    let targets = self
+                        .clusters
+                        .list
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| (i, c.target()))
+                        .collect();
+                    self.outbox
+                        .push(Outgoing::Clusters(crate::clusters::poll::PollCmd::Check(
+                            targets,
+                        )));
+                }
+                AppCmd::SwitchCluster(i) => {
+                    self.switch_cluster(i);
+                    // the stack is gone: nothing more of what the view asked applies
+                    return;
                 }
             }
         }

@@ -108,9 +108,16 @@ pub struct Ops {
     /// The rebalance queue (services in order).
     pub rebalance: Vec<RebalanceItem>,
     pub audit: AuditView,
+    /// Config, deploy, resource and secret commands that write, sent and not answered yet.
+    pub other_writes: std::collections::HashSet<u64>,
 }
 
 impl Ops {
+    /// Writes sent and not answered yet, of every kind.
+    pub fn writes_in_flight(&self) -> usize {
+        self.in_flight.len() + self.other_writes.len()
+    }
+
     pub fn next_seq(&mut self) -> u64 {
         self.write_seq += 1;
         self.write_seq

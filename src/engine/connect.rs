@@ -19,6 +19,56 @@ pub const INFO_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
 
+/// Where a connection's TLS settings come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Tls {
+    /// The docker CLI's environment: TLS for `https://` endpoints, or for every tcp endpoint
+    /// with `DOCKER_TLS_VERIFY` set; the certificates from `DOCKER_CERT_PATH` (else
+    /// `~/.docker`).
+    #[default]
+    Env,
+    /// A docker context's ([`crate::contexts`]): TLS for `https://` endpoints, or for every
+    /// tcp endpoint when the context stores TLS material; the certificates from its TLS
+    /// directory (`contexts/tls/<id>/docker`), which plays the part of `DOCKER_CERT_PATH`.
+    /// The environment's `DOCKER_TLS_VERIFY` and `DOCKER_CERT_PATH` are not read, as the
+    /// docker CLI does not read them for a context.
+    Context {
+        /// The context's name, for messages.
+        name: String,
+        /// Its TLS directory (holding ca.pem, cert.pem, key.pem).
+        dir: PathBuf,
+        /// Whether the context stores TLS material (the directory exists with a file).
+        material: bool,
+    },
+}
+
+impl Tls {
+    /// Whether a tcp endpoint (scheme `scheme`) is spoken to in TLS.
+    fn on(&self, scheme: TcpScheme) -> bool {
+        scheme == TcpScheme::Https
+            || match self {
+                Tls::Env => tls_verify_env(),
+                Tls::Context { material, .. } => *material,
+            }
+    }
+
+    /// Whether TLS is on for this endpoint (its text).
+    fn on_for(&self, endpoint: &str) -> bool {
+        match crate::endpoint::parse(endpoint) {
+            Ok(Endpoint::Tcp { scheme, .. }) => self.on(scheme),
+            _ => endpoint.starts_with("https://"),
+        }
+    }
+
+    /// What the certificate directory is called in messages.
+    fn dir_name(&self) -> String {
+        match self {
+            Tls::Env => "DOCKER_CERT_PATH".into(),
+            Tls::Context { name, .. } => format!("the TLS directory of docker context {name:?}"),
+        }
+    }
+}
+
 /// Why an endpoint cannot be used. Each one is a full sentence for the error screen.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ConnectError {
@@ -82,7 +132,10 @@ pub fn normalize(endpoint: &str) -> String {
     crate::endpoint::parse(endpoint).map_or_else(|_| endpoint.to_string(), |e| e.to_string())
 }
 
-fn client_for(endpoint: &str) -> Result<(Docker, Option<super::ssh::SshLog>), ConnectError> {
+fn client_for(
+    endpoint: &str,
+    tls_from: &Tls,
+) -> Result<(Docker, Option<super::ssh::SshLog>), ConnectError> {
     let bad = |reason: String| ConnectError::BadEndpoint {
         endpoint: endpoint.to_string(),
         reason,
@@ -93,18 +146,21 @@ fn client_for(endpoint: &str) -> Result<(Docker, Option<super::ssh::SshLog>), Co
             Docker::connect_with_unix(endpoint, REQUEST_TIMEOUT.as_secs(), API_DEFAULT_VERSION)
         }
         Endpoint::Tcp { scheme, host, port } => {
-            let tls = scheme == TcpScheme::Https || tls_verify_env();
+            let tls = tls_from.on(scheme);
             let port = port.unwrap_or(if tls { 2376 } else { 2375 });
             if tls {
-                let dir = std::env::var("DOCKER_CERT_PATH")
-                    .map(PathBuf::from)
-                    .ok()
-                    .or_else(|| {
-                        std::env::var("HOME")
-                            .ok()
-                            .map(|h| PathBuf::from(h).join(".docker"))
-                    })
-                    .ok_or_else(|| bad("no certificate directory: set DOCKER_CERT_PATH".into()))?;
+                let dir = match tls_from {
+                    Tls::Context { dir, .. } => Some(dir.clone()),
+                    Tls::Env => std::env::var("DOCKER_CERT_PATH")
+                        .map(PathBuf::from)
+                        .ok()
+                        .or_else(|| {
+                            std::env::var("HOME")
+                                .ok()
+                                .map(|h| PathBuf::from(h).join(".docker"))
+                        }),
+                }
+                .ok_or_else(|| bad("no certificate directory: set DOCKER_CERT_PATH".into()))?;
                 Docker::connect_with_ssl(
                     &format!("https://{host}:{port}"),
                     &dir.join("key.pem"),
@@ -125,12 +181,12 @@ fn client_for(endpoint: &str) -> Result<(Docker, Option<super::ssh::SshLog>), Co
             let target = super::ssh::Target { user, host, port };
             return super::ssh::docker(target, REQUEST_TIMEOUT.as_secs(), API_DEFAULT_VERSION)
                 .map(|(docker, log)| (docker, Some(log)))
-                .map_err(|e| bad(explain(endpoint, &e)));
+                .map_err(|e| bad(explain_with(endpoint, &e, tls_from)));
         }
     };
     docker
         .map(|d| (d, None))
-        .map_err(|e| bad(explain(endpoint, &e)))
+        .map_err(|e| bad(explain_with(endpoint, &e, tls_from)))
 }
 
 /// Check a unix socket before bollard does, to tell "no socket" from "permission denied".
@@ -158,6 +214,11 @@ async fn probe_unix(endpoint: &str) -> Result<(), ConnectError> {
 /// The whole cause of a failed request (bollard's own text often hides it, e.g. "client
 /// error (Connect)"), with a hint when the cause is a TLS set-up an operator can fix.
 pub fn explain(endpoint: &str, err: &(dyn std::error::Error + 'static)) -> String {
+    explain_with(endpoint, err, &Tls::Env)
+}
+
+/// [`explain`], for a connection whose TLS settings come from `tls`.
+pub fn explain_with(endpoint: &str, err: &(dyn std::error::Error + 'static), tls: &Tls) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cur = Some(err);
     while let Some(e) = cur {
@@ -173,8 +234,14 @@ pub fn explain(endpoint: &str, err: &(dyn std::error::Error + 'static)) -> Strin
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    let tls_on = endpoint.starts_with("https://") || tls_verify_env();
+    let tls_on = tls.on_for(endpoint);
     match tls_hint(&reason.to_lowercase(), tls_on) {
+        Some(h) if matches!(tls, Tls::Context { .. }) => {
+            format!(
+                "{reason} ({})",
+                h.replace("DOCKER_CERT_PATH", &tls.dir_name())
+            )
+        }
         Some(h) => format!("{reason} ({h})"),
         None => reason,
     }
@@ -222,20 +289,26 @@ pub struct Connection {
     pub electing: bool,
 }
 
-/// Connect to one endpoint and check that it is a reachable swarm manager.
+/// Connect to one endpoint and check that it is a reachable swarm manager (TLS as the
+/// environment says: [`Tls::Env`]).
 pub async fn connect(endpoint: &str) -> Result<Connection, ConnectError> {
+    connect_with(endpoint, &Tls::Env).await
+}
+
+/// [`connect`], with TLS settings from `tls` (a docker context's).
+pub async fn connect_with(endpoint: &str, tls: &Tls) -> Result<Connection, ConnectError> {
     let endpoint = normalize(endpoint);
     if endpoint.starts_with("unix://") {
         probe_unix(&endpoint).await?;
     }
-    let (docker, ssh_log) = client_for(&endpoint)?;
+    let (docker, ssh_log) = client_for(&endpoint, tls)?;
     let unreachable = |reason: String| ConnectError::Unreachable {
         endpoint: endpoint.clone(),
         reason,
     };
     let negotiated = match tokio::time::timeout(REQUEST_TIMEOUT, docker.negotiate_version()).await {
         Err(_) => Err("no answer within 5 s".to_string()),
-        Ok(r) => r.map_err(|e| explain(&endpoint, &e)),
+        Ok(r) => r.map_err(|e| explain_with(&endpoint, &e, tls)),
     };
     let docker = match (negotiated, ssh_log) {
         (Ok(d), _) => d,

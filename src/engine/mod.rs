@@ -320,6 +320,9 @@ pub struct EngineOptions {
     pub readonly: bool,
     /// Turns the managers' addresses into failover endpoints (`{addr}`: a manager's host).
     pub endpoint_template: Option<String>,
+    /// Where the TLS settings of every endpoint come from (the environment, or the docker
+    /// context in use).
+    pub tls: connect::Tls,
 }
 
 /// Timings of the engine loop.
@@ -510,7 +513,7 @@ async fn run(
         }
         let found = match ready.take() {
             Some(c) => Ok(c),
-            None => connect_any(&order).await,
+            None => connect_any(&order, &opts.tls).await,
         };
         let conn = match found {
             Ok(c) => c,
@@ -599,13 +602,16 @@ async fn run(
 /// Try every endpoint at once; the first in `order` that connects wins, waiting briefly for
 /// an earlier one when a later one answers first (a dead manager costs no more than its
 /// timeout, and a healthy first endpoint keeps being the one used).
-async fn connect_any(order: &[String]) -> Result<Connection, Vec<ConnectError>> {
+pub async fn connect_any(
+    order: &[String],
+    tls: &connect::Tls,
+) -> Result<Connection, Vec<ConnectError>> {
     use futures_util::StreamExt as _;
     use futures_util::stream::FuturesUnordered;
     let mut pending: FuturesUnordered<_> = order
         .iter()
         .enumerate()
-        .map(|(i, ep)| async move { (i, connect::connect(ep).await) })
+        .map(|(i, ep)| async move { (i, connect::connect_with(ep, tls).await) })
         .collect();
     let mut errors: Vec<Option<ConnectError>> = vec![None; order.len()];
     let mut done = vec![false; order.len()];
@@ -1005,7 +1011,7 @@ async fn session(
                     }
                     sleep(SCOUT_AFTER).await;
                     loop {
-                        if let Ok(c) = connect_any(&others).await
+                        if let Ok(c) = connect_any(&others, &opts.tls).await
                             && !c.electing
                         {
                             return c;

@@ -15,6 +15,7 @@ use crate::text::printable;
 /// retention keeps when `--keep` is not given (`config_keep` in the config file).
 pub async fn run(
     endpoints: &[String],
+    tls: &crate::engine::connect::Tls,
     doc: &str,
     cmd: ConfigCmd,
     audit: Option<PathBuf>,
@@ -54,7 +55,7 @@ pub async fn run(
     let mut errors = Vec::new();
     let mut conn = None;
     for ep in endpoints {
-        match crate::engine::connect::connect(ep).await {
+        match crate::engine::connect::connect_with(ep, tls).await {
             Ok(c) => {
                 conn = Some(c);
                 break;

@@ -40,6 +40,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "the swarm's settings, every node's addresses, the join tokens (reveal, copy, rotate)",
     ),
     (
+        "clusters",
+        "the clusters of the config file and every docker context: health · Enter switches",
+    ),
+    (
         "networks",
         "networks: who attaches, create an attachable overlay, remove an unused one",
     ),

@@ -16,6 +16,7 @@
 
 pub mod audit;
 pub mod cluster;
+pub mod clusters;
 pub mod command;
 pub mod config;
 pub mod confirm;
@@ -97,6 +98,11 @@ pub enum AppCmd {
     /// Run a secrets or configs command; its answer (and a rotation's progress, as
     /// [`View::config_msg`]) comes back to the view that asked ([`View::secrets_msg`]).
     Secrets(crate::engine::secrets::SecretsCmd),
+    /// Check every cluster's health now (`:clusters`); each answer comes to the open
+    /// clusters list ([`View::clusters_msg`]).
+    CheckClusters,
+    /// Switch the dashboard to the cluster with this index in the list.
+    SwitchCluster(usize),
     /// Open the logs view of a service or a task (`l`, and Enter in `:errors`).
     OpenLogs(LogsRequest),
 }
@@ -276,6 +282,14 @@ pub trait View: AsAny {
         &mut self,
         _stream: u64,
         _event: crate::engine::logs::LogsEvent,
+        _cx: &mut Ctx<'_>,
+    ) -> Outcome {
+        Outcome::Handled
+    }
+    /// A cluster's health was checked (`:clusters`).
+    fn clusters_msg(
+        &mut self,
+        _checked: &crate::clusters::poll::Checked,
         _cx: &mut Ctx<'_>,
     ) -> Outcome {
         Outcome::Handled
