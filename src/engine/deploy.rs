@@ -484,11 +484,7 @@ pub async fn config_auth(server: &str) -> Result<Option<String>, String> {
 /// The docker config file: `$DOCKER_CONFIG/config.json` (when set and not empty), else
 /// `~/.docker/config.json`.
 pub fn docker_config_path() -> Option<std::path::PathBuf> {
-    std::env::var_os("DOCKER_CONFIG")
-        .filter(|d| !d.is_empty())
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))
-        .map(|d| d.join("config.json"))
+    crate::contexts::config_dir().map(|d| d.join("config.json"))
 }
 
 /// The docker config file parsed, with its path; None when there is no such file.
