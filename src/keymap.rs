@@ -89,6 +89,16 @@ pub enum Action {
     RotateSecret,
     /// In `:configs`: expand or collapse a global config document's versions.
     ToggleGroup,
+    /// In `:errors`: the error lines of the last 5 minutes.
+    Window5m,
+    /// In `:errors`: the last 15 minutes (the default).
+    Window15m,
+    /// In `:errors`: the last hour.
+    Window1h,
+    /// In `:errors`: the last 6 hours.
+    Window6h,
+    /// In `:errors`: the last 24 hours.
+    Window24h,
 }
 
 /// The views that have their own key table (`[keys.<view>]` in the config file). Keys not
@@ -122,6 +132,7 @@ pub const CONTEXTS: &[&str] = &[
     "volumes",
     "secrets",
     "configs",
+    "errors",
 ];
 
 /// Built-in keys that differ in one view: (view, action, keys). The config editor takes
@@ -155,6 +166,12 @@ const VIEW_DEFAULTS: &[(&str, Action, &[&str])] = &[
     ("configs", Action::ToggleGroup, &["space"]),
     // the typed text of a new config, in its editor
     ("configs", Action::Save, &["ctrl-s"]),
+    ("errors", Action::Refresh, &["r", "ctrl-r"]),
+    ("errors", Action::Window5m, &["1"]),
+    ("errors", Action::Window15m, &["2"]),
+    ("errors", Action::Window1h, &["3"]),
+    ("errors", Action::Window6h, &["4"]),
+    ("errors", Action::Window24h, &["5"]),
 ];
 
 impl Action {
@@ -175,6 +192,11 @@ impl Action {
             Action::Create | Action::Delete => "networks",
             Action::NewObject | Action::DeleteObject | Action::RotateSecret => "secrets",
             Action::ToggleGroup => "configs",
+            Action::Window5m
+            | Action::Window15m
+            | Action::Window1h
+            | Action::Window6h
+            | Action::Window24h => "errors",
             a if a.is_write() => "nodes",
             _ => "global",
         }
@@ -232,6 +254,11 @@ impl Action {
         Action::DeleteObject,
         Action::RotateSecret,
         Action::ToggleGroup,
+        Action::Window5m,
+        Action::Window15m,
+        Action::Window1h,
+        Action::Window6h,
+        Action::Window24h,
     ];
 
     /// The name used in the config file's `[keys]` table.
@@ -282,6 +309,11 @@ impl Action {
             Action::DeleteObject => "delete_object",
             Action::RotateSecret => "rotate_secret",
             Action::ToggleGroup => "toggle_group",
+            Action::Window5m => "window_5m",
+            Action::Window15m => "window_15m",
+            Action::Window1h => "window_1h",
+            Action::Window6h => "window_6h",
+            Action::Window24h => "window_24h",
         }
     }
 
@@ -343,6 +375,11 @@ impl Action {
                 "rotate the secret: NAME.vN+1, every service moved to it, then the old one offered for deletion"
             }
             Action::ToggleGroup => "expand or collapse a global config document's versions",
+            Action::Window5m => "errors of the last 5 minutes (read again)",
+            Action::Window15m => "errors of the last 15 minutes (read again; the default)",
+            Action::Window1h => "errors of the last hour (read again)",
+            Action::Window6h => "errors of the last 6 hours (read again)",
+            Action::Window24h => "errors of the last 24 hours (read again)",
         }
     }
 
@@ -417,6 +454,12 @@ impl Action {
             | Action::DeleteObject
             | Action::RotateSecret
             | Action::ToggleGroup => &[],
+            // the error digest's own keys (VIEW_DEFAULTS)
+            Action::Window5m
+            | Action::Window15m
+            | Action::Window1h
+            | Action::Window6h
+            | Action::Window24h => &[],
             Action::NewService => &["N"],
             Action::EditService => &["e"],
         }

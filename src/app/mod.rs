@@ -502,6 +502,22 @@ impl App {
                 }
                 return;
             }
+            EngineMsg::Digest {
+                seq,
+                generation,
+                part,
+            } => {
+                // every service's part goes to the popup that asked; the end forgets the seq
+                let id = if part == crate::engine::digest::DigestPart::Done {
+                    self.config_flight.remove(&seq)
+                } else {
+                    self.config_flight.get(&seq).copied()
+                };
+                if let Some(id) = id {
+                    self.call_popup(id, |v, cx| v.digest_msg(generation, part, cx));
+                }
+                return;
+            }
             EngineMsg::SecretsDone { seq, answer } => {
                 if let Some(id) = self.config_flight.remove(&seq) {
                     self.call_popup(id, |v, cx| v.secrets_msg(*answer, cx));
@@ -932,6 +948,9 @@ impl App {
             c if c == "events" || c.starts_with("events ") => {
                 self.open_events(c["events".len()..].trim());
             }
+            c if c == "errors" || c.starts_with("errors ") => {
+                self.open_errors(c["errors".len()..].trim());
+            }
             "deploy" if !self.readonly => self.push(Box::new(
                 crate::view::deploy::DeployWizard::new(self.readonly),
             )),
@@ -1112,6 +1131,17 @@ impl App {
         self.push(Box::new(view));
     }
 
+    /// `:errors`, `:errors STACK`, `:errors SERVICE`: the error digest.
+    fn open_errors(&mut self, arg: &str) {
+        match crate::view::errors::Scope::resolve(&self.store, arg) {
+            Ok(scope) => {
+                let view = crate::view::errors::ErrorsView::new(scope, self.tz.clone());
+                self.push(Box::new(view));
+            }
+            Err(e) => self.notify(Level::Warn, e),
+        }
+    }
+
     fn open_audit(&mut self) {
         self.ops.audit.loading = true;
         self.outbox.push(Outgoing::Engine(EngineCmd::ReadAudit));
@@ -1197,6 +1227,28 @@ impl App {
                         seq,
                         cmd: Box::new(cmd),
                     }));
+                }
+                AppCmd::Digest(cmd) => {
+                    let seq = self.ops.next_seq();
+                    if let Some(id) = from {
+                        self.config_flight.insert(seq, id);
+                    }
+                    self.outbox
+                        .push(Outgoing::Engine(EngineCmd::Digest { seq, cmd }));
+                }
+                AppCmd::OpenLogs(req) => {
+                    // placeholder until the logs view lands (replaced at merge)
+                    let mut text = format!("logs view: {}", req.service_name);
+                    if let Some((_, task)) = &req.task {
+                        text.push_str(&format!(" (task {task})"));
+                    }
+                    if let Some(since) = req.since {
+                        text.push_str(&format!(" since {since}"));
+                    }
+                    if let Some(find) = &req.find {
+                        text.push_str(&format!(", find {find:?}"));
+                    }
+                    self.notify(Level::Info, crate::text::printable(&text).into_owned());
                 }
                 AppCmd::CloseViews(context) => {
                     self.popups.retain(|p| p.view.context() != context);

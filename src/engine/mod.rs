@@ -12,6 +12,7 @@
 pub mod cluster;
 pub mod connect;
 pub mod deploy;
+pub mod digest;
 pub mod events;
 pub mod fetch;
 pub mod gconf;
@@ -258,6 +259,12 @@ pub enum EngineMsg {
         seq: u64,
         answer: Box<cluster::ClusterAnswer>,
     },
+    /// A part of the [`EngineCmd::Digest`] with this `seq`: one service read, or the end.
+    Digest {
+        seq: u64,
+        generation: u64,
+        part: digest::DigestPart,
+    },
 }
 
 /// What the UI asks of the engine.
@@ -298,6 +305,10 @@ pub enum EngineCmd {
         seq: u64,
         cmd: Box<secrets::SecretsCmd>,
     },
+    /// Read the recent error lines of some services' logs (`:errors`); answered with an
+    /// [`EngineMsg::Digest`] per service as it is read, then one with
+    /// [`digest::DigestPart::Done`], all carrying `seq`.
+    Digest { seq: u64, cmd: digest::DigestCmd },
 }
 
 /// How the engine runs.
@@ -523,6 +534,7 @@ async fn run(
                             Some(EngineCmd::Secrets { seq, cmd }) => secrets::start(None, &opts, seq, *cmd, &tx),
                             Some(EngineCmd::TaskLogs { task, tail }) => logs::start(None, task, tail, &tx),
                             Some(EngineCmd::Cluster { seq, cmd }) => cluster::start(None, &opts, seq, cmd, &tx),
+                            Some(EngineCmd::Digest { seq, cmd }) => digest::start(None, seq, cmd, &tx),
                             None => return,
                         },
                     }
@@ -1059,6 +1071,7 @@ async fn session(
                 Some(EngineCmd::ReadAudit) => start_read_audit(opts, tx),
                 Some(EngineCmd::ReadTasks(scope)) => start_read_tasks(conn, scope, tx),
                 Some(EngineCmd::TaskLogs { task, tail }) => logs::start(Some(conn), task, tail, tx),
+                Some(EngineCmd::Digest { seq, cmd }) => digest::start(Some(conn), seq, cmd, tx),
                 Some(EngineCmd::Deploy { seq, cmd }) => {
                     let writes = cmd.writes();
                     deploy::start(Some(conn), opts, seq, *cmd, tx);

@@ -21,6 +21,7 @@ pub mod config;
 pub mod confirm;
 pub mod deploy;
 pub mod drain;
+pub mod errors;
 pub mod events;
 pub mod filter;
 pub mod help;
@@ -93,9 +94,27 @@ pub enum AppCmd {
     /// Run a resource popup's command (`:cluster`, `:networks`, `:volumes`); its answer
     /// comes back to the view that asked ([`View::cluster_msg`]).
     Cluster(crate::engine::cluster::ClusterCmd),
+    /// Read the recent error lines of these services' logs (`:errors`); every service's
+    /// part comes back to the view that asked as it is read ([`View::digest_msg`]).
+    Digest(crate::engine::digest::DigestCmd),
     /// Run a secrets or configs command; its answer (and a rotation's progress, as
     /// [`View::config_msg`]) comes back to the view that asked ([`View::secrets_msg`]).
     Secrets(crate::engine::secrets::SecretsCmd),
+    /// Open the logs view of a service or a task (`l`, and Enter in `:errors`).
+    OpenLogs(LogsRequest),
+}
+
+/// What the logs view is asked to show ([`AppCmd::OpenLogs`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogsRequest {
+    pub service: crate::domain::ServiceId,
+    pub service_name: String,
+    /// One task of the service only (`l` on a task), with its label ("api.2").
+    pub task: Option<(crate::domain::TaskId, String)>,
+    /// Start the window here (the first occurrence of an error group), not at the tail.
+    pub since: Option<jiff::Timestamp>,
+    /// Search for this text at once (the view jumps to its first match).
+    pub find: Option<String>,
 }
 
 /// A popup the app opens for a view (a boxed view cannot travel in a `Debug` enum).
@@ -243,6 +262,16 @@ pub trait View: AsAny {
     fn cluster_msg(
         &mut self,
         _answer: crate::engine::cluster::ClusterAnswer,
+        _cx: &mut Ctx<'_>,
+    ) -> Outcome {
+        Outcome::Handled
+    }
+    /// A part of the error digest this view asked for (`:errors`): one service read, or
+    /// the end of the read.
+    fn digest_msg(
+        &mut self,
+        _generation: u64,
+        _part: crate::engine::digest::DigestPart,
         _cx: &mut Ctx<'_>,
     ) -> Outcome {
         Outcome::Handled
