@@ -317,17 +317,22 @@ impl App {
         if !self.ops.drains.is_empty() || !self.ops.rebalance.is_empty() {
             self.dirty = true;
         }
-        let mut fx = Effects::default();
         let mut redraw = false;
+        // each popup's effects are its own: what it asks for comes back to it
+        let mut asked: Vec<(u64, Effects)> = Vec::new();
         {
             let (shared, _, popups, _) = self.split();
-            let mut cx = shared.ctx(&mut fx);
             for p in popups.iter_mut() {
+                let mut fx = Effects::default();
+                let mut cx = shared.ctx(&mut fx);
                 redraw |= p.view.tick(&mut cx);
+                asked.push((p.id, fx));
             }
         }
         self.dirty |= redraw;
-        self.run_effects(fx, None);
+        for (id, fx) in asked {
+            self.run_effects(fx, Some(id));
+        }
         // the rules that count time: "for 45 s", "25 s ago"
         if self.store.rebuild_alerts(now) {
             self.dirty = true;

@@ -202,9 +202,13 @@ async fn read(
     loop {
         match tokio::time::timeout_at(deadline, stream.next()).await {
             Err(_) => {
+                let within = if limit.as_secs() > 0 {
+                    format!("{} s", limit.as_secs())
+                } else {
+                    format!("{} ms", limit.as_millis())
+                };
                 out.error = Some(format!(
-                    "no answer within {} s (is one of its nodes down?); what came before is counted",
-                    limit.as_secs()
+                    "no answer within {within} (is one of its nodes down?); what came before is counted"
                 ));
                 break;
             }
@@ -308,6 +312,90 @@ mod tests {
         assert_eq!(
             logs_uri("unix://x/services/abc/logs", "5.000000000").unwrap(),
             "unix://x/services/abc/logs?since=5.000000000&details=1"
+        );
+    }
+
+    /// An engine that sends the head of a logs answer and one line, then nothing: what a
+    /// manager does while a task's node does not answer (a real one cannot be made to do so
+    /// without taking a lab node down). The request head it got is kept.
+    async fn stalling_engine(head: Arc<std::sync::Mutex<String>>) -> (tempfile::TempDir, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("docker.sock");
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        tokio::spawn(async move {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match sock.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            *head.lock().unwrap() = String::from_utf8_lossy(&buf).into_owned();
+            let line = b"2026-12-02T01:00:01.000000001Z com.docker.swarm.node.id=n2,com.docker.swarm.task.id=t1 ERROR timeout after 7 ms\n";
+            let mut frame = vec![2u8, 0, 0, 0];
+            frame.extend_from_slice(&(line.len() as u32).to_be_bytes());
+            frame.extend_from_slice(line);
+            let mut out = b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            out.extend_from_slice(format!("{:x}\r\n", frame.len()).as_bytes());
+            out.extend_from_slice(&frame);
+            out.extend_from_slice(b"\r\n");
+            let _ = sock.write_all(&out).await;
+            // and then nothing, the connection held open
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            drop(sock);
+        });
+        (dir, format!("unix://{}", path.display()))
+    }
+
+    #[tokio::test]
+    async fn a_service_that_stops_answering_is_reported_with_what_came_before() {
+        let head = Arc::new(std::sync::Mutex::new(String::new()));
+        let (_dir, socket) = stalling_engine(Arc::clone(&head)).await;
+        let docker =
+            bollard::Docker::connect_with_unix(&socket, 30, bollard::API_DEFAULT_VERSION).unwrap();
+        let since: Timestamp = "2026-12-02T01:00:00.25Z".parse().unwrap();
+        let target = DigestTarget {
+            service: ServiceId("svc1".into()),
+            name: "api".into(),
+            since,
+        };
+        let started = std::time::Instant::now();
+        let r = read(&docker, target, 2000, Duration::from_millis(400)).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "given up, not hung: {:?}",
+            started.elapsed()
+        );
+        let head = head.lock().unwrap().clone();
+        let first = head.lines().next().unwrap_or_default();
+        assert!(first.starts_with("GET /"), "{head}");
+        assert!(first.contains("/services/svc1/logs?"), "{first}");
+        assert!(first.contains("details=1"), "{first}");
+        assert!(
+            first.contains(&format!("since={}", since_param(since))),
+            "the since with its nanoseconds: {first}"
+        );
+        assert_eq!(
+            first.matches("since=").count(),
+            1,
+            "bollard's whole seconds are gone: {first}"
+        );
+        assert!(first.contains("timestamps=true") && first.contains("tail=2000"), "{first}");
+        assert!(first.contains("follow=false"), "{first}");
+        let e = r.error.as_deref().unwrap_or_default();
+        assert!(e.contains("no answer within 400 ms"), "{e}");
+        assert!(r.details);
+        assert_eq!((r.lines, r.errors), (1, 1), "the line before the stall is kept");
+        let g = r.digest.group("ERROR timeout after <n> ms").unwrap();
+        assert_eq!(g.nodes().into_iter().collect::<Vec<_>>(), [&NodeId("n2".into())]);
+        assert_eq!(
+            r.newest,
+            Some("2026-12-02T01:00:01.000000001Z".parse().unwrap())
         );
     }
 

@@ -244,21 +244,27 @@ pub fn mask(line: &str) -> String {
     SPACES.replace_all(s.trim(), " ").into_owned()
 }
 
-/// A distinctive literal part of a group's message, to search the logs for: the longest run
-/// of the masked key between placeholders that the raw line holds as it is (at least 4
-/// characters), else None.
+/// A distinctive literal part of a group's message, to search the logs for: of the runs of
+/// the masked key between placeholders (punctuation at their ends trimmed) that the raw line
+/// holds as they are, the one with the most letters, digits and spaces (at least 4), else
+/// None.
 pub fn literal(key: &str, raw: &str) -> Option<String> {
     let mut parts: Vec<&str> = vec![key];
     for p in PLACEHOLDERS {
         parts = parts.iter().flat_map(|s| s.split(p)).collect();
     }
     let raw = strip_ansi(raw);
+    let words = |p: &str| {
+        p.chars()
+            .filter(|c| c.is_alphanumeric() || *c == ' ')
+            .count()
+    };
     let mut parts: Vec<&str> = parts
         .into_iter()
-        .map(str::trim)
-        .filter(|p| p.chars().count() >= 4)
+        .map(|p| p.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|p| words(p) >= 4)
         .collect();
-    parts.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    parts.sort_by_key(|p| std::cmp::Reverse(words(p)));
     parts
         .into_iter()
         .find(|p| raw.contains(*p))
@@ -707,7 +713,12 @@ mod tests {
         let raw = "2024-05-01T10:00:00Z ERROR dial tcp 10.0.0.5:5432: connection refused";
         assert_eq!(
             literal(&mask(raw), raw).as_deref(),
-            Some(": connection refused")
+            Some("connection refused")
+        );
+        let raw = r#"{"level":"error","msg":"dial tcp 10.0.1.7:5432: connect: connection refused","ts":"2026-12-01T20:00:00Z"}"#;
+        assert_eq!(
+            literal(&mask(raw), raw).as_deref(),
+            Some("connect: connection refused")
         );
         // white space collapsed in the key is not in the raw line: the next run that is
         let raw = "ERROR  a  b 5 short";

@@ -155,9 +155,9 @@ fn list(stacks: &std::collections::BTreeSet<&str>) -> String {
 /// "40 s", "3 m", "2 h", "1 d".
 pub fn ago(secs: i64) -> String {
     match secs.max(0) {
-        s if s < 60 => format!("{s} s"),
-        s if s < 3600 => format!("{} m", s / 60),
-        s if s < 86_400 => format!("{} h", s / 3600),
+        s if s < 120 => format!("{s} s"),
+        s if s < 120 * 60 => format!("{} m", s / 60),
+        s if s < 48 * 3600 => format!("{} h", s / 3600),
         s => format!("{} d", s / 86_400),
     }
 }
@@ -521,23 +521,31 @@ impl ErrorsView {
         }));
     }
 
-    fn title(&self, now: Timestamp) -> String {
+    /// The title in at most `room` cells: what is read and the window, when it was read,
+    /// then the counts when they fit.
+    fn title(&self, now: Timestamp, room: usize) -> String {
         let (_, window) = WINDOWS[self.window];
-        let mut t = format!(
-            "errors · {} · last {window} · {} kinds, {} lines",
-            self.scope.name(),
-            self.list.rows.rows.len(),
+        let head = format!("errors · {} · last {window}", self.scope.name());
+        let read = match (self.reading, self.last_read) {
+            (Some(r), _) => format!(" · reading {}/{}…", r.done, r.total),
+            (None, Some(at)) => format!(" · read {} ago", ago(now.as_second() - at.as_second())),
+            (None, None) => String::new(),
+        };
+        let kinds = self.list.rows.rows.len();
+        let shown = self.list.shown();
+        let mut counts = format!(
+            " · {kinds} {}, {} lines",
+            if kinds == 1 { "kind" } else { "kinds" },
             self.list.rows.digest.lines()
         );
-        match (self.reading, self.last_read) {
-            (Some(r), _) => t.push_str(&format!(" · reading {}/{}…", r.done, r.total)),
-            (None, Some(at)) => t.push_str(&format!(
-                " · read {} ago",
-                ago(now.as_second() - at.as_second())
-            )),
-            (None, None) => {}
+        if shown != kinds {
+            counts.push_str(&format!(" ({shown} shown)"));
         }
-        t
+        let full = format!("{head}{counts}{read}");
+        if full.width() <= room {
+            return full;
+        }
+        format!("{head}{read}")
     }
 
     /// `HH:MM:SS`, with the date when it is not today.
@@ -703,7 +711,14 @@ impl View for ErrorsView {
                 self.list.rows.digest.prune(cutoff);
             }
         }
-        self.list.refresh(Data::of_ctx(cx));
+        // on the newest group the selection stays on the newest (as `tail -f`); elsewhere
+        // it stays on its group
+        let newest = self.list.selected_row() == 0;
+        let data = Data::of_ctx(cx);
+        self.list.refresh(data);
+        if newest {
+            self.list.select(0, data);
+        }
         Outcome::Handled
     }
 
@@ -744,7 +759,14 @@ impl View for ErrorsView {
             words.push(format!("{first}–{last} window"));
         }
         words.push("Esc close".into());
-        let title = self.title(cx.now);
+        // the filter is a second title: room for it
+        let filter = if self.list.filter().is_empty() {
+            0
+        } else {
+            self.list.filter().width() + 4
+        };
+        let room = usize::from(crate::widget::popup_area(area).width).saturating_sub(6 + filter);
+        let title = self.title(cx.now, room);
         let inner = popup_frame(
             frame,
             area,
@@ -793,8 +815,10 @@ mod tests {
     fn ages_and_names_fit() {
         assert_eq!(ago(40), "40 s");
         assert_eq!(ago(-3), "0 s");
+        assert_eq!(ago(80), "80 s");
         assert_eq!(ago(185), "3 m");
-        assert_eq!(ago(7200), "2 h");
+        assert_eq!(ago(7200), "120 m");
+        assert_eq!(ago(3 * 3600), "3 h");
         assert_eq!(ago(200_000), "2 d");
         let names: Vec<String> = ["api", "web", "worker"].map(String::from).to_vec();
         assert_eq!(names_in(&names, 40), "api, web, worker");
