@@ -90,14 +90,19 @@ pub enum Action {
     /// In `:configs`: expand or collapse a global config document's versions.
     ToggleGroup,
     /// In `:errors`: the error lines of the last 5 minutes.
+    #[serde(rename = "window_5m")]
     Window5m,
     /// In `:errors`: the last 15 minutes (the default).
+    #[serde(rename = "window_15m")]
     Window15m,
     /// In `:errors`: the last hour.
+    #[serde(rename = "window_1h")]
     Window1h,
     /// In `:errors`: the last 6 hours.
+    #[serde(rename = "window_6h")]
     Window6h,
     /// In `:errors`: the last 24 hours.
+    #[serde(rename = "window_24h")]
     Window24h,
 }
 
@@ -1005,6 +1010,26 @@ mod tests {
             assert_eq!(ro.action_in("configs", k), None, "{k:?}");
         }
         assert_eq!(ro.action_in("configs", &space), Some(Action::ToggleGroup));
+    }
+
+    #[test]
+    fn the_error_digest_has_its_own_keys_in_readonly_mode_too() {
+        let ch = |c| key(KeyCode::Char(c), KeyModifiers::NONE);
+        for km in [
+            Keymap::default(),
+            Keymap::new(&KeyTable::default(), true).unwrap(),
+        ] {
+            assert_eq!(km.action_in("errors", &ch('1')), Some(Action::Window5m));
+            assert_eq!(km.action_in("errors", &ch('3')), Some(Action::Window1h));
+            assert_eq!(km.action_in("errors", &ch('5')), Some(Action::Window24h));
+            assert_eq!(km.action_in("errors", &ch('r')), Some(Action::Refresh));
+            let ctrl_r = key(KeyCode::Char('r'), KeyModifiers::CONTROL);
+            assert_eq!(km.action_in("errors", &ctrl_r), Some(Action::Refresh));
+            assert_eq!(km.action_in("nodes", &ch('1')), None);
+            assert_eq!(km.action_in("nodes", &ch('r')), None);
+        }
+        assert_eq!(Action::from_name("window_6h"), Some(Action::Window6h));
+        assert_eq!(Action::Window6h.home(), "errors");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use swarmdeck::engine::digest::{DigestCmd, DigestPart, ServiceRead};
 use swarmdeck::engine::{EngineCmd, EngineMsg};
 use swarmdeck::health::digest::{Digest, is_error};
 use swarmdeck::view::errors::{ErrorsView, Scope};
-use swarmdeck::view::{AppCmd, Ctx, Effects, LogsRequest, View};
+use swarmdeck::view::{AppCmd, Ctx, Effects, LogsRequest};
 
 use common::{key, render, text, type_str};
 
@@ -112,7 +112,12 @@ fn fill(app: &mut App, seq: u64, generation: u64) {
             false,
             format!("2026-12-01T20:0{}:00Z ERROR db timeout after {n}ms", i % 10),
         ));
-        web.push((299 - i as i64 * 20, Some(node), false, format!("INFO served {n}")));
+        web.push((
+            299 - i as i64 * 20,
+            Some(node),
+            false,
+            format!("INFO served {n}"),
+        ));
     }
     web.push((
         40,
@@ -153,7 +158,12 @@ fn fill(app: &mut App, seq: u64, generation: u64) {
                 true,
                 "connection refused by upstream 10.0.1.9:8080",
             ),
-            (5, Some(NODE1), false, "level=info msg=\"ERROR count reset\""),
+            (
+                5,
+                Some(NODE1),
+                false,
+                "level=info msg=\"ERROR count reset\"",
+            ),
         ],
     );
     send(app, seq, generation, DigestPart::Service(Box::new(agent)));
@@ -255,7 +265,9 @@ fn key_in_view(app: &mut App, code: KeyCode) -> Vec<AppCmd> {
             env: &app.env,
             fx: &mut fx,
         };
-        let _ = popup.view.key(&KeyEvent::new(code, KeyModifiers::NONE), &mut cx);
+        let _ = popup
+            .view
+            .key(&KeyEvent::new(code, KeyModifiers::NONE), &mut cx);
     }
     app.popups.push(popup);
     fx.app
@@ -309,7 +321,11 @@ fn the_filter_narrows_the_groups() {
     assert!(!s.contains("db timeout"), "{s}");
     // a node name filters too
     key(&mut app, KeyCode::Esc);
-    assert_eq!(view(&app).list().filter(), "", "Esc clears the filter first");
+    assert_eq!(
+        view(&app).list().filter(),
+        "",
+        "Esc clears the filter first"
+    );
     key(&mut app, KeyCode::Char('/'));
     type_str(&mut app, "node3\n");
     assert_eq!(view(&app).list().shown(), 2);
@@ -355,7 +371,12 @@ fn the_logs_are_read_again_after_30_s_from_the_newest_line_and_the_window_slides
         later,
         &[(1, Some(NODE1), false, "ERROR db timeout after 99ms")],
     );
-    send(&mut app, seq2, cmd2.generation, DigestPart::Service(Box::new(more)));
+    send(
+        &mut app,
+        seq2,
+        cmd2.generation,
+        DigestPart::Service(Box::new(more)),
+    );
     send(&mut app, seq2, cmd2.generation, DigestPart::Done);
     let v = view(&app);
     let g = v
@@ -454,13 +475,21 @@ fn a_stack_or_a_service_by_name_and_the_refusals() {
     key(&mut app, KeyCode::Esc);
     reads(&mut app);
 
-    let notice = |app: &App| app.notices.back().map(|n| n.text.clone()).unwrap_or_default();
+    let notice = |app: &App| {
+        app.notices
+            .back()
+            .map(|n| n.text.clone())
+            .unwrap_or_default()
+    };
     for (cmd, want) in [
         (
             "errors fx-pinned",
             "both a stack and a service are named so; say :errors stack fx-pinned or :errors service fx-pinned",
         ),
-        ("errors nothing", "no stack or service is named so (stacks: fx-pinned, shop)"),
+        (
+            "errors nothing",
+            "no stack or service is named so (stacks: fx-pinned, shop)",
+        ),
         ("errors fx", "stacks and services start so"),
         ("errors stack nope", "no such stack"),
         ("errors a b c", "usage: :errors"),
@@ -483,7 +512,12 @@ fn not_connected_answers_and_a_paste_change_nothing() {
     let mut r = part(WEB, "fx-web", app.now, &[]);
     r.error = Some("not connected to a manager".into());
     r.details = false;
-    send(&mut app, seq, cmd.generation, DigestPart::Service(Box::new(r)));
+    send(
+        &mut app,
+        seq,
+        cmd.generation,
+        DigestPart::Service(Box::new(r)),
+    );
     send(&mut app, seq, cmd.generation, DigestPart::Done);
     let s = screen(&app, 140, 40);
     assert!(s.contains("fx-web: not connected to a manager"), "{s}");
@@ -495,4 +529,20 @@ fn not_connected_answers_and_a_paste_change_nothing() {
     key(&mut app, KeyCode::Esc);
     send(&mut app, seq, cmd.generation, DigestPart::Done);
     assert!(app.popups.is_empty());
+}
+
+#[test]
+fn the_digest_draws_at_any_size() {
+    let (mut app, seq, cmd) = opened();
+    fill(&mut app, seq, cmd.generation);
+    for w in 1..=40 {
+        for h in 1..=14 {
+            let _ = render(&app, w, h);
+        }
+    }
+    key(&mut app, KeyCode::Char('/'));
+    type_str(&mut app, "timeout");
+    for (w, h) in [(1, 1), (10, 3), (30, 8), (80, 24)] {
+        let _ = render(&app, w, h);
+    }
 }

@@ -385,14 +385,24 @@ mod tests {
             1,
             "bollard's whole seconds are gone: {first}"
         );
-        assert!(first.contains("timestamps=true") && first.contains("tail=2000"), "{first}");
+        assert!(
+            first.contains("timestamps=true") && first.contains("tail=2000"),
+            "{first}"
+        );
         assert!(first.contains("follow=false"), "{first}");
         let e = r.error.as_deref().unwrap_or_default();
         assert!(e.contains("no answer within 400 ms"), "{e}");
         assert!(r.details);
-        assert_eq!((r.lines, r.errors), (1, 1), "the line before the stall is kept");
+        assert_eq!(
+            (r.lines, r.errors),
+            (1, 1),
+            "the line before the stall is kept"
+        );
         let g = r.digest.group("ERROR timeout after <n> ms").unwrap();
-        assert_eq!(g.nodes().into_iter().collect::<Vec<_>>(), [&NodeId("n2".into())]);
+        assert_eq!(
+            g.nodes().into_iter().collect::<Vec<_>>(),
+            [&NodeId("n2".into())]
+        );
         assert_eq!(
             r.newest,
             Some("2026-12-02T01:00:01.000000001Z".parse().unwrap())
@@ -421,7 +431,10 @@ mod tests {
         );
         f.frame(
             &svc,
-            &frame(false, &format!("2026-12-02T01:00:01Z {d} ERROR timeout after 5 ms\n")),
+            &frame(
+                false,
+                &format!("2026-12-02T01:00:01Z {d} ERROR timeout after 5 ms\n"),
+            ),
             true,
         );
         f.frame(
@@ -431,7 +444,10 @@ mod tests {
         );
         f.frame(
             &svc,
-            &frame(true, &format!("2026-12-02T01:00:03Z {d} connection refused\n")),
+            &frame(
+                true,
+                &format!("2026-12-02T01:00:03Z {d} connection refused\n"),
+            ),
             true,
         );
         // a piece of a long line, without its timestamp

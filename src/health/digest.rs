@@ -76,8 +76,8 @@ fn level_is_error(level: &str) -> Option<bool> {
         return Some(n >= 50);
     }
     match l.as_str() {
-        "error" | "err" | "eror" | "fatal" | "crit" | "critical" | "panic" | "dpanic"
-        | "emerg" | "emergency" | "severe" | "e" | "f" => Some(true),
+        "error" | "err" | "eror" | "fatal" | "crit" | "critical" | "panic" | "dpanic" | "emerg"
+        | "emergency" | "severe" | "e" | "f" => Some(true),
         "trace" | "debug" | "dbug" | "info" | "information" | "informational" | "notice"
         | "warn" | "warning" | "log" | "fine" | "finer" | "finest" | "verbose" | "t" | "d"
         | "i" | "w" | "n" => Some(false),
@@ -151,7 +151,9 @@ static IPV4: LazyLock<Regex> =
 
 /// IPv6 in brackets with an optional port, or bare (checked further in [`mask`]).
 static IPV6: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\[[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\](?::\d{1,5}\b)?|(?:\b[0-9a-fA-F]{1,4}|\B)(?::[0-9a-fA-F]{0,4}){2,7}(?:\.\d{1,3}){0,3}\b(?:/\d{1,3}\b)?")
+    re(
+        r"\[[0-9a-fA-F:.]*:[0-9a-fA-F:.]*\](?::\d{1,5}\b)?|(?:\b[0-9a-fA-F]{1,4}|\B)(?::[0-9a-fA-F]{0,4}){2,7}(?:\.\d{1,3}){0,3}\b(?:/\d{1,3}\b)?",
+    )
 });
 
 /// `0x1f`: a number written in hex.
@@ -182,7 +184,9 @@ fn is_id(t: &str) -> bool {
         return false;
     }
     t.bytes().all(|b| b.is_ascii_hexdigit())
-        || (t.len() == 25 && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        || (t.len() == 25
+            && t.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
         || (t.len() >= 16 && digits >= 3 && letters >= 3)
 }
 
@@ -245,7 +249,7 @@ pub fn mask(line: &str) -> String {
 }
 
 /// A distinctive literal part of a group's message, to search the logs for: of the runs of
-/// the masked key between placeholders (punctuation at their ends trimmed) that the raw line
+/// the masked key between placeholders and quotes (punctuation at their ends trimmed) that the raw line
 /// holds as they are, the one with the most letters, digits and spaces (at least 4), else
 /// None.
 pub fn literal(key: &str, raw: &str) -> Option<String> {
@@ -253,6 +257,8 @@ pub fn literal(key: &str, raw: &str) -> Option<String> {
     for p in PLACEHOLDERS {
         parts = parts.iter().flat_map(|s| s.split(p)).collect();
     }
+    // a quote ends a run too: a JSON line's message, not its keys
+    parts = parts.iter().flat_map(|s| s.split('"')).collect();
     let raw = strip_ansi(raw);
     let words = |p: &str| {
         p.chars()
@@ -601,16 +607,16 @@ mod tests {
         assert!(!is_error("Listening on :8080", true));
         // nor over an explicit level
         assert!(!is_error("level=info msg=\"retry failed once\"", true));
-        assert!(!is_error("INFO: cannot find optional plugin, skipping", true));
+        assert!(!is_error(
+            "INFO: cannot find optional plugin, skipping",
+            true
+        ));
     }
 
     #[test]
     fn numbers_ids_times_and_addresses_are_masked() {
         let cases = [
-            (
-                "ERROR timeout after 40 ms",
-                "ERROR timeout after <n> ms",
-            ),
+            ("ERROR timeout after 40 ms", "ERROR timeout after <n> ms"),
             (
                 "ERROR db timeout after 40ms",
                 "ERROR db timeout after <n>ms",
@@ -619,10 +625,7 @@ mod tests {
                 "2024-05-01T10:00:00.123456789Z ERROR took 1.5s",
                 "ERROR took <n>s",
             ),
-            (
-                "[2024-05-01 10:00:00,123] ERROR x",
-                "ERROR x",
-            ),
+            ("[2024-05-01 10:00:00,123] ERROR x", "ERROR x"),
             (
                 "2024/05/01 10:00:00 [error] 29#29: *1 connect() failed",
                 "[error] <n>#<n>: *<n> connect() failed",
@@ -639,18 +642,12 @@ mod tests {
                 "ERROR task api.1.kqvvi13fwestuts09p95tuvv7 failed",
                 "ERROR task api.<n>.<id> failed",
             ),
-            (
-                "ERROR trace=7f3a9c2e1b4d",
-                "ERROR trace=<id>",
-            ),
+            ("ERROR trace=7f3a9c2e1b4d", "ERROR trace=<id>"),
             (
                 "ERROR dial tcp 10.0.0.5:5432: connection refused",
                 "ERROR dial tcp <ip>: connection refused",
             ),
-            (
-                "ERROR no route to 192.168.1.0/24",
-                "ERROR no route to <ip>",
-            ),
+            ("ERROR no route to 192.168.1.0/24", "ERROR no route to <ip>"),
             (
                 "ERROR dial tcp [fe80::1%eth0]:443 failed",
                 "ERROR dial tcp [<ip>%eth0]:<n> failed",
@@ -671,23 +668,14 @@ mod tests {
                 "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET /x HTTP/1.1\" 500 2326",
                 "<ip> - - [<time>] \"GET /x HTTP/<n>\" <n> <n>",
             ),
-            (
-                "ERROR segfault at 0x7ffd1234",
-                "ERROR segfault at <n>",
-            ),
+            ("ERROR segfault at 0x7ffd1234", "ERROR segfault at <n>"),
             // names with digits stay: they are not what changes
             (
                 "ERROR node2 lost its http2 stream (v1.2)",
                 "ERROR node2 lost its http2 stream (v1.2)",
             ),
-            (
-                "ERROR   too    many\tspaces  ",
-                "ERROR too many spaces",
-            ),
-            (
-                "\x1b[1;31mERROR\x1b[0m colour 7",
-                "ERROR colour <n>",
-            ),
+            ("ERROR   too    many\tspaces  ", "ERROR too many spaces"),
+            ("\x1b[1;31mERROR\x1b[0m colour 7", "ERROR colour <n>"),
             (
                 "Jan  2 15:04:05 host app[123]: ERROR x",
                 "host app[<n>]: ERROR x",
@@ -753,7 +741,10 @@ mod tests {
         let groups = d.newest_first();
         assert_eq!(groups[0].key, "FATAL cannot bind <ip>", "newest first");
         assert_eq!(groups[0].count(), 2);
-        assert_eq!(groups[0].example, "FATAL cannot bind 0.0.0.0:8080", "the newest");
+        assert_eq!(
+            groups[0].example, "FATAL cannot bind 0.0.0.0:8080",
+            "the newest"
+        );
         assert!(groups[0].nodes().is_empty());
         let g = groups[1];
         assert_eq!(g.key, "ERROR timeout after <n> ms");

