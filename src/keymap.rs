@@ -96,16 +96,16 @@ pub enum Action {
     /// In the logs view: the last minute.
     #[serde(rename = "window_1m")]
     Window1m,
-    /// In the logs view: the last 5 minutes.
+    /// In the logs view and `:errors`: the last 5 minutes.
     #[serde(rename = "window_5m")]
     Window5m,
-    /// In the logs view: the last 15 minutes.
+    /// In the logs view and `:errors`: the last 15 minutes.
     #[serde(rename = "window_15m")]
     Window15m,
     /// In the logs view: the last 30 minutes.
     #[serde(rename = "window_30m")]
     Window30m,
-    /// In the logs view: the last hour.
+    /// In the logs view and `:errors`: the last hour.
     #[serde(rename = "window_1h")]
     Window1h,
     /// In the logs view: the next (newer) match of the search.
@@ -122,6 +122,12 @@ pub enum Action {
     SaveLogs,
     /// In the logs view: reconnect the stream now (after it ended).
     Reconnect,
+    /// In `:errors`: the last 6 hours.
+    #[serde(rename = "window_6h")]
+    Window6h,
+    /// In `:errors`: the last 24 hours.
+    #[serde(rename = "window_24h")]
+    Window24h,
 }
 
 /// The views that have their own key table (`[keys.<view>]` in the config file). Keys not
@@ -157,6 +163,7 @@ pub const CONTEXTS: &[&str] = &[
     "secrets",
     "configs",
     "logs",
+    "errors",
 ];
 
 /// Built-in keys that differ in one view: (view, action, keys). The config editor takes
@@ -208,6 +215,12 @@ const VIEW_DEFAULTS: &[(&str, Action, &[&str])] = &[
     ("logs", Action::PauseLogs, &["p", "space"]),
     ("logs", Action::SaveLogs, &["s", "ctrl-s"]),
     ("logs", Action::Reconnect, &["r"]),
+    ("errors", Action::Refresh, &["r", "ctrl-r"]),
+    ("errors", Action::Window5m, &["1"]),
+    ("errors", Action::Window15m, &["2"]),
+    ("errors", Action::Window1h, &["3"]),
+    ("errors", Action::Window6h, &["4"]),
+    ("errors", Action::Window24h, &["5"]),
 ];
 
 impl Action {
@@ -242,6 +255,7 @@ impl Action {
             | Action::PauseLogs
             | Action::SaveLogs
             | Action::Reconnect => "logs",
+            Action::Window6h | Action::Window24h => "errors",
             a if a.is_write() => "nodes",
             _ => "global",
         }
@@ -313,6 +327,8 @@ impl Action {
         Action::PauseLogs,
         Action::SaveLogs,
         Action::Reconnect,
+        Action::Window6h,
+        Action::Window24h,
     ];
 
     /// The name used in the config file's `[keys]` table.
@@ -377,6 +393,8 @@ impl Action {
             Action::PauseLogs => "pause_logs",
             Action::SaveLogs => "save_logs",
             Action::Reconnect => "reconnect",
+            Action::Window6h => "window_6h",
+            Action::Window24h => "window_24h",
         }
     }
 
@@ -441,10 +459,10 @@ impl Action {
             Action::Logs => "follow the logs of the service or task (full screen)",
             Action::WindowTail => "logs: the last lines (the tail), following",
             Action::Window1m => "logs: the last minute",
-            Action::Window5m => "logs: the last 5 minutes",
-            Action::Window15m => "logs: the last 15 minutes",
+            Action::Window5m => "the last 5 minutes (logs: then live; errors: read again)",
+            Action::Window15m => "the last 15 minutes (the errors' default)",
             Action::Window30m => "logs: the last 30 minutes",
-            Action::Window1h => "logs: the last hour",
+            Action::Window1h => "the last hour",
             Action::NextMatch => "next (newer) match of the search",
             Action::PrevMatch => "previous (older) match of the search",
             Action::Wrap => "wrap long lines, or cut them at the edge",
@@ -452,6 +470,8 @@ impl Action {
             Action::PauseLogs => "pause: stop scrolling (lines keep arriving), again to follow",
             Action::SaveLogs => "save the lines held to a file (asks for the path)",
             Action::Reconnect => "reconnect the log stream now",
+            Action::Window6h => "errors of the last 6 hours (read again)",
+            Action::Window24h => "errors of the last 24 hours (read again)",
         }
     }
 
@@ -526,6 +546,8 @@ impl Action {
             | Action::DeleteObject
             | Action::RotateSecret
             | Action::ToggleGroup => &[],
+            // the error digest's own keys (VIEW_DEFAULTS)
+            Action::Window6h | Action::Window24h => &[],
             Action::NewService => &["N"],
             Action::EditService => &["e"],
             // the logs view's own keys, and `l` where there is something to follow
@@ -1150,6 +1172,26 @@ mod tests {
         let ro = Keymap::new(&KeyTable::default(), true).unwrap();
         assert_eq!(ro.action_in("services", &ch('l')), Some(Action::Logs));
         assert_eq!(ro.action_in("logs", &ch('s')), Some(Action::SaveLogs));
+    }
+
+    #[test]
+    fn the_error_digest_has_its_own_keys_in_readonly_mode_too() {
+        let ch = |c| key(KeyCode::Char(c), KeyModifiers::NONE);
+        for km in [
+            Keymap::default(),
+            Keymap::new(&KeyTable::default(), true).unwrap(),
+        ] {
+            assert_eq!(km.action_in("errors", &ch('1')), Some(Action::Window5m));
+            assert_eq!(km.action_in("errors", &ch('3')), Some(Action::Window1h));
+            assert_eq!(km.action_in("errors", &ch('5')), Some(Action::Window24h));
+            assert_eq!(km.action_in("errors", &ch('r')), Some(Action::Refresh));
+            let ctrl_r = key(KeyCode::Char('r'), KeyModifiers::CONTROL);
+            assert_eq!(km.action_in("errors", &ctrl_r), Some(Action::Refresh));
+            assert_eq!(km.action_in("nodes", &ch('1')), None);
+            assert_eq!(km.action_in("nodes", &ch('r')), None);
+        }
+        assert_eq!(Action::from_name("window_6h"), Some(Action::Window6h));
+        assert_eq!(Action::Window6h.home(), "errors");
     }
 
     #[test]

@@ -333,20 +333,21 @@ impl App {
             self.dirty = true;
         }
         let mut redraw = false;
-        // each popup's effects as its own: what it starts (a log stream) comes back to it
-        let ids: Vec<u64> = self.popups.iter().map(|p| p.id).collect();
-        for id in ids {
-            let mut fx = Effects::default();
-            {
-                let (shared, _, popups, _) = self.split();
+        // each popup's effects are its own: what it asks for comes back to it
+        let mut asked: Vec<(u64, Effects)> = Vec::new();
+        {
+            let (shared, _, popups, _) = self.split();
+            for p in popups.iter_mut() {
+                let mut fx = Effects::default();
                 let mut cx = shared.ctx(&mut fx);
-                if let Some(p) = popups.iter_mut().find(|p| p.id == id) {
-                    redraw |= p.view.tick(&mut cx);
-                }
+                redraw |= p.view.tick(&mut cx);
+                asked.push((p.id, fx));
             }
-            self.run_effects(fx, Some(id));
         }
         self.dirty |= redraw;
+        for (id, fx) in asked {
+            self.run_effects(fx, Some(id));
+        }
         // the rules that count time: "for 45 s", "25 s ago"
         if self.store.rebuild_alerts(now) {
             self.dirty = true;
@@ -521,6 +522,22 @@ impl App {
                 self.ops.other_writes.remove(&seq);
                 if let Some(id) = self.config_flight.remove(&seq) {
                     self.call_popup(id, |v, cx| v.cluster_msg(*answer, cx));
+                }
+                return;
+            }
+            EngineMsg::Digest {
+                seq,
+                generation,
+                part,
+            } => {
+                // every service's part goes to the popup that asked; the end forgets the seq
+                let id = if part == crate::engine::digest::DigestPart::Done {
+                    self.config_flight.remove(&seq)
+                } else {
+                    self.config_flight.get(&seq).copied()
+                };
+                if let Some(id) = id {
+                    self.call_popup(id, |v, cx| v.digest_msg(generation, part, cx));
                 }
                 return;
             }
@@ -1085,6 +1102,9 @@ impl App {
             c if c == "events" || c.starts_with("events ") => {
                 self.open_events(c["events".len()..].trim());
             }
+            c if c == "errors" || c.starts_with("errors ") => {
+                self.open_errors(c["errors".len()..].trim());
+            }
             "deploy" if !self.readonly => self.push(Box::new(
                 crate::view::deploy::DeployWizard::new(self.readonly),
             )),
@@ -1265,6 +1285,17 @@ impl App {
         self.push(Box::new(view));
     }
 
+    /// `:errors`, `:errors STACK`, `:errors SERVICE`: the error digest.
+    fn open_errors(&mut self, arg: &str) {
+        match crate::view::errors::Scope::resolve(&self.store, arg) {
+            Ok(scope) => {
+                let view = crate::view::errors::ErrorsView::new(scope, self.tz.clone());
+                self.push(Box::new(view));
+            }
+            Err(e) => self.notify(Level::Warn, e),
+        }
+    }
+
     fn open_audit(&mut self) {
         self.ops.audit.loading = true;
         self.outbox.push(Outgoing::Engine(EngineCmd::ReadAudit));
@@ -1372,6 +1403,14 @@ impl App {
                         seq,
                         cmd: Box::new(cmd),
                     }));
+                }
+                AppCmd::Digest(cmd) => {
+                    let seq = self.ops.next_seq();
+                    if let Some(id) = from {
+                        self.config_flight.insert(seq, id);
+                    }
+                    self.outbox
+                        .push(Outgoing::Engine(EngineCmd::Digest { seq, cmd }));
                 }
                 AppCmd::OpenLogs(req) => self.open_logs(req),
                 AppCmd::CloseViews(context) => {

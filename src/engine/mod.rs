@@ -12,6 +12,7 @@
 pub mod cluster;
 pub mod connect;
 pub mod deploy;
+pub mod digest;
 pub mod events;
 pub mod fetch;
 pub mod gconf;
@@ -263,6 +264,12 @@ pub enum EngineMsg {
         stream: u64,
         event: logs::LogsEvent,
     },
+    /// A part of the [`EngineCmd::Digest`] with this `seq`: one service read, or the end.
+    Digest {
+        seq: u64,
+        generation: u64,
+        part: digest::DigestPart,
+    },
 }
 
 /// What the UI asks of the engine.
@@ -308,6 +315,10 @@ pub enum EngineCmd {
     FollowLogs(logs::FollowRequest),
     /// Stop following this stream (its view closed or restarted it).
     StopLogs { stream: u64 },
+    /// Read the recent error lines of some services' logs (`:errors`); answered with an
+    /// [`EngineMsg::Digest`] per service as it is read, then one with
+    /// [`digest::DigestPart::Done`], all carrying `seq`.
+    Digest { seq: u64, cmd: digest::DigestCmd },
 }
 
 /// How the engine runs.
@@ -540,6 +551,7 @@ async fn run(
                             Some(EngineCmd::Cluster { seq, cmd }) => cluster::start(None, &opts, seq, cmd, &tx),
                             Some(EngineCmd::FollowLogs(req)) => streams.start(None, req, &tx),
                             Some(EngineCmd::StopLogs { stream }) => streams.stop(stream),
+                            Some(EngineCmd::Digest { seq, cmd }) => digest::start(None, seq, cmd, &tx),
                             None => return,
                         },
                     }
@@ -1088,6 +1100,7 @@ async fn session(
                 Some(EngineCmd::TaskLogs { task, tail }) => logs::start(Some(conn), task, tail, tx),
                 Some(EngineCmd::FollowLogs(req)) => streams.start(Some(conn), req, tx),
                 Some(EngineCmd::StopLogs { stream }) => streams.stop(stream),
+                Some(EngineCmd::Digest { seq, cmd }) => digest::start(Some(conn), seq, cmd, tx),
                 Some(EngineCmd::Deploy { seq, cmd }) => {
                     let writes = cmd.writes();
                     deploy::start(Some(conn), opts, seq, *cmd, tx);

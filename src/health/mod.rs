@@ -4,6 +4,7 @@
 //! task explainer (`explain`). Everything here but the probe task is pure.
 
 pub mod alerts;
+pub mod digest;
 pub mod eventlog;
 pub mod explain;
 pub mod probe;

@@ -32,6 +32,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "the event timeline · events KIND (node, leader, service, task, vip, connection, suspicion)",
     ),
     (
+        "errors",
+        "the recent error lines of every service, grouped by message · errors STACK · errors SERVICE",
+    ),
+    (
         "config",
         "edit the global JSON config · config NAME · config drift · config history",
     ),

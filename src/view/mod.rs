@@ -22,6 +22,7 @@ pub mod config;
 pub mod confirm;
 pub mod deploy;
 pub mod drain;
+pub mod errors;
 pub mod events;
 pub mod filter;
 pub mod help;
@@ -95,6 +96,9 @@ pub enum AppCmd {
     /// Run a resource popup's command (`:cluster`, `:networks`, `:volumes`); its answer
     /// comes back to the view that asked ([`View::cluster_msg`]).
     Cluster(crate::engine::cluster::ClusterCmd),
+    /// Read the recent error lines of these services' logs (`:errors`); every service's
+    /// part comes back to the view that asked as it is read ([`View::digest_msg`]).
+    Digest(crate::engine::digest::DigestCmd),
     /// Run a secrets or configs command; its answer (and a rotation's progress, as
     /// [`View::config_msg`]) comes back to the view that asked ([`View::secrets_msg`]).
     Secrets(crate::engine::secrets::SecretsCmd),
@@ -265,6 +269,16 @@ pub trait View: AsAny {
     fn cluster_msg(
         &mut self,
         _answer: crate::engine::cluster::ClusterAnswer,
+        _cx: &mut Ctx<'_>,
+    ) -> Outcome {
+        Outcome::Handled
+    }
+    /// A part of the error digest this view asked for (`:errors`): one service read, or
+    /// the end of the read.
+    fn digest_msg(
+        &mut self,
+        _generation: u64,
+        _part: crate::engine::digest::DigestPart,
         _cx: &mut Ctx<'_>,
     ) -> Outcome {
         Outcome::Handled
