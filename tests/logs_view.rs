@@ -660,7 +660,7 @@ fn help_and_hints_come_from_the_keymap() {
     assert_eq!(app.popup_names(), ["logs", "help"]);
     let help = screen(&app, 100, 50);
     assert!(help.contains("pause: stop scrolling"), "{help}");
-    assert!(help.contains("logs: the last 5 minutes"), "{help}");
+    assert!(help.contains("the last 5 minutes (logs: then live"), "{help}");
     // a user's own keys for the view
     let mut t = swarmdeck::keymap::KeyTable::default();
     let mut logs = std::collections::BTreeMap::new();
