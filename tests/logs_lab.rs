@@ -97,7 +97,9 @@ fn numbers(text: &str) -> Vec<u64> {
 
 /// The dashboard in tmux, its XDG dirs and HOME in `dir`, with `args` after the endpoints.
 fn dashboard(lab: &LabGuard, dir: &std::path::Path, args: &str) -> Tmux {
-    let bin = env!("CARGO_BIN_EXE_swarmdeck");
+    // SWARMDECK_TEST_BIN: a copy of this build's binary, when the target dir is shared
+    let bin = std::env::var("SWARMDECK_TEST_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_swarmdeck").to_string());
     let d = dir.display();
     let cmd = format!(
         "clear; cd {d} && XDG_STATE_HOME={d} XDG_DATA_HOME={d} XDG_CONFIG_HOME={d} HOME={d} \

@@ -142,6 +142,10 @@ fn l_on_a_service_a_task_and_a_task_detail_opens_its_logs() {
     assert_eq!(f[0].target, LogsTarget::Service(ServiceId::from(WEB)));
     assert_eq!((f[0].since, f[0].tail), (None, Some(200)));
     assert_eq!(app.log_streams(), [f[0].stream]);
+    // the service's task history is read: ended tasks' lines are named by their slot
+    assert!(cmds.contains(&EngineCmd::ReadTasks(swarmdeck::engine::TaskScope::Service(
+        ServiceId::from(WEB)
+    ))));
     assert_eq!(view(&app).window(), Window::Tail(200));
     assert!(screen(&app, 80, 24).contains("logs: fx-web · tail 200"));
     // Esc closes and stops the stream
@@ -212,8 +216,23 @@ fn lines_show_with_their_task_time_and_stream_and_late_streams_are_dropped() {
     );
     // a stream the view does not follow: dropped, and stopped
     lines(&mut app, s + 1000, vec![line(WEB1, 99, "stray")]);
-    assert_eq!(view(&app).ring().len(), 31);
+    assert_eq!(view(&app).ring().len(), 31, "nothing of it kept");
     assert_eq!(stops(&engine_cmds(&mut app)), [s + 1000]);
+    // a task that has ended since: its short id, until the service's history names it
+    let gone = ("oldtask0123456789abcdefgh", WEB1.1);
+    lines(&mut app, s, vec![line(gone, 40, "from before the update")]);
+    assert_eq!(view(&app).source_of(31), Some("oldtask01234@node3"));
+    let mut old = common::tasks()
+        .into_iter()
+        .find(|t| t.id.as_str() == WEB1.0)
+        .expect("fx-web.1");
+    old.id = TaskId::from(gone.0);
+    old.slot = Some(1);
+    app.apply(EngineMsg::Tasks {
+        scope: swarmdeck::engine::TaskScope::Service(ServiceId::from(WEB)),
+        tasks: vec![old],
+    });
+    assert_eq!(view(&app).source_of(31), Some("fx-web.1@node3"));
     // times off
     key(&mut app, KeyCode::Char('t'));
     assert!(!view(&app).shows_times());

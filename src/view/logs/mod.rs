@@ -35,7 +35,7 @@ use unicode_width::UnicodeWidthChar;
 use super::{Ctx, DrawCtx, LogsRequest, Outcome, View};
 use crate::domain::logs::{LogLine, LogStream, MAX_LINE};
 use crate::domain::{NodeId, TaskId, TaskState};
-use crate::engine::EngineCmd;
+use crate::engine::{EngineCmd, TaskScope};
 use crate::engine::logs::{FollowRequest, LogsEvent, LogsTarget, next_stream};
 use crate::keymap::{Action, Keymap};
 use crate::store::{Changed, Level, Store};
@@ -318,6 +318,8 @@ impl LogsView {
         self.window = w;
         self.ring.clear();
         self.seen.clear();
+        self.sources.clear();
+        self.source_index.clear();
         self.pos = None;
         self.current = None;
         self.attempts = 0;
@@ -883,7 +885,22 @@ impl View for LogsView {
 
     fn opened(&mut self, cx: &mut Ctx<'_>) {
         if self.stream == 0 {
+            // the service's task history names the tasks that have ended since (their
+            // lines are in the logs too): `web.1@node3`, not an id
+            if self.req.task.is_none() {
+                cx.fx.engine.push(EngineCmd::ReadTasks(TaskScope::Service(
+                    self.req.service.clone(),
+                )));
+            }
             self.start(cx, None);
+        }
+    }
+
+    fn scopes(&self) -> Vec<TaskScope> {
+        if self.req.task.is_none() {
+            vec![TaskScope::Service(self.req.service.clone())]
+        } else {
+            Vec::new()
         }
     }
 
