@@ -118,6 +118,20 @@ fn the_scale_engine_serves_the_shapes_the_lab_engine_records() {
     let node_shapes = recorded_shapes(&rec.nodes, &[]);
     let service_shapes = recorded_shapes(&rec.services, &[]);
     let task_shapes = recorded_shapes(&rec.tasks, &["Slot", "NetworksAttachments"]);
+    // the comparison sees a changed type and a misspelt key
+    let mut bad = rec.nodes[0].clone();
+    bad["Version"]["Index"] = "12".into();
+    bad["Spec"]["Availabilty"] = "active".into();
+    let mut d = Vec::new();
+    differences(&shape(&bad), &shape(&rec.nodes[0]), "", &mut d);
+    assert_eq!(
+        d,
+        [
+            ".Spec.Availabilty: only in the generated object",
+            ".Version.Index: a string in the generated object, a number recorded",
+        ],
+        "{d:?}"
+    );
     for size in [SMALL, MEDIUM] {
         let fake = Fake::start(Swarm::generate(size, 7), rt.handle(), false);
         let sock = fake.socket.clone();
@@ -251,7 +265,7 @@ fn the_scale_engine_filters_tasks_counts_requests_and_streams_events() {
     assert!(of_svc.iter().all(|t| t["ServiceID"] == svc.as_str()));
     // a slot keeps the running task and four old ones
     assert!(
-        of_svc.len() % (swarm::OLD_PER_SLOT + 1) == 0,
+        of_svc.len().is_multiple_of(swarm::OLD_PER_SLOT + 1),
         "{}",
         of_svc.len()
     );
@@ -407,4 +421,19 @@ fn the_small_swarm_s_figures_are_produced_and_sane() {
         fake.probes.load(std::sync::atomic::Ordering::Relaxed) > 0,
         "the dashboard probed the nodes' loopback addresses"
     );
+}
+
+#[test]
+fn the_screen_follows_what_ratatui_writes() {
+    use scale::term::Screen;
+    let mut s = Screen::new(10, 3);
+    let fed = s.feed(b"\x1b[?2026h\x1b[1;1Hab\x1b[38;5;2mc\x1b[2;3H\xe2\x97\x8f x\x1b[?2026l");
+    assert_eq!(fed.frame_ends.len(), 1);
+    assert_eq!(s.row(0), "abc       ");
+    assert_eq!(s.row(1), "  \u{25cf} x     ");
+    // a character split between two reads
+    let mut s = Screen::new(4, 1);
+    s.feed(b"\x1b[1;1H\xe2\x97");
+    s.feed(b"\x8f");
+    assert_eq!(s.row(0), "\u{25cf}   ");
 }

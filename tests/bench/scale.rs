@@ -103,6 +103,14 @@ fn parse() -> Args {
     a
 }
 
+/// The 1-minute load average (other work on the machine disturbs the timings).
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_swarmdeck"))
 }
@@ -134,9 +142,10 @@ fn config(a: &Args) -> RunConfig {
 fn main() {
     let a = parse();
     println!(
-        "swarmdeck scale bench — {} — {} cores — binary {}",
+        "swarmdeck scale bench — {} — {} cores, load average {} — binary {}",
         jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC"),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load(),
         bin().display()
     );
     if a.lab {

@@ -393,25 +393,39 @@ pub fn binary_figures(fake: &Arc<Fake>, cfg: &RunConfig, fig: &mut Figures) {
 
     // one task changes (tasks have no events: the task poll brings it)
     cfg.say("one task changes");
+    // a task of the selected node whose row is on screen (replicated: its name is unique)
     let screen = dash.screen();
-    let candidates = fake.running_on(0);
-    if let Some((id, _)) = candidates
-        .iter()
-        .find(|(_, svc)| screen.contains(svc.as_str()))
-        .or(candidates.first())
-    {
-        let before = screen.matches("failed").count();
-        let w = dash.watch(move |s: &Screen| s.text().matches("failed").count() > before);
-        let changed = Instant::now();
-        fake.set_task_state(id, "failed", "task: non-zero exit (1)");
-        match dash.wait(w, cfg.patience) {
-            Some(hit) => fig.task_change = Some((hit.at - changed, hit.frame_bytes)),
-            None => fig.notes.push(format!(
-                "the changed task never showed; screen:\n{}",
-                dash.screen()
-            )),
+    let row_of = |s: &str, name: &str| -> Option<String> {
+        s.lines()
+            .find(|l| {
+                l.split(|c: char| c.is_whitespace() || c == '│')
+                    .any(|w| w == name)
+            })
+            .map(str::to_string)
+    };
+    let shown = fake
+        .running_on(0)
+        .into_iter()
+        .find(|(_, name)| name.contains('.') && row_of(&screen, name).is_some());
+    match shown {
+        Some((id, name)) => {
+            let w = dash.watch(move |s: &Screen| {
+                row_of(&s.text(), &name).is_some_and(|row| row.contains("failed"))
+            });
+            let changed = Instant::now();
+            fake.set_task_state(&id, "failed", "task: non-zero exit (1)");
+            match dash.wait(w, cfg.patience) {
+                Some(hit) => fig.task_change = Some((hit.at - changed, hit.frame_bytes)),
+                None => fig.notes.push(format!(
+                    "the changed task never showed; screen:\n{}",
+                    dash.screen()
+                )),
+            }
+            fake.set_task_state(&id, "running", "started");
         }
-        fake.set_task_state(id, "running", "started");
+        None => fig
+            .notes
+            .push(format!("no task of node 0 on screen to change:\n{screen}")),
     }
     if !dash.quit() {
         fig.notes.push("the dashboard did not quit on q".into());
@@ -635,7 +649,7 @@ pub fn rows(f: &Figures) -> Vec<Row> {
 pub fn print_requests(i: &Idle) {
     println!("  engine requests per idle minute, by path:");
     let mut v: Vec<_> = i.engine.iter().collect();
-    v.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes));
+    v.sort_by_key(|(_, c)| std::cmp::Reverse(c.bytes));
     for (path, c) in v {
         println!(
             "    {:<40} {:>7.1} req  {:>10}",

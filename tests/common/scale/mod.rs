@@ -106,14 +106,14 @@ pub fn label(method: &str, target: &str) -> String {
         out.push('/');
     }
     let q = parse_query(query);
-    if segs.len() == 1 && segs[0] == "tasks" {
-        if let Some(f) = q.get("filters").and_then(|f| parse_filters(f).ok()) {
-            let keys: Vec<&str> = f.keys().map(String::as_str).collect();
-            if !keys.is_empty() {
-                out.push('?');
-                out.push_str(&keys.join(","));
-            }
-        }
+    if segs.len() == 1
+        && segs[0] == "tasks"
+        && let Some(f) = q.get("filters").and_then(|f| parse_filters(f).ok())
+        && !f.is_empty()
+    {
+        let keys: Vec<&str> = f.keys().map(String::as_str).collect();
+        out.push('?');
+        out.push_str(&keys.join(","));
     }
     if segs.len() == 1
         && segs[0] == "services"
@@ -266,32 +266,47 @@ impl State {
         self.tasks.iter().flatten()
     }
 
+    /// `ServiceStatus` as the engine computes it (moby's daemon/cluster/services.go): running
+    /// tasks on nodes that are not down; a global service desires one task per such node that
+    /// should run; a replicated service its replicas; completed job tasks.
     fn service_status(&self) -> Vec<(u64, u64, u64)> {
+        let up: Vec<bool> = self
+            .swarm
+            .nodes
+            .iter()
+            .map(|n| n.state() != "down")
+            .collect();
         let mut s = vec![(0u64, 0u64, 0u64); self.swarm.services.len()];
         for t in self.live() {
-            if t.state == "running" && t.desired == "running" {
+            let on_up = t.node.is_some_and(|n| up[n]);
+            if on_up && t.state == "running" {
                 s[t.service].0 += 1;
+            }
+            if on_up
+                && t.desired == "running"
+                && self.swarm.services[t.service].mode == Mode::Global
+            {
+                s[t.service].1 += 1;
             }
             if t.state == "complete" && t.desired == "complete" {
                 s[t.service].2 += 1;
             }
         }
-        let eligible = self.swarm.nodes.iter().filter(|n| n.eligible()).count() as u64;
         for (i, svc) in self.swarm.services.iter().enumerate() {
-            s[i].1 = match svc.mode {
-                Mode::Global => eligible,
-                Mode::GlobalJob => 0,
+            match svc.mode {
+                Mode::Global => {}
+                Mode::GlobalJob => s[i].1 = 0,
                 Mode::ReplicatedJob => {
-                    svc.json["Spec"]["Mode"]["ReplicatedJob"]["TotalCompletions"]
+                    s[i].1 = svc.json["Spec"]["Mode"]["ReplicatedJob"]["TotalCompletions"]
                         .as_u64()
                         .unwrap_or(0)
                 }
                 Mode::Replicated | Mode::Pending => {
-                    svc.json["Spec"]["Mode"]["Replicated"]["Replicas"]
+                    s[i].1 = svc.json["Spec"]["Mode"]["Replicated"]["Replicas"]
                         .as_u64()
                         .unwrap_or(0)
                 }
-            };
+            }
         }
         s
     }
@@ -362,6 +377,9 @@ impl Answer {
     }
 }
 
+/// An events subscription: its `type` filter (empty: all) and where its lines go.
+type Subscriber = (Vec<String>, mpsc::UnboundedSender<Arc<str>>);
+
 struct Event {
     nano: i64,
     typ: String,
@@ -373,7 +391,7 @@ pub struct Fake {
     state: Mutex<State>,
     counter: Counter,
     latency_us: AtomicU64,
-    subscribers: Mutex<Vec<(Vec<String>, mpsc::UnboundedSender<Arc<str>>)>>,
+    subscribers: Mutex<Vec<Subscriber>>,
     events: Mutex<VecDeque<Event>>,
     last_nano: Mutex<i64>,
     pub probes: AtomicU64,
@@ -612,12 +630,20 @@ impl Fake {
         subs.len()
     }
 
-    /// The running tasks on node `i`: (task id, service name).
+    /// The running tasks on node `i`: (task id, its name as `docker service ps` and the
+    /// dashboard write it: `service.slot`, or the service's name for a global task).
     pub fn running_on(&self, i: usize) -> Vec<(String, String)> {
         let st = self.state.lock().expect("state");
         st.live()
             .filter(|t| t.node == Some(i) && t.state == "running" && t.desired == "running")
-            .map(|t| (t.id.clone(), st.swarm.services[t.service].name.clone()))
+            .map(|t| {
+                let name = &st.swarm.services[t.service].name;
+                let shown = match t.slot {
+                    Some(s) => format!("{name}.{s}"),
+                    None => name.clone(),
+                };
+                (t.id.clone(), shown)
+            })
             .collect()
     }
 
@@ -920,7 +946,7 @@ impl Fake {
             .map(|v| v.iter().filter_map(|n| st.node_index(n)).collect());
         let ids = f.get("id");
         let items = st.live().filter(|t| {
-            desired.is_none_or(|d| d.iter().any(|x| *x == t.desired))
+            desired.is_none_or(|d| d.contains(&t.desired))
                 && services.as_ref().is_none_or(|s| s.contains(&t.service))
                 && nodes
                     .as_ref()

@@ -335,7 +335,7 @@ fn service_name(i: usize, mode: Mode) -> String {
         Mode::ReplicatedJob => format!("migrate-{i:03}"),
         Mode::Pending => format!("pinned-{i:03}"),
         // stacks of four, as `docker stack deploy` names them
-        Mode::Replicated if i % 2 == 0 => {
+        Mode::Replicated if i.is_multiple_of(2) => {
             let roles = ["api", "web", "worker", "cache"];
             format!("st{:03}_{}{:03}", i / 8, roles[(i / 2) % 4], i)
         }
@@ -454,7 +454,7 @@ impl Swarm {
                 to_place / replicated.len() + usize::from(k < to_place % replicated.len());
         }
         for (i, &mode) in modes.iter().enumerate() {
-            let networked = mode == Mode::Replicated && i % 2 == 0;
+            let networked = mode == Mode::Replicated && i.is_multiple_of(2);
             let mut s = match mode {
                 Mode::Replicated if networked => t.stack.clone(),
                 Mode::Replicated => t.replicated.clone(),
@@ -524,6 +524,7 @@ impl Swarm {
 
         // tasks: a running one per slot and the slot's history
         let mut next_node = 0usize;
+        #[allow(clippy::needless_range_loop)]
         for si in 0..swarm.services.len() {
             let mode = swarm.services[si].mode;
             match mode {

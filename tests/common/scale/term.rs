@@ -104,27 +104,24 @@ impl Screen {
                 self.y = p(0, 1) - 1;
                 self.x = p(1, 1) - 1;
             }
-            (false, 'J') => match params.first().copied().unwrap_or(0) {
+            (false, 'J') if self.y < self.h => match params.first().copied().unwrap_or(0) {
                 2 | 3 => self.clear(),
                 0 => {
-                    if self.y < self.h {
-                        let x = self.x.min(self.w);
-                        self.cells[self.y][x..].fill(' ');
-                        for row in self.cells.iter_mut().skip(self.y + 1) {
-                            row.fill(' ');
-                        }
+                    let x = self.x.min(self.w);
+                    self.cells[self.y][x..].fill(' ');
+                    for row in self.cells.iter_mut().skip(self.y + 1) {
+                        row.fill(' ');
                     }
                 }
                 _ => {}
             },
-            (false, 'K') => {
-                if self.y < self.h {
-                    let x = self.x.min(self.w);
-                    match params.first().copied().unwrap_or(0) {
-                        0 => self.cells[self.y][x..].fill(' '),
-                        1 => self.cells[self.y][..x].fill(' '),
-                        _ => self.cells[self.y].fill(' '),
-                    }
+            (false, 'J') if params.first().copied().unwrap_or(0) >= 2 => self.clear(),
+            (false, 'K') if self.y < self.h => {
+                let x = self.x.min(self.w);
+                match params.first().copied().unwrap_or(0) {
+                    0 => self.cells[self.y][x..].fill(' '),
+                    1 => self.cells[self.y][..x].fill(' '),
+                    _ => self.cells[self.y].fill(' '),
                 }
             }
             (false, 'A') => self.y = self.y.saturating_sub(p(0, 1)),
@@ -565,24 +562,5 @@ impl Proc {
     /// Resident at its peak (kB).
     pub fn hwm_kb(&self) -> Option<u64> {
         self.status_kb("VmHWM:")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_screen_follows_what_ratatui_writes() {
-        let mut s = Screen::new(10, 3);
-        let fed = s.feed(b"\x1b[?2026h\x1b[1;1Hab\x1b[38;5;2mc\x1b[2;3H\xe2\x97\x8f x\x1b[?2026l");
-        assert_eq!(fed.frame_ends.len(), 1);
-        assert_eq!(s.row(0), "abc       ");
-        assert_eq!(s.row(1), "  \u{25cf} x     ");
-        // a character split between two reads
-        let mut s = Screen::new(4, 1);
-        s.feed(b"\x1b[1;1H\xe2\x97");
-        s.feed(b"\x8f");
-        assert_eq!(s.row(0), "\u{25cf}   ");
     }
 }
