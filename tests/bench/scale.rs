@@ -1,5 +1,7 @@
-//! `cargo bench --bench scale -- [--size small|medium|large|all] [--idle-secs N] [--events N]
-//! [--frames N] [--vip ADDR] [--no-clock-off] [--show-screen] [--lab] [--soak [--soak-secs N] [--soak-size S]]`
+//! `cargo bench --bench scale -- [--size small|medium|large|all] [--idle-secs N]
+//! [--events N] [--frames N] [--vip ADDR] [--latency-ms N] [--no-clock-off] [--show-screen]
+//! [--serve SECS] [--lab] [--soak [--soak-secs N] [--soak-size S] [--soak-events N]
+//! [--soak-tasks N] [--soak-bound KB]]`
 //!
 //! The figures of issue 14 against the scale engine (tests/common/scale: a fake Docker Engine
 //! API serving a generated swarm), each beside its target with PASS/FAIL: the real
@@ -30,6 +32,8 @@ struct Args {
     vip: Vec<String>,
     clock_off: bool,
     show_screen: bool,
+    serve: Option<u64>,
+    latency: Duration,
     lab: bool,
     soak: bool,
     soak_secs: u64,
@@ -41,7 +45,7 @@ struct Args {
 
 fn usage(msg: &str) -> ! {
     eprintln!(
-        "scale: {msg}\nusage: cargo bench --bench scale -- [--size small|medium|large|all] [--idle-secs N] [--events N] [--frames N] [--vip ADDR] [--no-clock-off] [--show-screen] [--lab] [--soak [--soak-secs N] [--soak-size S] [--soak-events N/s] [--soak-tasks N/s] [--soak-bound KB/min]]"
+        "scale: {msg}\nusage: cargo bench --bench scale -- [--size small|medium|large|all] [--idle-secs N] [--events N] [--frames N] [--vip ADDR] [--latency-ms N] [--no-clock-off] [--show-screen] [--serve SECS] [--lab] [--soak [--soak-secs N] [--soak-size S] [--soak-events N/s] [--soak-tasks N/s] [--soak-bound KB/min]]"
     );
     std::process::exit(64)
 }
@@ -55,6 +59,8 @@ fn parse() -> Args {
         vip: Vec::new(),
         clock_off: true,
         show_screen: false,
+        serve: None,
+        latency: Duration::ZERO,
         lab: false,
         soak: false,
         soak_secs: 180,
@@ -89,6 +95,8 @@ fn parse() -> Args {
             }
             "--no-clock-off" => a.clock_off = false,
             "--show-screen" => a.show_screen = true,
+            "--serve" => a.serve = Some(num(it.next(), "--serve")),
+            "--latency-ms" => a.latency = Duration::from_millis(num(it.next(), "--latency-ms")),
             "--lab" => a.lab = true,
             "--soak" => a.soak = true,
             "--soak-secs" => a.soak_secs = num(it.next(), "--soak-secs").max(10),
@@ -156,6 +164,10 @@ fn main() {
         soak(&a);
         return;
     }
+    if let Some(secs) = a.serve {
+        serve(&a, secs);
+        return;
+    }
     let rt = runtime();
     let cfg = config(&a);
     let mut verdicts = (0, 0);
@@ -164,6 +176,7 @@ fn main() {
         let swarm = Swarm::generate(*size, 42);
         let running = swarm.running();
         let fake = Fake::start(swarm, rt.handle(), true);
+        fake.set_latency(a.latency);
         let mut fig = Figures::new(*size, &fake);
         fig.running = running;
         println!();
@@ -199,6 +212,30 @@ fn main() {
     }
     println!();
     println!("{} PASS, {} FAIL", verdicts.0, verdicts.1);
+}
+
+/// Serve the first size for `secs` seconds and say how to watch it: for profiling the
+/// dashboard by hand (`perf record -g -p PID`), docs/performance.md.
+fn serve(a: &Args, secs: u64) {
+    let rt = runtime();
+    let size = a.sizes[0];
+    let swarm = Swarm::generate(size, 42);
+    let fake = Fake::start(swarm, rt.handle(), true);
+    fake.set_latency(a.latency);
+    println!(
+        "serving {} for {secs} s: {} --host {} --no-bell",
+        size.name,
+        bin().display(),
+        fake.endpoint()
+    );
+    std::thread::sleep(Duration::from_secs(secs));
+    for (path, c) in fake.counts() {
+        println!(
+            "  {path:<40} {:>7} req  {:>10}",
+            c.requests,
+            kb(c.bytes as f64)
+        );
+    }
 }
 
 // ---- the lab ----
@@ -456,13 +493,14 @@ fn soak(a: &Args) {
     let rt = runtime();
     let size = a.soak_size;
     let fake = Fake::start(Swarm::generate(size, 42), rt.handle(), true);
+    fake.set_latency(a.latency);
     let mut cfg = config(a);
     cfg.clock_off = false;
     println!(
         "soak: {} for {} s, {} node/service events/s and {} task changes/s",
         size.name, a.soak_secs, a.soak_events, a.soak_tasks
     );
-    let (dash, first) = figures::start_dash(&fake, &cfg, true);
+    let (dash, first, _) = figures::start_dash(&fake, &cfg, true);
     if first.is_none() {
         println!("no populated frame; screen:\n{}", dash.screen());
         return;

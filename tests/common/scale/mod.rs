@@ -478,8 +478,17 @@ impl Fake {
         for addr in addrs {
             let me = Arc::downgrade(self);
             let h = rt.spawn(async move {
-                let Ok(l) = tokio::net::TcpListener::bind(&addr).await else {
-                    return;
+                // the previous fake's listener on this address may still be closing
+                let mut tries = 0;
+                let l = loop {
+                    match tokio::net::TcpListener::bind(&addr).await {
+                        Ok(l) => break l,
+                        Err(_) if tries < 30 => {
+                            tries += 1;
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        Err(_) => return,
+                    }
                 };
                 while let Ok((sock, _)) = l.accept().await {
                     drop(sock);

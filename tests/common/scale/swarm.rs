@@ -323,9 +323,11 @@ pub fn hostname(i: usize) -> String {
 }
 
 /// Node `i`'s address: loopback (all of 127/8 is this host's), so the dashboard's reachability
-/// probes reach the fake's listeners.
+/// probes reach the fake's listeners; the second octet from the process id, so two processes
+/// (a bench and a test run) do not bind each other's probe ports.
 pub fn node_addr(i: usize) -> String {
-    format!("127.64.{}.{}", i / 250, i % 250 + 1)
+    let net = 64 + std::process::id() % 120;
+    format!("127.{net}.{}.{}", i / 250, i % 250 + 1)
 }
 
 fn service_name(i: usize, mode: Mode) -> String {

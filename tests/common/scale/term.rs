@@ -201,7 +201,8 @@ pub struct Hit {
     pub frame: u64,
 }
 
-type Pred = Box<dyn Fn(&Screen) -> bool + Send>;
+/// What a watch waits for.
+pub type Pred = Box<dyn Fn(&Screen) -> bool + Send>;
 
 #[derive(Default)]
 struct Capture {
@@ -250,6 +251,19 @@ impl Dash {
     /// Run `bin args…` in a `w` × `h` terminal with `env`, HOME and the XDG dirs in a temp
     /// dir (no user config). Returns once it runs; `started` is when it was let go.
     pub fn start(bin: &Path, args: &[String], env: &[(&str, &str)], w: u16, h: u16) -> Dash {
+        Self::start_watching(bin, args, env, w, h, Vec::new()).0
+    }
+
+    /// [`Dash::start`] with watches registered before the dashboard is let go (so even its
+    /// first frame is seen by them).
+    pub fn start_watching(
+        bin: &Path,
+        args: &[String],
+        env: &[(&str, &str)],
+        w: u16,
+        h: u16,
+        preds: Vec<Pred>,
+    ) -> (Dash, Vec<Watch>) {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let server = format!("sdscale-{}-{n}", std::process::id());
@@ -399,6 +413,18 @@ impl Dash {
                 .parse()
                 .expect("the pane's pid")
         };
+        let watches: Vec<Watch> = {
+            let mut c = cap.0.lock().expect("capture");
+            preds
+                .into_iter()
+                .map(|p| {
+                    let id = c.next_watch;
+                    c.next_watch += 1;
+                    c.watches.insert(id, (p, None));
+                    Watch(id)
+                })
+                .collect()
+        };
         let started = Instant::now();
         {
             let mut go = std::fs::OpenOptions::new()
@@ -420,14 +446,17 @@ impl Dash {
             assert!(Instant::now() < deadline, "the dashboard never started");
             std::thread::sleep(Duration::from_millis(2));
         }
-        Dash {
-            server,
-            pid,
-            started,
-            cap,
-            dir,
-            _tmp: tmp,
-        }
+        (
+            Dash {
+                server,
+                pid,
+                started,
+                cap,
+                dir,
+                _tmp: tmp,
+            },
+            watches,
+        )
     }
 
     /// Be told of the first frame (from now on) for which `pred` holds.
