@@ -270,6 +270,9 @@ async fn run_loop(
     let mut clusters = crate::clusters::poll::spawn(crate::clusters::poll::LIMIT);
     let mut keys = EventStream::new();
     let mut clock = interval(Duration::from_secs(1));
+    // SWARMDECK_NO_CLOCK=1: no 1 s clock (ages and staleness stand still). Only for
+    // measuring what the clock costs (`cargo bench --bench scale`, docs/performance.md).
+    let clock_on = std::env::var_os("SWARMDECK_NO_CLOCK").is_none_or(|v| v.is_empty() || v == "0");
     let frame_gap = Duration::from_millis(1000 / u64::from(opts.fps.clamp(1, 120)));
     let mut last_draw: Option<Instant> = None;
 
@@ -311,7 +314,7 @@ async fn run_loop(
             Some(msg) = vips.rx.recv() => app.apply_vip(msg),
             Some(round) = probes.rx.recv() => app.apply_probe(round),
             Some(checked) = clusters.rx.recv() => app.apply_clusters(checked),
-            _ = clock.tick() => app.tick(Timestamp::now()),
+            _ = clock.tick(), if clock_on => app.tick(Timestamp::now()),
             _ = sleep_until(next_frame), if app.dirty => {}
             sig = signals.next() => match sig {
                 SigEvent::End(n) => return Ok(Ended::Signal(n)),
