@@ -228,7 +228,7 @@ fn the_digest_at_80x24_and_140x40() {
             "connection refused by upstream <ip>",
             "panic: runtime error: index out of range [<n>] with length <n>",
             "ERROR db timeout after <n>ms",
-            r#"{"level":"error","msg":"dial tcp <ip>: connect: connection refused","ts":"<time>"}"#,
+            "ERROR dial tcp <ip>: connect: connection refused",
         ]
     );
     let g = &v.list().rows.rows[2];
@@ -443,6 +443,10 @@ fn a_stack_or_a_service_by_name_and_the_refusals() {
             s.labels
                 .insert("com.docker.stack.namespace".into(), "shop".into());
         }
+        if s.name == "fx-migrate" {
+            s.labels
+                .insert("com.docker.stack.namespace".into(), "fx-mig".into());
+        }
         // a stack and a service of the same name
         if s.name == "fx-sweep" {
             s.labels
@@ -469,9 +473,15 @@ fn a_stack_or_a_service_by_name_and_the_refusals() {
     assert_eq!(cmd.targets.len(), 1);
     key(&mut app, KeyCode::Esc);
 
-    // a unique prefix
+    // a unique prefix; a stack's, even with its own services starting so
+    app.run_command("errors sh");
+    assert_eq!(view(&app).scope(), &Scope::Stack("shop".into()));
+    key(&mut app, KeyCode::Esc);
     app.run_command("errors fx-mi");
-    assert!(matches!(view(&app).scope(), Scope::Service(_, n) if n == "fx-migrate"));
+    assert_eq!(view(&app).scope(), &Scope::Stack("fx-mig".into()));
+    key(&mut app, KeyCode::Esc);
+    app.run_command("errors fx-ag");
+    assert!(matches!(view(&app).scope(), Scope::Service(_, n) if n == "fx-agent"));
     key(&mut app, KeyCode::Esc);
     reads(&mut app);
 
@@ -488,9 +498,10 @@ fn a_stack_or_a_service_by_name_and_the_refusals() {
         ),
         (
             "errors nothing",
-            "no stack or service is named so (stacks: fx-pinned, shop)",
+            "no stack or service is named so (stacks: fx-mig, fx-pinned, shop)",
         ),
         ("errors fx", "stacks and services start so"),
+        ("errors fx-pin", "2 stacks and services start so"),
         ("errors stack nope", "no such stack"),
         ("errors a b c", "usage: :errors"),
     ] {

@@ -207,6 +207,7 @@ fn is_ipv6(t: &str) -> bool {
 /// one space. Quoted strings are kept (their numbers and ids are masked).
 pub fn mask(line: &str) -> String {
     let clean = strip_ansi(line);
+    let clean = json_message(&clean).map_or(clean, std::borrow::Cow::Owned);
     let cut: String = clean.chars().take(MAX_MESSAGE).collect();
     let s = UUID.replace_all(&cut, "<id>");
     let s = IPV4.replace_all(&s, "<ip>");
@@ -246,6 +247,37 @@ pub fn mask(line: &str) -> String {
     };
     let s = LEADING_TIME.replace(&s, "");
     SPACES.replace_all(s.trim(), " ").into_owned()
+}
+
+/// A JSON log line's message, for its group: the level in capitals, the message (`msg`,
+/// `message`, `@message`, `event`, `log`), and the error (`error`, `err`, `exception`) after a
+/// colon — `ERROR dial tcp <ip>: connection refused` — so that the other fields (request ids,
+/// callers, durations) do not make a kind of their own. None: not a JSON object with a
+/// message.
+pub fn json_message(line: &str) -> Option<String> {
+    let t = line.trim();
+    if !t.starts_with('{') {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(t).ok()?;
+    let o = v.as_object()?;
+    let text = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| o.get(*k).and_then(serde_json::Value::as_str))
+            .filter(|s| !s.trim().is_empty())
+    };
+    let msg = text(&["msg", "message", "@message", "event", "log"])?;
+    let mut out = String::new();
+    if let Some(level) = text(&["level", "lvl", "severity", "levelname", "log.level"]) {
+        out.push_str(&level.to_uppercase());
+        out.push(' ');
+    }
+    out.push_str(msg.trim());
+    if let Some(err) = text(&["error", "err", "exception"]) {
+        out.push_str(": ");
+        out.push_str(err.trim());
+    }
+    Some(out)
 }
 
 /// A distinctive literal part of a group's message, to search the logs for: of the runs of
@@ -684,6 +716,24 @@ mod tests {
         for (line, want) in cases {
             assert_eq!(mask(line), want, "{line:?}");
         }
+        // a JSON line: its level, message and error
+        assert_eq!(
+            mask(
+                r#"{"level":"error","ts":"2024-05-01T10:00:00Z","caller":"db/pool.go:88","msg":"query failed","error":"dial tcp 10.0.0.5:5432: i/o timeout","req":"a81f3c2e9b"}"#
+            ),
+            "ERROR query failed: dial tcp <ip>: i/o timeout"
+        );
+        assert_eq!(
+            mask(r#"{"message": "boom 7", "x": 1}"#),
+            "boom <n>",
+            "no level field"
+        );
+        assert_eq!(
+            mask(r#"{"no":"message here 5"}"#),
+            r#"{"no":"message here <n>"}"#,
+            "no message: the line as it is"
+        );
+        assert_eq!(mask("{not json 5"), "{not json <n>");
         // plain words are not ids, even long ones or hex-looking ones
         assert_eq!(
             mask("ERROR Connection refused: deadbeef facade accessed"),

@@ -104,6 +104,22 @@ impl Scope {
                                 .filter(|s| s.name.starts_with(name))
                                 .map(|s| Scope::Service(s.id.clone(), s.name.clone())),
                         );
+                        // one stack and only its own services: the stack
+                        let stacks_found: Vec<&Scope> = found
+                            .iter()
+                            .filter(|f| matches!(f, Scope::Stack(_)))
+                            .collect();
+                        if let [Scope::Stack(stack)] = stacks_found.as_slice() {
+                            let own = |id: &ServiceId| {
+                                store.service(id).and_then(Service::stack) == Some(stack.as_str())
+                            };
+                            if found.iter().all(|f| match f {
+                                Scope::Service(id, _) => own(id),
+                                _ => true,
+                            }) {
+                                return Ok(Scope::Stack(stack.clone()));
+                            }
+                        }
                         match found.len() {
                             1 => Ok(found.remove(0)),
                             0 => Err(format!(
@@ -506,7 +522,8 @@ impl ErrorsView {
         if let Some(st) = self.status.get_mut(&r.service) {
             st.newest = st.newest.max(r.newest);
             st.error = r.error;
-            st.capped = r.capped;
+            // the lines it could not read stay missing while the window holds them
+            st.capped |= r.capped;
             st.details = r.details;
             st.lines += r.lines;
             st.errors += r.errors;
@@ -605,7 +622,7 @@ impl ErrorsView {
         if !capped.is_empty() {
             notes.push(Line::styled(
                 format!(
-                    "{}: a task wrote more than {TAIL} lines between two reads; only its newest were read",
+                    "{}: a task wrote more than {TAIL} lines in one read: only its newest {TAIL} were read",
                     capped.join(", ")
                 ),
                 theme.warn,
