@@ -143,9 +143,9 @@ fn l_on_a_service_a_task_and_a_task_detail_opens_its_logs() {
     assert_eq!((f[0].since, f[0].tail), (None, Some(200)));
     assert_eq!(app.log_streams(), [f[0].stream]);
     // the service's task history is read: ended tasks' lines are named by their slot
-    assert!(cmds.contains(&EngineCmd::ReadTasks(swarmdeck::engine::TaskScope::Service(
-        ServiceId::from(WEB)
-    ))));
+    assert!(cmds.contains(&EngineCmd::ReadTasks(
+        swarmdeck::engine::TaskScope::Service(ServiceId::from(WEB))
+    )));
     assert_eq!(view(&app).window(), Window::Tail(200));
     assert!(screen(&app, 80, 24).contains("logs: fx-web · tail 200"));
     // Esc closes and stops the stream
@@ -679,7 +679,10 @@ fn help_and_hints_come_from_the_keymap() {
     assert_eq!(app.popup_names(), ["logs", "help"]);
     let help = screen(&app, 100, 50);
     assert!(help.contains("pause: stop scrolling"), "{help}");
-    assert!(help.contains("the last 5 minutes (logs: then live"), "{help}");
+    assert!(
+        help.contains("the last 5 minutes (logs: then live"),
+        "{help}"
+    );
     // a user's own keys for the view
     let mut t = swarmdeck::keymap::KeyTable::default();
     let mut logs = std::collections::BTreeMap::new();
